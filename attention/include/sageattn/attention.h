@@ -1,0 +1,27 @@
+// The public entry point of libsageattn: one attention call for every variant and device.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "sageattn/types.h"
+
+namespace sageattn {
+
+struct AttentionResult {
+  at::Tensor out;  // same dtype, layout and device as q
+  at::Tensor lse;  // [B, H_q, L_q] float32, natural log; undefined unless return_lse
+};
+
+// q: [B, H_q, L_q, D] (HND) or [B, L_q, H_q, D] (NHD); k, v likewise with H_kv, L_k.
+// fp16, bf16 or fp32; H_q a multiple of H_kv (GQA); L_q != L_k allowed; D in 16..256 for the
+// golden model (the kernels' head dims are listed by kernel_support()).
+// Every argument is validated; a bad one throws c10::Error naming the argument and the value.
+AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const AttentionOptions& options = {});
+
+// The same selector that attention() uses, asked without running: empty when the request can
+// run, otherwise the reason (which constraint failed) in words.
+std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const AttentionOptions& options);
+
+}  // namespace sageattn

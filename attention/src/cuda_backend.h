@@ -1,0 +1,23 @@
+// The boundary between the device-independent dispatch and the CUDA kernels. Built from
+// src/cuda/ when CUDA is compiled, from cuda_backend_stub.cpp otherwise.
+#pragma once
+
+#include <string>
+
+#include "problem.h"
+#include "sageattn/attention.h"
+
+namespace sageattn::cuda_backend {
+
+// True when this build contains the CUDA kernels.
+bool compiled();
+
+// Empty when a CUDA kernel of `variant` runs this problem on the problem's device; otherwise
+// the constraint that failed, in words ("sage2-4b needs sm_80 or newer, device 0 is sm_75").
+std::string why_unsupported(const Problem& problem, Variant variant);
+
+// Runs the kernel; precondition: why_unsupported(problem, variant) is empty.
+AttentionResult run(const Problem& problem, Variant variant, const at::Tensor& q,
+                    const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options);
+
+}  // namespace sageattn::cuda_backend
