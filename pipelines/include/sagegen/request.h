@@ -1,0 +1,32 @@
+// What one generation asks for: the CLI, batch files and tests fill it; pipelines consume it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sageattn/types.h"
+
+namespace sagegen {
+
+enum class DeviceChoice { kAuto, kCpu, kCuda };
+
+struct GenerateRequest {
+  std::string prompt;
+  std::string negative_prompt;
+  std::int64_t seed = 42;  // resolved: the CLI turns a negative seed into a random one
+  int steps = 20;
+  double cfg_scale = 4.0;
+  double shift = 1.0;  // flow-matching timestep shift
+  int width = 64;
+  int height = 64;
+  int frames = 1;  // 1 = text-to-image
+  double fps = 8.0;
+  std::string model = "sagegen-tiny";  // a name under configs/models/ or a path to a config YAML
+  std::string weights;                 // empty: the model config's default weights
+  std::string table;                   // adaptive precision table YAML; empty: model default
+  std::optional<sageattn::Variant> attention;  // overrides the table for every call
+  DeviceChoice device = DeviceChoice::kAuto;
+};
+
+}  // namespace sagegen
