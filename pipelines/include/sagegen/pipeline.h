@@ -1,0 +1,75 @@
+// The engine's public API: load a model once, generate images and videos many times.
+// The CLI, batch runner and tests are clients of this header only (plus request.h).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sagegen/errors.h"
+#include "sagegen/request.h"
+
+namespace sagegen {
+
+struct StepProgress {
+  int step = 0;   // 1-based: the number of denoising steps finished
+  int total = 0;  // request.steps
+  double seconds_elapsed = 0;
+};
+using ProgressFn = std::function<void(const StepProgress&)>;
+
+struct GenerateResult {
+  at::Tensor video;  // [frames, height, width, 3] uint8 on the CPU; an image is 1 frame
+  std::map<std::string, std::int64_t> attention_calls;  // variant name -> number of calls
+  double seconds_total = 0;     // denoising loop plus decoding to uint8
+  double seconds_per_step = 0;  // mean over the denoising steps
+  std::vector<double> step_seconds;
+  std::string device;       // "cpu" or "cuda:0"
+  std::string model_name;   // the config's `name`
+  std::string table_path;   // empty when no table was used (override or model without table)
+  std::string attention_override;  // variant name when request.attention was set, else empty
+  bool random_weights = false;     // true: the output is noise
+  std::int64_t seed = 0;
+  int width = 0, height = 0, frames = 0, steps = 0;
+};
+
+// Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
+// load() reads request.model, request.weights, request.table and request.device; the other
+// fields are per generate() call. Errors: ConfigError (model/weights/table files and keys),
+// RequestError (device not available, bad size/frames/steps in generate()).
+class Pipeline {
+ public:
+  static std::unique_ptr<Pipeline> load(const GenerateRequest& request);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Thread-compatible, not thread-safe: one generate() at a time per Pipeline.
+  // request.model/weights/table/device are ignored here (they were fixed by load()), except
+  // request.attention, which may change per call.
+  GenerateResult generate(const GenerateRequest& request, const ProgressFn& progress = {});
+
+  const std::string& model_name() const;
+  const std::string& device_name() const;
+  bool random_weights() const;
+  // The patch in pixels (height, width): --size must be a multiple of these.
+  int patch_height() const;
+  int patch_width() const;
+
+ private:
+  struct Impl;
+  explicit Pipeline(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Finds a model config: an existing file path as given, otherwise `<name>.yaml` under
+// configs/models/ of $SAGEGEN_ROOT, the working directory or one of its parents.
+// Throws ConfigError listing the places searched.
+std::string resolve_model_config(const std::string& model);
+
+}  // namespace sagegen
