@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The whole GPU suite in one command, for the GPU machine (device tool `run`):
+#   configure with the machine's torch -> build -> GPU tests -> torch operator from Python ->
+#   attention benchmark -> logs and CSV into $OUT -> a short table printed LAST (the tool returns
+#   the tail of the output).
+#
+#   scripts/gpu_suite.sh                  everything, the benchmark on its default shape set
+#   scripts/gpu_suite.sh --quick          GPU tests without the longest cases, a small benchmark
+#   scripts/gpu_suite.sh --tests-only     build + GPU tests (+ the torch operator check)
+#   scripts/gpu_suite.sh --bench-only     build + benchmark
+#   scripts/gpu_suite.sh --filter 'Kernel*sage2_8b*'   gtest filter for the GPU tests
+#   scripts/gpu_suite.sh --bench-args '--variants sage2-8b,sdpa-cudnn --hd 128'
+#   scripts/gpu_suite.sh --all-tests      also every other ctest suite (CPU ones included)
+#   scripts/gpu_suite.sh --ptxas          also keep the kernels' ptxas resource report
+set -uo pipefail
+
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+
+run_tests=1 run_bench=1 run_op=1 quick=0 all_tests=0 ptxas=0
+gtest_filter='*' bench_args=''
+build_dir=${SAGEGEN_BUILD_DIR:-build-device}
+jobs=${SAGEGEN_JOBS:-16}
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --tests-only) run_bench=0 ;;
+    --bench-only) run_tests=0; run_op=0 ;;
+    --no-op) run_op=0 ;;
+    --filter) gtest_filter="$2"; shift ;;
+    --bench-args) bench_args="$2"; shift ;;
+    --all-tests) all_tests=1 ;;
+    --ptxas) ptxas=1 ;;
+    --build-dir) build_dir="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "gpu_suite.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo_root" || exit 1
+OUT=${OUT:-$build_dir/suite-out}
+mkdir -p "$OUT"
+summary="$OUT/summary.txt"
+: >"$summary"
+note() { echo "$*" | tee -a "$summary"; }
+started=$(date +%s)
+stamp() { echo "[$(( $(date +%s) - started ))s] $*"; }
+
+card=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
+note "date: $(date -u '+%Y-%m-%d %H:%M UTC')  card: ${card:-none}  commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+dirty')"
+
+# $OUT returns at most 8 files: build.log tests.log torch_op.log bench.log bench.csv summary.txt
+# (+ ctest.log with --all-tests, ptxas.txt with --ptxas); everything else stays in $build_dir.
+rm -f "$build_dir/measured.txt" "$build_dir/bench_summary.txt"
+
+# ---- configure + build -------------------------------------------------------------------------
+stamp "configure ($build_dir)"
+torch_prefix=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
+cuda_flags=''
+[[ $ptxas == 1 ]] && cuda_flags='-Xptxas=-v'
+if ! cmake -S . -B "$build_dir" -G Ninja \
+    ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
+    -DCMAKE_BUILD_TYPE=Release -DSAGEGEN_CUDA=ON -DSAGEGEN_CUDA_ARCHS=90a -DSAGEGEN_OPENCV=OFF \
+    -DCMAKE_CUDA_FLAGS="$cuda_flags" >"$OUT/build.log" 2>&1; then
+  tail -40 "$OUT/build.log"
+  note "configure: FAILED (see build.log)"; exit 1
+fi
+
+targets=()
+[[ $run_tests == 1 ]] && targets+=(test_kernels)
+[[ $run_op == 1 ]] && targets+=(sageattn_ops)
+[[ $run_bench == 1 ]] && targets+=(sagegen_bench_attention)
+known=$(ninja -C "$build_dir" -t targets all 2>/dev/null | sed 's/:.*//')
+build_list=()
+for t in "${targets[@]}"; do
+  if grep -qx "$t" <<<"$known"; then build_list+=("$t"); else note "target $t: not defined in this tree (skipped)"; fi
+done
+[[ $all_tests == 1 ]] && build_list=(all)
+stamp "build ${build_list[*]:-nothing} (-j$jobs)"
+build_ok=1
+if [[ ${#build_list[@]} -gt 0 ]]; then
+  if ! cmake --build "$build_dir" -j "$jobs" --target "${build_list[@]}" >>"$OUT/build.log" 2>&1; then
+    build_ok=0
+    grep -E 'error|Error' "$OUT/build.log" | head -30
+    note "build: FAILED (see build.log); running what was built"
+  fi
+fi
+[[ $ptxas == 1 ]] && grep -E 'ptxas info|spill|bytes stack' "$OUT/build.log" >"$OUT/ptxas.txt"
+
+# ---- GPU tests ---------------------------------------------------------------------------------
+tests_line='tests: not run'
+if [[ $run_tests == 1 && -x "$build_dir/tests/kernels/test_kernels" ]]; then
+  filter=$gtest_filter
+  # --quick leaves out the 32768-token cases (their CPU golden model costs most of the time).
+  [[ $quick == 1 ]] && filter="${filter}-*L32768*"
+  stamp "test_kernels --gtest_filter=$filter"
+  "$build_dir/tests/kernels/test_kernels" --gtest_filter="$filter" --gtest_color=no \
+    >"$OUT/tests.log" 2>&1
+  rc=$?
+  passed=$(grep -c '^\[       OK \]' "$OUT/tests.log")
+  failed=$(grep -c '^\[  FAILED  \] .*(' "$OUT/tests.log")
+  skipped=$(grep -c '^\[  SKIPPED \] .*(' "$OUT/tests.log")
+  tests_line="tests: test_kernels rc=$rc passed=$passed failed=$failed skipped=$skipped"
+  grep -E '^\[  FAILED  \] .*\(' "$OUT/tests.log" | head -20 | sed 's/^/  /' >>"$summary"
+  grep -E '^\[  FAILED  \] .*\(' "$OUT/tests.log" | head -20
+  # Every test prints its measured error against the golden model and exact attention
+  # ("measured: ..."); keep them in the summary so the bounds can be re-derived from one run.
+  grep -h '^measured' "$OUT/tests.log" >"$build_dir/measured.txt" 2>/dev/null
+elif [[ $run_tests == 1 ]]; then
+  tests_line='tests: test_kernels was not built'
+fi
+if [[ $all_tests == 1 ]]; then
+  stamp "ctest (all suites)"
+  ctest --test-dir "$build_dir" -j 8 --output-on-failure >"$OUT/ctest.log" 2>&1
+  tests_line="$tests_line | ctest all: $(grep -E 'tests passed' "$OUT/ctest.log" | tail -1)"
+fi
+
+# ---- the torch operator from Python (the three lines of docs/python.md) -----------------------
+op_line='torch op: not run'
+op_lib="$build_dir/attention/libsageattn_ops.so"
+if [[ $run_op == 1 && -f "$op_lib" ]]; then
+  stamp "torch operator check"
+  if SAGEATTN_OPS="$op_lib" python3 - >"$OUT/torch_op.log" 2>&1 <<'PY'
+import os, torch
+torch.ops.load_library(os.environ["SAGEATTN_OPS"])
+q, k, v = (torch.randn(1, 8, 1000, 128, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+ref = torch.nn.functional.scaled_dot_product_attention(q.double(), k.double(), v.double())
+worst = 1.0
+for variant in ["sage2-8b", "sage2-4b", "sage1", "fp16", "auto"]:
+    out, lse = torch.ops.sageattn.attention(q, k, v, variant)
+    cos = torch.nn.functional.cosine_similarity(out.double().flatten(), ref.flatten(), dim=0).item()
+    rel_l1 = ((out.double() - ref).abs().sum() / ref.abs().sum()).item()
+    print(f"{variant:9s} shape={tuple(out.shape)} dtype={out.dtype} cos={cos:.6f} rel_l1={rel_l1:.4f}")
+    assert out.shape == q.shape and out.dtype == q.dtype and torch.isfinite(out).all()
+    worst = min(worst, cos)
+out, lse = torch.ops.sageattn.attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                        "sage2-8b", "NHD", True, None, True)
+assert lse.shape == (1, 8, 1000), lse.shape
+print(f"NHD causal with lse: ok, worst cos {worst:.6f}")
+assert worst > 0.99
+PY
+  then op_line="torch op: ok ($(tail -1 "$OUT/torch_op.log"))"
+  else op_line="torch op: FAILED ($(tail -1 "$OUT/torch_op.log"))"; fi
+elif [[ $run_op == 1 ]]; then
+  op_line='torch op: libsageattn_ops.so was not built'
+fi
+
+# ---- benchmark ---------------------------------------------------------------------------------
+bench_bin="$build_dir/bench/sagegen_bench_attention"
+bench_line='bench: not run'
+if [[ $run_bench == 1 && -x "$bench_bin" ]]; then
+  [[ $quick == 1 ]] && bench_args="--quick $bench_args"
+  stamp "bench $bench_args"
+  # shellcheck disable=SC2086  # bench_args is a list of flags on purpose
+  "$bench_bin" --csv "$OUT/bench.csv" --summary "$build_dir/bench_summary.txt" $bench_args \
+    >"$OUT/bench.log" 2>&1
+  bench_line="bench: rc=$? ($(wc -l <"$OUT/bench.csv" 2>/dev/null || echo 0) CSV lines)"
+elif [[ $run_bench == 1 ]]; then
+  bench_line='bench: sagegen_bench_attention was not built'
+fi
+
+# ---- the short table, last ---------------------------------------------------------------------
+stamp "done"
+{
+  echo "==================== sagegen GPU suite ===================="
+  cat "$summary"
+  echo "$tests_line"
+  echo "$op_line"
+  echo "$bench_line"
+  [[ -s "$build_dir/measured.txt" ]] && { echo "-- measured errors (first 12; all in tests.log)"; head -12 "$build_dir/measured.txt"; }
+  [[ -s "$build_dir/bench_summary.txt" ]] && cat "$build_dir/bench_summary.txt"
+} >"$OUT/summary.txt.tmp"
+mv "$OUT/summary.txt.tmp" "$summary"
+cat "$summary"
+[[ $build_ok == 1 ]] && ! grep -q 'FAILED' "$summary"
