@@ -1,0 +1,57 @@
+#include "bench_runners.h"
+
+#include <ATen/ATen.h>
+
+#include <stdexcept>
+
+#include "sageattn/attention.h"
+
+namespace sagegen::bench {
+namespace {
+
+// SDPA's private entry points take [B, H, L, D]; NHD inputs go in as transposed views.
+at::Tensor to_bhld(const at::Tensor& x, sageattn::Layout layout) {
+  return layout == sageattn::Layout::kHND ? x : x.transpose(1, 2);
+}
+
+Runner sdpa_runner(const std::string& name, sageattn::Layout layout, bool causal) {
+  Runner runner{name, nullptr, nullptr};
+  if (name == "sdpa-flash") {
+    runner.run = [layout, causal](const Inputs& in) {
+      auto result = at::_scaled_dot_product_flash_attention(
+          to_bhld(in.q, layout), to_bhld(in.k, layout), to_bhld(in.v, layout),
+          /*dropout_p=*/0.0, causal);
+      return to_bhld(std::get<0>(result), layout);
+    };
+  } else {
+    runner.run = [layout, causal](const Inputs& in) {
+      auto result = at::_scaled_dot_product_cudnn_attention(
+          to_bhld(in.q, layout), to_bhld(in.k, layout), to_bhld(in.v, layout),
+          /*attn_bias=*/std::nullopt, /*compute_log_sumexp=*/false, /*dropout_p=*/0.0, causal);
+      return to_bhld(std::get<0>(result), layout);
+    };
+  }
+  return runner;
+}
+
+}  // namespace
+
+Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal) {
+  if (name == "sdpa-flash" || name == "sdpa-cudnn") return sdpa_runner(name, layout, causal);
+  const auto variant = sageattn::parse_variant(name);
+  if (!variant) throw std::invalid_argument("bench: unknown variant '" + name + "'");
+  sageattn::AttentionOptions options;
+  options.variant = *variant;
+  options.engine = sageattn::Engine::kKernel;
+  options.layout = layout;
+  options.causal = causal;
+  Runner runner{name, nullptr, nullptr};
+  runner.run = [options](const Inputs& in) {
+    return sageattn::attention(in.q, in.k, in.v, options).out;
+  };
+  // No quantization-only entry is exposed by libsageattn yet (cuda_backend.h has run() only),
+  // so quantize_only stays empty and the table says "n/a".
+  return runner;
+}
+
+}  // namespace sagegen::bench
