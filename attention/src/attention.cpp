@@ -1,1 +1,91 @@
-// placeholder: filled in by its owner
+// sageattn::attention(): validate, select (dispatch.h), run the selected route.
+#include "sageattn/attention.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "cuda_backend.h"
+#include "dispatch.h"
+#include "problem.h"
+#include "sageattn/reference.h"
+
+namespace sageattn {
+namespace {
+
+// Bounds the [rows, L_k] score slab of the LSE pass to 256 Mi elements per chunk.
+constexpr int64_t kLseChunkElements = int64_t{1} << 28;
+
+at::Tensor to_hnd(const at::Tensor& x, Layout layout) {
+  return layout == Layout::kNHD ? x.transpose(1, 2) : x;
+}
+
+// SDPA returns no LSE through its public op, so it is computed here in FP32 on q's device,
+// chunked over query rows: logsumexp over keys of sm_scale * q.k with the same causal mask.
+at::Tensor softmax_lse(const at::Tensor& q, const at::Tensor& k, const Problem& p) {
+  const at::Tensor qf = q.to(at::kFloat);
+  const at::Tensor kf =
+      k.to(at::kFloat).repeat_interleave(p.heads_q / p.heads_kv, 1).transpose(2, 3);
+  const int64_t rows_per_chunk =
+      std::max<int64_t>(1, kLseChunkElements / (p.batch * p.heads_q * p.len_k));
+  std::vector<at::Tensor> chunks;
+  for (int64_t row = 0; row < p.len_q; row += rows_per_chunk) {
+    const int64_t rows = std::min(rows_per_chunk, p.len_q - row);
+    at::Tensor s = at::matmul(qf.narrow(2, row, rows), kf) * p.sm_scale;
+    if (p.causal) {
+      const auto opts = at::TensorOptions().dtype(at::kLong).device(q.device());
+      const at::Tensor mask = at::arange(p.len_k, opts).unsqueeze(0) >
+                              at::arange(row, row + rows, opts).unsqueeze(1);
+      s.masked_fill_(mask, -std::numeric_limits<float>::infinity());
+    }
+    chunks.push_back(at::logsumexp(s, -1));
+  }
+  return at::cat(chunks, -1);
+}
+
+AttentionResult run_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                         const Problem& p, const AttentionOptions& options) {
+  const at::Tensor qh = to_hnd(q, p.layout);  // [B, H, L, D] views
+  const at::Tensor kh = to_hnd(k, p.layout);
+  const at::Tensor vh = to_hnd(v, p.layout);
+  AttentionResult r;
+  const at::Tensor out = at::scaled_dot_product_attention(
+      qh, kh, vh, /*attn_mask=*/std::nullopt, /*dropout_p=*/0.0, p.causal, p.sm_scale,
+      /*enable_gqa=*/p.heads_q != p.heads_kv);
+  r.out = p.layout == Layout::kNHD ? out.transpose(1, 2).contiguous() : out;
+  if (options.return_lse) r.lse = softmax_lse(qh, kh, p);
+  return r;
+}
+
+}  // namespace
+
+AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const AttentionOptions& options) {
+  const Problem problem = validate(q, k, v, options);
+  const Selection selection = select(problem, options);
+  AttentionOptions resolved = options;
+  resolved.variant = selection.variant;
+  switch (selection.route) {
+    case Route::kGolden:
+      return reference::golden_attention(q, k, v, resolved);
+    case Route::kSdpa:
+      return run_sdpa(q, k, v, problem, resolved);
+    case Route::kCudaKernel:
+      return cuda_backend::run(problem, selection.variant, q, k, v, resolved);
+    case Route::kNone:
+      break;
+  }
+  TORCH_CHECK(false, "sageattn::attention: ", selection.reason);
+}
+
+std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const AttentionOptions& options) {
+  try {
+    return select(validate(q, k, v, options), options).reason;
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+}
+
+}  // namespace sageattn

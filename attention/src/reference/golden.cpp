@@ -1,1 +1,233 @@
-// placeholder: filled in by its owner
+// The CPU golden model: docs/numerics.md step by step, in FP32 libtorch on the CPU.
+// Vectorised over batch, heads and all Q rows; the only loop is the one over K blocks, because
+// the online softmax and the two-level accumulation are defined per K block.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+#include "problem.h"
+#include "reference/dense.h"
+#include "reference/layout.h"
+#include "sageattn/quant.h"
+#include "sageattn/reference.h"
+
+namespace sageattn::reference {
+namespace {
+
+constexpr double kLog2EDouble = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+bool is_quantized(Variant v) {
+  return v == Variant::kSage2Int8 || v == Variant::kSage2Int4 || v == Variant::kSage1;
+}
+
+// sm_scale * log2(e), rounded once to FP32: the factor the kernels fold into the Q scale.
+float scale_log2(double sm_scale) { return static_cast<float>(sm_scale * kLog2EDouble); }
+
+void check_variant(Variant variant, const char* who) {
+  TORCH_CHECK(variant != Variant::kAuto, "sageattn::reference::", who,
+              ": options.variant is auto; pick a concrete variant (the caller decides what auto "
+              "means on its device)");
+}
+
+// Mean of each Q block's valid rows: q [B, H, L, D] -> [B, H, blocks, D].
+at::Tensor q_block_means(const at::Tensor& q, int64_t block_q) {
+  const int64_t len = q.size(2);
+  const int64_t blocks = (len + block_q - 1) / block_q;
+  const at::Tensor padded = at::constant_pad_nd(q, {0, 0, 0, blocks * block_q - len}, 0);
+  const at::Tensor sums = padded.view({q.size(0), q.size(1), blocks, block_q, q.size(3)}).sum(3);
+  const at::Tensor rows = at::clamp_max(len - at::arange(blocks, at::kLong) * block_q, block_q)
+                              .to(at::kFloat)
+                              .view({1, 1, blocks, 1});
+  return sums / rows;
+}
+
+at::Tensor q_block_of_row(int64_t len_q, int64_t block_q) {
+  return at::floor_divide(at::arange(len_q, at::kLong), block_q);
+}
+
+quant::IntFormat int_format(Variant variant) {
+  return variant == Variant::kSage2Int4 ? quant::IntFormat::kInt4 : quant::IntFormat::kInt8;
+}
+
+// The stored INT4 operand is the packed one; route through it so the golden model exercises
+// the exact bytes a kernel reads.
+at::Tensor through_storage(const at::Tensor& values, quant::IntFormat format) {
+  if (format == quant::IntFormat::kInt8) return values;
+  return quant::unpack_int4(quant::pack_int4(values), values.size(-1));
+}
+
+// Steps 1-3 on HND float32 CPU tensors.
+QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Problem& p,
+                            Variant variant, const AttentionOptions& options, TileShape tiles) {
+  QuantizedQK out;
+  out.format = int_format(variant);
+  const float log2_scale = scale_log2(p.sm_scale);
+
+  // 1. K smoothing: softmax is invariant to adding a constant per row of S, which q . k_mean is.
+  out.k_mean = options.smooth_k ? k.mean(2, true) : at::zeros({p.batch, p.heads_kv, 1, p.head_dim});
+  const at::Tensor k_hat = k - out.k_mean;
+
+  // 2. Q smoothing per Q block; delta_s restores the removed q_mean . k_hat exactly in FP32.
+  const int64_t q_blocks = (p.len_q + tiles.block_q - 1) / tiles.block_q;
+  out.q_mean = options.smooth_q ? q_block_means(q, tiles.block_q)
+                                : at::zeros({p.batch, p.heads_q, q_blocks, p.head_dim});
+  const at::Tensor q_hat = q - out.q_mean.index_select(2, q_block_of_row(p.len_q, tiles.block_q));
+  out.delta_s = options.smooth_q
+                    ? at::matmul(out.q_mean, expand_kv_heads(k_hat, p.heads_q).transpose(2, 3)) *
+                          log2_scale
+                    : at::zeros({p.batch, p.heads_q, q_blocks, p.len_k});
+
+  // 3. Symmetric quantization over the token groups of the tiles.
+  out.q_groups = quant::q_token_groups(p.len_q, p.granularity, tiles);
+  out.k_groups = quant::k_token_groups(p.len_k, p.granularity, tiles);
+  quant::IntQuantized qq = quant::quantize_symmetric(q_hat, out.q_groups, out.format);
+  quant::IntQuantized kq = quant::quantize_symmetric(k_hat, out.k_groups, out.format);
+  out.q_values = through_storage(qq.values, out.format);
+  out.k_values = through_storage(kq.values, out.format);
+  out.q_scales = qq.scales * log2_scale;
+  out.k_scales = kq.scales;
+  return out;
+}
+
+// Step 5's V operand on an HND float32 CPU tensor.
+QuantizedV quantize_v_hnd(const at::Tensor& v, Variant variant, const AttentionOptions& options) {
+  QuantizedV out;
+  out.mean = options.smooth_v ? v.mean(2, true) : at::zeros({v.size(0), v.size(1), 1, v.size(3)});
+  const at::Tensor centred = v - out.mean;
+  if (variant == Variant::kSage1) {
+    out.values = centred.to(at::kHalf).to(at::kFloat);
+    out.scale = at::ones_like(out.mean);
+    return out;
+  }
+  const at::Tensor absmax = centred.abs().amax(2, true);  // per channel, over tokens
+  const at::Tensor inv = at::where(absmax > 0, kE4M3Max / absmax, at::zeros_like(absmax));
+  out.values = quant::e4m3_round(centred * inv);
+  out.scale = absmax / kE4M3Max;
+  return out;
+}
+
+// Steps 4-7: online softmax over K blocks with two-level accumulation. q rows are the absolute
+// rows [row_offset, row_offset + L_q) of the problem (for the causal mask).
+AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k,
+                                        const at::Tensor& v, const Problem& p, Variant variant,
+                                        const AttentionOptions& options, TileShape tiles,
+                                        int64_t row_offset) {
+  const QuantizedQK qk = quantize_qk_hnd(q, k, p, variant, options, tiles);
+  const QuantizedV qv = quantize_v_hnd(v, variant, options);
+
+  const at::Tensor q_int = qk.q_values.to(at::kFloat);                        // [B, H, Lq, D]
+  const at::Tensor q_scale = quant::scale_per_token(qk.q_scales, qk.q_groups).unsqueeze(-1);
+  const at::Tensor k_int = expand_kv_heads(qk.k_values.to(at::kFloat), p.heads_q);
+  const at::Tensor k_scale = expand_kv_heads(quant::scale_per_token(qk.k_scales, qk.k_groups)
+                                                 .unsqueeze(2), p.heads_q);  // [B, H, 1, Lk]
+  const at::Tensor v_values = expand_kv_heads(qv.values, p.heads_q);
+  const at::Tensor row_block = q_block_of_row(p.len_q, tiles.block_q);
+
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  at::Tensor m = at::full({p.batch, p.heads_q, p.len_q}, -kInf);
+  at::Tensor l = at::zeros({p.batch, p.heads_q, p.len_q});
+  at::Tensor buf = at::zeros({p.batch, p.heads_q, p.len_q, p.head_dim});
+  const int64_t last_row = row_offset + p.len_q - 1;
+
+  for (int64_t key_begin = 0; key_begin < p.len_k; key_begin += tiles.block_k) {
+    // A K block wholly above the diagonal contributes P = 0 and alpha = 1: the kernels skip it.
+    if (p.causal && key_begin > last_row) break;
+    const int64_t keys = std::min<int64_t>(tiles.block_k, p.len_k - key_begin);
+
+    // 4. S in base 2: exact integer dot product, then the two scales, then delta_s.
+    at::Tensor s = at::matmul(q_int, k_int.narrow(2, key_begin, keys).transpose(2, 3));
+    s = s * q_scale;
+    s = s * k_scale.narrow(3, key_begin, keys);
+    s = s + qk.delta_s.narrow(3, key_begin, keys).index_select(2, row_block);
+    if (p.causal) s.masked_fill_(causal_mask(p.len_q, row_offset, key_begin, keys), -kInf);
+
+    const at::Tensor m_new = at::maximum(m, s.amax(-1));
+    // A row that has seen no key yet keeps m = -inf; subtract 0 there so exp2 never sees
+    // (-inf) - (-inf).
+    const at::Tensor m_safe = at::where(at::isinf(m_new), at::zeros_like(m_new), m_new);
+    const at::Tensor p_blk = at::exp2(s - m_safe.unsqueeze(-1));
+    const at::Tensor alpha = at::exp2(m - m_safe);
+    l = l * alpha + p_blk.sum(-1);
+
+    // 5. P operand: FP8 with the static scale 448 (sage2) or fp16 (sage1).
+    const at::Tensor p_operand = variant == Variant::kSage1
+                                     ? p_blk.to(at::kHalf).to(at::kFloat)
+                                     : quant::e4m3_round(p_blk * kE4M3Max);
+    // 6. Two-level accumulation: this block's product alone, then into the FP32 buffer.
+    const at::Tensor acc_blk = at::matmul(p_operand, v_values.narrow(2, key_begin, keys));
+    buf = buf * alpha.unsqueeze(-1) + acc_blk;
+    m = m_new;
+  }
+
+  // 7. Undo the scales, add back the V mean.
+  const at::Tensor v_factor = variant == Variant::kSage1
+                                  ? at::ones_like(qv.scale)
+                                  : qv.scale / kE4M3Max;  // the P scale 448 folds in here
+  AttentionResult r;
+  r.out = buf / l.unsqueeze(-1) * expand_kv_heads(v_factor, p.heads_q) +
+          expand_kv_heads(qv.mean, p.heads_q);
+  r.lse = (m + at::log2(l)) * static_cast<float>(kLn2);
+  return r;
+}
+
+AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const AttentionOptions& options, Rows rows, TileShape tiles) {
+  check_variant(options.variant, "golden_attention");
+  Problem p = validate(q, k, v, options);
+  const at::Tensor qf = to_cpu_hnd(q, options.layout, at::kFloat).narrow(2, rows.begin,
+                                                                         rows.end - rows.begin);
+  const at::Tensor kf = to_cpu_hnd(k, options.layout, at::kFloat);
+  const at::Tensor vf = to_cpu_hnd(v, options.layout, at::kFloat);
+  p.len_q = rows.end - rows.begin;
+
+  AttentionResult r = is_quantized(options.variant)
+                          ? quantized_attention_hnd(qf, kf, vf, p, options.variant, options,
+                                                    tiles, rows.begin)
+                          : dense_attention_hnd(qf, kf, vf, p, rows.begin);
+  r.out = from_hnd(r.out, options.layout).to(q.device(), q.scalar_type());
+  r.lse = options.return_lse ? r.lse.to(q.device(), at::kFloat) : at::Tensor();
+  return r;
+}
+
+}  // namespace
+
+AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 const AttentionOptions& options, TileShape tiles) {
+  const int64_t len_q = q.dim() == 4 ? q.size(options.layout == Layout::kNHD ? 1 : 2) : 0;
+  return golden_impl(q, k, v, options, Rows{0, len_q}, tiles);
+}
+
+AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
+                                      const at::Tensor& v, const AttentionOptions& options,
+                                      int64_t row_begin, int64_t row_end, TileShape tiles) {
+  const int64_t len_q = q.dim() == 4 ? q.size(token_dim(options.layout)) : 0;
+  TORCH_CHECK(row_begin >= 0 && row_begin < row_end && row_end <= len_q,
+              "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
+              ") are not inside [0, ", len_q, ")");
+  TORCH_CHECK(row_begin % tiles.block_q == 0 &&
+                  (row_end % tiles.block_q == 0 || row_end == len_q),
+              "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
+              ") must start on a Q block boundary (block_q ", tiles.block_q,
+              ") and end on one or at L_q ", len_q);
+  return golden_impl(q, k, v, options, Rows{row_begin, row_end}, tiles);
+}
+
+QuantizedQK quantize_qk(const at::Tensor& q, const at::Tensor& k,
+                        const AttentionOptions& options, TileShape tiles) {
+  TORCH_CHECK(is_quantized(options.variant), "sageattn::reference::quantize_qk: variant ",
+              to_string(options.variant), " has no quantized QK");
+  const Problem p = validate(q, k, k, options);
+  return quantize_qk_hnd(to_cpu_hnd(q, options.layout, at::kFloat),
+                         to_cpu_hnd(k, options.layout, at::kFloat), p, options.variant, options,
+                         tiles);
+}
+
+QuantizedV quantize_v(const at::Tensor& v, const AttentionOptions& options) {
+  TORCH_CHECK(is_quantized(options.variant), "sageattn::reference::quantize_v: variant ",
+              to_string(options.variant), " has no quantized V");
+  return quantize_v_hnd(to_cpu_hnd(v, options.layout, at::kFloat), options.variant, options);
+}
+
+}  // namespace sageattn::reference
