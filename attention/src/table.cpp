@@ -2,7 +2,6 @@
 // the dense per-(layer, step) grid, and YAML writing. Schema: docs/tables.md.
 #include "sageattn/table.h"
 
-#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -72,6 +71,21 @@ long long parse_digits(std::string_view digits) {
     if (value > kMaxIndex) return kMaxIndex + 1;
   }
   return value;
+}
+
+// yaml-cpp reports a tab used for indentation as some other error ("illegal block entry"):
+// the hint names the real cause.
+bool leading_whitespace_has_tab(std::string_view text, int line_index) {
+  std::size_t begin = 0;
+  for (int line = 0; line < line_index; ++line) {
+    begin = text.find('\n', begin);
+    if (begin == std::string_view::npos) return false;
+    ++begin;
+  }
+  for (std::size_t i = begin; i < text.size() && (text[i] == ' ' || text[i] == '\t'); ++i) {
+    if (text[i] == '\t') return true;
+  }
+  return false;
 }
 
 // How a span is written back: 3, "10-19" or "20-".
@@ -147,30 +161,37 @@ std::string span_key(const IndexSet& set, std::size_t rule_index, std::string_vi
 
 // A span checked for what cannot be expressed in YAML syntax errors: tables built in code go
 // through the same rules as tables read from files.
-void check_span(const IndexSpan& span, const std::string& key) {
+void check_span(const IndexSpan& span, const SourceLocation& where, const std::string& key) {
   if (span.first < 0) {
-    throw TableError(span.where, key,
+    throw TableError(where, key,
                      "negative index " + std::to_string(span.first) + " (indices count from 0)");
   }
   if (span.last && *span.last < span.first) {
-    throw TableError(span.where, key, "bad range " + quoted(span_text(span)) +
+    throw TableError(where, key, "bad range " + quoted(span_text(span)) +
                                           " (start after end)");
   }
 }
 
-// Errors for a set that reaches past `count` layers or steps (noun: "layer" or "step").
-void check_set_fits(const IndexSet& set, std::size_t rule_index, std::string_view field,
-                    std::string_view noun, int count) {
+// A span read from YAML knows its line; one built in code falls back to its rule's location.
+const SourceLocation& location_of(const IndexSpan& span, const TableRule& rule) {
+  return span.where.file.empty() ? rule.where : span.where;
+}
+
+// Errors for a set that reaches past `count` layers of the model or steps of the run
+// (noun: "layer" or "step"; owner: "model" or "run").
+void check_set_fits(const TableRule& rule, const IndexSet& set, std::size_t rule_index,
+                    std::string_view field, std::string_view noun, std::string_view owner,
+                    int count) {
   if (set.is_all()) return;
-  const std::string model_extent = "the model has " + std::to_string(count) + " " +
-                                   std::string(noun) + "s: 0-" + std::to_string(count - 1);
+  const std::string extent = "the " + std::string(owner) + " has " + std::to_string(count) +
+                             " " + std::string(noun) + "s: 0-" + std::to_string(count - 1);
   for (std::size_t j = 0; j < set.spans().size(); ++j) {
     const IndexSpan& span = set.spans()[j];
     const int highest = span.last ? *span.last : span.first;
     if (highest >= count) {
-      throw TableError(span.where, span_key(set, rule_index, field, j),
-                       std::string(noun) + " " + quoted(span_text(span)) +
-                           " is outside the model (" + model_extent + ")");
+      throw TableError(location_of(span, rule), span_key(set, rule_index, field, j),
+                       std::string(noun) + " " + quoted(span_text(span)) + " is outside the " +
+                           std::string(owner) + " (" + extent + ")");
     }
   }
 }
@@ -226,7 +247,9 @@ class TableReader {
     } catch (const YAML::Exception& e) {
       SourceLocation where{source_, e.mark.line + 1, e.mark.column + 1};
       if (e.mark.is_null()) where.line = 0;
-      throw TableError(where, "", "YAML syntax error: " + e.msg);
+      const bool tab_indent = !e.mark.is_null() && leading_whitespace_has_tab(text, e.mark.line);
+      throw TableError(where, "", "YAML syntax error: " + e.msg +
+                                      (tab_indent ? " (tabs cannot indent YAML: use spaces)" : ""));
     }
     if (!root.IsDefined() || root.IsNull()) {
       throw TableError({source_}, "", "the table is empty (expected keys: " +
@@ -304,8 +327,16 @@ class TableReader {
     const std::string key = prefix.empty() ? name : prefix + "." + name;
     const YAML::Node value = map[name];
     if (!value) fail(map, key, "missing required key", parent);
-    if (value.IsNull()) fail(value, key, "has no value", map);
+    // yaml-cpp marks an empty value at the next token (often the next line): point at the key.
+    if (value.IsNull()) fail(key_node(map, name), key, "has no value", map);
     return value;
+  }
+
+  static YAML::Node key_node(const YAML::Node& map, std::string_view name) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == name) return it->first;
+    }
+    return map;
   }
 
   std::string read_text(const YAML::Node& node, const std::string& key) const {
@@ -448,7 +479,7 @@ PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
         throw TableError(rule.where, rule_key(i, field), "empty set matches nothing");
       }
       for (std::size_t j = 0; j < set->spans().size(); ++j) {
-        check_span(set->spans()[j], span_key(*set, i, field, j));
+        check_span(set->spans()[j], location_of(set->spans()[j], rule), span_key(*set, i, field, j));
       }
     }
   }
@@ -466,8 +497,8 @@ void PrecisionTable::validate_for(std::string_view model_name, int num_layers,
                                                 ", not for the model " + quoted(model_name));
   }
   for (std::size_t i = 0; i < rules_.size(); ++i) {
-    check_set_fits(rules_[i].layers, i, "layers", "layer", num_layers);
-    check_set_fits(rules_[i].steps, i, "steps", "step", num_steps);
+    check_set_fits(rules_[i], rules_[i].layers, i, "layers", "layer", "model", num_layers);
+    check_set_fits(rules_[i], rules_[i].steps, i, "steps", "step", "run", num_steps);
   }
 }
 
@@ -499,13 +530,15 @@ ResolvedTable PrecisionTable::resolve(std::string_view model_name, int num_layer
     }
   }
   // A rule that decides nothing is shadowed by earlier ones: legal, but rarely what was meant.
+  std::vector<std::string> warnings;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     if (!rule_used[i]) {
-      spdlog::warn("{}: {}: earlier rules already decide every (layer, step) it covers",
-                   to_string(rules_[i].where), rule_key(i, ""));
+      warnings.push_back(to_string(rules_[i].where) + ": " + rule_key(i, "") +
+                         ": decides nothing: earlier rules already decide every (layer, step) "
+                         "it covers");
     }
   }
-  return ResolvedTable(num_layers, num_steps, std::move(grid));
+  return ResolvedTable(num_layers, num_steps, std::move(grid), std::move(warnings));
 }
 
 std::string PrecisionTable::to_yaml(std::string_view header) const {
@@ -549,8 +582,12 @@ void PrecisionTable::save(const std::string& path, std::string_view header) cons
 // ---------------------------------------------------------------------------------------------
 // ResolvedTable
 
-ResolvedTable::ResolvedTable(int num_layers, int num_steps, std::vector<Variant> grid)
-    : num_layers_(num_layers), num_steps_(num_steps), grid_(std::move(grid)) {}
+ResolvedTable::ResolvedTable(int num_layers, int num_steps, std::vector<Variant> grid,
+                             std::vector<std::string> warnings)
+    : num_layers_(num_layers),
+      num_steps_(num_steps),
+      grid_(std::move(grid)),
+      warnings_(std::move(warnings)) {}
 
 int ResolvedTable::count(Variant variant) const {
   int n = 0;

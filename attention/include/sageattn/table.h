@@ -149,14 +149,21 @@ class ResolvedTable {
   // How many (layer, step) cells run `variant` (for logs: "30% of calls in fp16").
   int count(Variant variant) const;
 
+  // Legal but suspicious: rules that decide no (layer, step) because earlier rules cover all
+  // they cover. One line each, "file:line:column: rules[i]: ..."; the caller logs them (this
+  // file stays free of spdlog, whose fmt clashes with the fmt bundled in torch's headers).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
  private:
   friend class PrecisionTable;
-  ResolvedTable(int num_layers, int num_steps, std::vector<Variant> grid);
+  ResolvedTable(int num_layers, int num_steps, std::vector<Variant> grid,
+                std::vector<std::string> warnings);
   [[noreturn]] void throw_out_of_range(int layer, int step) const;
 
   int num_layers_ = 0;
   int num_steps_ = 0;
   std::vector<Variant> grid_;  // [layer * num_steps + step]
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace sageattn
