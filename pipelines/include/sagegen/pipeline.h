@@ -38,6 +38,20 @@ struct GenerateResult {
   int width = 0, height = 0, frames = 0, steps = 0;
 };
 
+// One denoising step timed on random inputs (sagegen bench-pipeline): the model forward on the
+// batched cond/uncond pair at the request's size, attention share measured in a separate pass
+// that synchronises the device around every attention call.
+struct DenoiseStepTiming {
+  double seconds_per_step = 0;            // without per-call synchronisation
+  double attention_seconds_per_step = 0;  // from the synchronised pass
+  double synced_seconds_per_step = 0;     // the synchronised pass's whole step
+  std::map<std::string, std::int64_t> attention_calls;  // per step
+  std::int64_t video_tokens = 0;  // per sample
+  std::int64_t text_tokens = 0;
+  int batch = 0;                  // 2 with CFG, else 1
+  std::string device;
+};
+
 // Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
 // load() reads request.model, request.weights, request.table and request.device; the other
 // fields are per generate() call. Errors: ConfigError (model/weights/table files and keys),
@@ -53,6 +67,11 @@ class Pipeline {
   // request.model/weights/table/device are ignored here (they were fixed by load()), except
   // request.attention, which may change per call.
   GenerateResult generate(const GenerateRequest& request, const ProgressFn& progress = {});
+
+  // Times one denoising step (works for latent-space benchmark shapes too, which generate()
+  // refuses for lack of a VAE). request.width/height/frames give the size in pixels; cfg_scale
+  // != 1 batches cond and uncond. warmup >= 0, repeats >= 1.
+  DenoiseStepTiming time_denoise_step(const GenerateRequest& request, int warmup, int repeats);
 
   const std::string& model_name() const;
   const std::string& device_name() const;
