@@ -1,0 +1,364 @@
+// The mma.sync attention kernel (FlashAttention-2 structure) shared by every variant:
+// 4 warps x 32 Q rows per CTA, K blocks of 64 keys double-buffered with cp.async, S = Q K^T on
+// INT8 (m16n8k32) or INT4 (m16n8k64) tensor cores, online softmax in base 2, PV on FP8 E4M3
+// (two-level accumulation) or FP16. Numerics: design.md section 2; golden model:
+// attention/src/reference/golden.cpp.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <math_constants.h>
+
+#include <cstdint>
+
+#include "cuda/mma.cuh"
+#include "cuda/params.h"
+#include "sageattn/tiles.h"
+
+namespace sageattn::cuda {
+
+template <int kDp, QkBits kBits, PvType kPv>
+struct AttentionTile {
+  static constexpr int kBlockQ = kMmaTiles.block_q;
+  static constexpr int kBlockK = kMmaTiles.block_k;
+  static constexpr int kWarpQ = kMmaTiles.warp_q;
+  static constexpr int kWarps = kBlockQ / kWarpQ;
+  static constexpr int kThreads = kWarps * 32;
+  static constexpr int kMTiles = kWarpQ / 16;   // m16 tiles per warp
+  static constexpr int kKeyTiles = kBlockK / 8;  // n8 tiles of S
+  static constexpr int kDimTiles = kDp / 8;      // n8 tiles of O
+  static constexpr int kQkBytes = kBits == QkBits::kInt8 ? kDp : kDp / 2;
+  // One MMA consumes 32 bytes of a row: 32 INT8 (k32) or 64 INT4 (k64).
+  static constexpr int kQkSteps = kQkBytes / 32;
+  // 16 bytes of padding per shared-memory row: row strides of an odd number of 16-byte units
+  // make the 8 rows of every ldmatrix phase hit 8 different bank groups.
+  static constexpr int kRowPad = 16;
+  static constexpr int kQkStride = kQkBytes + kRowPad;
+  static constexpr int kVRows = kPv == PvType::kFp8 ? kDp : kBlockK;  // FP8 V is stored [D][keys]
+  static constexpr int kVRowBytes = kPv == PvType::kFp8 ? kBlockK : kDp * 2;
+  static constexpr int kVStride = kVRowBytes + kRowPad;
+  static constexpr int kQSmem = kBlockQ * kQkStride;
+  static constexpr int kKSmem = kBlockK * kQkStride;
+  static constexpr int kVSmem = kVRows * kVStride;
+  static constexpr int kStageSmem = kKSmem + kVSmem;
+  static constexpr int kSmemBytes = kQSmem + 2 * kStageSmem;
+  static_assert(kWarps == 4 && kWarpQ == 32, "fragment indexing assumes 4 warps x 32 rows");
+  static_assert(kBlockK == 64, "PV k-steps assume 64 keys per block");
+  static_assert(((kQkStride / 16) % 2) == 1 && ((kVStride / 16) % 2) == 1,
+                "odd 16-byte row strides keep ldmatrix conflict-free");
+};
+
+template <int kDp, QkBits kBits, PvType kPv>
+__global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
+    attention_kernel(const AttentionParams p) {
+  using T = AttentionTile<kDp, kBits, kPv>;
+  extern __shared__ __align__(16) std::uint8_t smem[];
+  const float kNegInf = -CUDART_INF_F;
+  constexpr float kLn2 = 0.6931471805599453f;
+
+  const int q_blocks = p.len_q_pad / T::kBlockQ;
+  // Causal: the longest rows first, so the tail of the grid is short work.
+  const int qb = p.causal ? q_blocks - 1 - static_cast<int>(blockIdx.x) : blockIdx.x;
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int hkv = h / (p.heads_q / p.heads_kv);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane / 4, t = lane % 4;  // fragment row group and column pair
+  const int k_blocks_total = p.len_k_pad / T::kBlockK;
+  int k_blocks = k_blocks_total;
+  if (p.causal) k_blocks = min(k_blocks, ((qb + 1) * T::kBlockQ + T::kBlockK - 1) / T::kBlockK);
+
+  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads_q + h;
+  const std::int64_t bhkv = static_cast<std::int64_t>(b) * p.heads_kv + hkv;
+  const auto* gq = reinterpret_cast<const std::uint8_t*>(p.q) +
+                   (bh * p.len_q_pad + static_cast<std::int64_t>(qb) * T::kBlockQ) * T::kQkBytes;
+  const auto* gk = reinterpret_cast<const std::uint8_t*>(p.k) + bhkv * p.len_k_pad * T::kQkBytes;
+  const auto* gv = static_cast<const std::uint8_t*>(p.v) +
+                   bhkv * p.len_k_pad * kDp * (kPv == PvType::kFp8 ? 1 : 2);
+
+  std::uint8_t* s_q = smem;
+  auto s_k = [&](int stage) { return smem + T::kQSmem + stage * T::kStageSmem; };
+  auto s_v = [&](int stage) { return smem + T::kQSmem + stage * T::kStageSmem + T::kKSmem; };
+
+  auto load_q = [&] {
+    constexpr int kChunks = T::kQkBytes / 16;
+    for (int i = threadIdx.x; i < T::kBlockQ * kChunks; i += T::kThreads) {
+      const int r = i / kChunks, c = i % kChunks;
+      ptx::cp_async_16(ptx::smem_addr(s_q + r * T::kQkStride + c * 16), gq + r * T::kQkBytes + c * 16);
+    }
+  };
+  auto load_kv = [&](int kb, int stage) {
+    constexpr int kChunks = T::kQkBytes / 16;
+    const std::uint8_t* src_k = gk + static_cast<std::int64_t>(kb) * T::kBlockK * T::kQkBytes;
+    for (int i = threadIdx.x; i < T::kBlockK * kChunks; i += T::kThreads) {
+      const int r = i / kChunks, c = i % kChunks;
+      ptx::cp_async_16(ptx::smem_addr(s_k(stage) + r * T::kQkStride + c * 16),
+                       src_k + r * T::kQkBytes + c * 16);
+    }
+    constexpr int kVChunks = T::kVRowBytes / 16;
+    for (int i = threadIdx.x; i < T::kVRows * kVChunks; i += T::kThreads) {
+      const int r = i / kVChunks, c = i % kVChunks;
+      const std::uint8_t* src =
+          kPv == PvType::kFp8
+              ? gv + static_cast<std::int64_t>(r) * p.len_k_pad + kb * T::kBlockK + c * 16
+              : gv + (static_cast<std::int64_t>(kb) * T::kBlockK + r) * (kDp * 2) + c * 16;
+      ptx::cp_async_16(ptx::smem_addr(s_v(stage) + r * T::kVStride + c * 16), src);
+    }
+  };
+
+  // Every row of this thread's fragments is in thread group g of its warp: one Q scale.
+  const float q_scale = p.q_scale[((bh * q_blocks + qb) * T::kWarps + warp) * kScaleGroupsPerWarp + g];
+  const float* delta_row =
+      p.delta_s == nullptr ? nullptr : p.delta_s + (bh * q_blocks + qb) * p.len_k_pad;
+  const int row_base = qb * T::kBlockQ + warp * T::kWarpQ + g;  // + mt * 16 + half * 8
+
+  float o[T::kMTiles][T::kDimTiles][4];
+#pragma unroll
+  for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < T::kDimTiles; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o[mt][nt][e] = 0.0f;
+  float row_max[T::kMTiles * 2], row_sum[T::kMTiles * 2];  // index mt * 2 + half
+#pragma unroll
+  for (int r = 0; r < T::kMTiles * 2; ++r) {
+    row_max[r] = kNegInf;
+    row_sum[r] = 0.0f;
+  }
+
+  load_q();
+  load_kv(0, 0);
+  ptx::cp_async_commit();
+
+  for (int kb = 0; kb < k_blocks; ++kb) {
+    const int stage = kb & 1;
+    if (kb + 1 < k_blocks) {
+      load_kv(kb + 1, stage ^ 1);
+      ptx::cp_async_commit();
+      ptx::cp_async_wait<1>();
+    } else {
+      ptx::cp_async_wait<0>();
+    }
+    __syncthreads();
+
+    // ---- S = Q K^T in INT32 ----
+    int acc[T::kMTiles][T::kKeyTiles][4];
+#pragma unroll
+    for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < T::kKeyTiles; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[mt][nt][e] = 0;
+
+    const std::uint8_t* sk = s_k(stage);
+#pragma unroll
+    for (int ks = 0; ks < T::kQkSteps; ++ks) {
+      std::uint32_t a[T::kMTiles][4];
+#pragma unroll
+      for (int mt = 0; mt < T::kMTiles; ++mt) {
+        ptx::ldmatrix_x4(a[mt], ptx::smem_addr(s_q + (warp * T::kWarpQ + mt * 16 + lane % 16) * T::kQkStride +
+                                               ks * 32 + (lane / 16) * 16));
+      }
+#pragma unroll
+      for (int np = 0; np < T::kKeyTiles / 2; ++np) {
+        std::uint32_t bk[4];
+        ptx::ldmatrix_x4(bk, ptx::smem_addr(sk + (np * 16 + (lane / 16) * 8 + lane % 8) * T::kQkStride +
+                                            ks * 32 + ((lane / 8) % 2) * 16));
+#pragma unroll
+        for (int mt = 0; mt < T::kMTiles; ++mt) {
+          if constexpr (kBits == QkBits::kInt8) {
+            ptx::mma_s8_16832(acc[mt][2 * np], a[mt], bk[0], bk[1]);
+            ptx::mma_s8_16832(acc[mt][2 * np + 1], a[mt], bk[2], bk[3]);
+          } else {
+            ptx::mma_s4_16864(acc[mt][2 * np], a[mt], bk[0], bk[1]);
+            ptx::mma_s4_16864(acc[mt][2 * np + 1], a[mt], bk[2], bk[3]);
+          }
+        }
+      }
+    }
+
+    // ---- scores in base 2: int * q_scale * k_scale + delta_s, masked ----
+    const float2 k_scale = *reinterpret_cast<const float2*>(
+        p.k_scale + (bhkv * k_blocks_total + kb) * kScaleGroupsPerWarp + 2 * t);
+    float s[T::kMTiles][T::kKeyTiles][4];
+#pragma unroll
+    for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < T::kKeyTiles; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const float x = static_cast<float>(acc[mt][nt][e]) * q_scale;
+          s[mt][nt][e] = x * ((e & 1) ? k_scale.y : k_scale.x);
+        }
+    const int key0 = kb * T::kBlockK;
+    if (delta_row != nullptr) {
+#pragma unroll
+      for (int nt = 0; nt < T::kKeyTiles; ++nt) {
+        const float2 d = *reinterpret_cast<const float2*>(delta_row + key0 + nt * 8 + 2 * t);
+#pragma unroll
+        for (int mt = 0; mt < T::kMTiles; ++mt) {
+          s[mt][nt][0] += d.x;
+          s[mt][nt][1] += d.y;
+          s[mt][nt][2] += d.x;
+          s[mt][nt][3] += d.y;
+        }
+      }
+    }
+    const bool need_mask = key0 + T::kBlockK > p.len_k ||
+                           (p.causal && key0 + T::kBlockK - 1 > qb * T::kBlockQ);
+    if (need_mask) {
+#pragma unroll
+      for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < T::kKeyTiles; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int key = key0 + nt * 8 + 2 * t + (e & 1);
+            const int row = row_base + mt * 16 + (e >> 1) * 8;
+            if (key >= p.len_k || (p.causal && key > row)) s[mt][nt][e] = kNegInf;
+          }
+    }
+
+    // ---- online softmax (base 2), P unquantized for the row sums ----
+#pragma unroll
+    for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int r = mt * 2 + half;
+        float mx = row_max[r];
+#pragma unroll
+        for (int nt = 0; nt < T::kKeyTiles; ++nt) {
+          mx = fmaxf(mx, fmaxf(s[mt][nt][2 * half], s[mt][nt][2 * half + 1]));
+        }
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        // A row that has seen no key yet keeps -inf; subtract 0 so exp2 never sees inf - inf.
+        const float m_safe = mx == kNegInf ? 0.0f : mx;
+        const float alpha = ptx::fast_exp2(row_max[r] - m_safe);
+        row_max[r] = mx;
+        float sum = 0.0f;
+#pragma unroll
+        for (int nt = 0; nt < T::kKeyTiles; ++nt)
+#pragma unroll
+          for (int e = 2 * half; e < 2 * half + 2; ++e) {
+            s[mt][nt][e] = ptx::fast_exp2(s[mt][nt][e] - m_safe);
+            sum += s[mt][nt][e];
+          }
+        row_sum[r] = row_sum[r] * alpha + sum;
+#pragma unroll
+        for (int nt = 0; nt < T::kDimTiles; ++nt) {
+          o[mt][nt][2 * half] *= alpha;
+          o[mt][nt][2 * half + 1] *= alpha;
+        }
+      }
+
+    // ---- O += P V ----
+    const std::uint8_t* sv = s_v(stage);
+    if constexpr (kPv == PvType::kFp8) {
+      // P8 = e4m3(P * 448). The S fragment of keys {2t, 2t+1, 8+2t, 9+2t} of each 16 keys
+      // is the A fragment at k positions 4t..4t+3, matching V's stored permutation.
+      std::uint32_t pa[T::kMTiles][2][4];
+#pragma unroll
+      for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+        for (int ks = 0; ks < 2; ++ks)
+#pragma unroll
+          for (int reg = 0; reg < 4; ++reg) {
+            const int n0 = 4 * ks + (reg / 2) * 2;  // reg 0,1: keys 0..15; reg 2,3: 16..31
+            const int e0 = (reg % 2) * 2;             // reg 0,2: row g; reg 1,3: row g + 8
+            const std::uint32_t lo = ptx::e4m3x2(s[mt][n0][e0] * kE4M3Max, s[mt][n0][e0 + 1] * kE4M3Max);
+            const std::uint32_t hi =
+                ptx::e4m3x2(s[mt][n0 + 1][e0] * kE4M3Max, s[mt][n0 + 1][e0 + 1] * kE4M3Max);
+            pa[mt][ks][reg] = lo | (hi << 16);
+          }
+#pragma unroll
+      for (int nt = 0; nt < T::kDimTiles; ++nt) {
+        std::uint32_t bv[4];
+        ptx::ldmatrix_x4(bv, ptx::smem_addr(sv + (nt * 8 + lane % 8) * T::kVStride + (lane / 8) * 16));
+#pragma unroll
+        for (int mt = 0; mt < T::kMTiles; ++mt) {
+          // Two-level accumulation: this block's product alone, then into the FP32 buffer.
+          float blk[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+          ptx::mma_e4m3_16832(blk, pa[mt][0], bv[0], bv[1]);
+          ptx::mma_e4m3_16832(blk, pa[mt][1], bv[2], bv[3]);
+#pragma unroll
+          for (int e = 0; e < 4; ++e) o[mt][nt][e] += blk[e];
+        }
+      }
+    } else {
+      std::uint32_t pa[T::kMTiles][4][4];
+#pragma unroll
+      for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+        for (int ks = 0; ks < 4; ++ks) {
+          pa[mt][ks][0] = ptx::half2_bits(s[mt][2 * ks][0], s[mt][2 * ks][1]);
+          pa[mt][ks][1] = ptx::half2_bits(s[mt][2 * ks][2], s[mt][2 * ks][3]);
+          pa[mt][ks][2] = ptx::half2_bits(s[mt][2 * ks + 1][0], s[mt][2 * ks + 1][1]);
+          pa[mt][ks][3] = ptx::half2_bits(s[mt][2 * ks + 1][2], s[mt][2 * ks + 1][3]);
+        }
+#pragma unroll
+      for (int nt = 0; nt < T::kDimTiles; ++nt) {
+#pragma unroll
+        for (int kp = 0; kp < 2; ++kp) {
+          std::uint32_t bv[4];
+          ptx::ldmatrix_x4_trans(bv, ptx::smem_addr(sv + (kp * 32 + (lane / 8) * 8 + lane % 8) * T::kVStride +
+                                                    nt * 16));
+#pragma unroll
+          for (int mt = 0; mt < T::kMTiles; ++mt) {
+            ptx::mma_f16_16816(o[mt][nt], pa[mt][2 * kp], bv[0], bv[1]);
+            ptx::mma_f16_16816(o[mt][nt], pa[mt][2 * kp + 1], bv[2], bv[3]);
+          }
+        }
+      }
+    }
+    __syncthreads();  // the next iteration's prefetch overwrites this stage
+  }
+
+  // ---- epilogue: O = buf / l * v_factor + v_mean ----
+  const float* v_factor = p.v_factor == nullptr ? nullptr : p.v_factor + bhkv * kDp;
+  const float* v_mean = p.v_mean == nullptr ? nullptr : p.v_mean + bhkv * kDp;
+  const bool pair_stores = ((p.head_dim | p.out_stride_l | p.out_stride_h | p.out_stride_b) & 1) == 0;
+#pragma unroll
+  for (int mt = 0; mt < T::kMTiles; ++mt)
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int r = mt * 2 + half;
+      float l = row_sum[r];
+      l += __shfl_xor_sync(0xffffffffu, l, 1);
+      l += __shfl_xor_sync(0xffffffffu, l, 2);
+      const int row = row_base + mt * 16 + half * 8;
+      if (row >= p.len_q) continue;
+      if (p.lse != nullptr && t == 0) p.lse[bh * p.len_q + row] = (row_max[r] + log2f(l)) * kLn2;
+      const std::int64_t out_off = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
+#pragma unroll
+      for (int nt = 0; nt < T::kDimTiles; ++nt) {
+        const int c = nt * 8 + 2 * t;
+        if (c >= p.head_dim) continue;
+        float x[2];
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          x[j] = o[mt][nt][2 * half + j] / l;
+          if (v_factor != nullptr) x[j] *= v_factor[c + j];
+          if (v_mean != nullptr) x[j] += v_mean[c + j];
+        }
+        if (p.out_type == ElemType::kBf16) {
+          auto* dst = static_cast<__nv_bfloat16*>(p.out) + out_off + c;
+          if (pair_stores) {
+            *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
+          } else {
+            dst[0] = __float2bfloat16_rn(x[0]);
+            if (c + 1 < p.head_dim) dst[1] = __float2bfloat16_rn(x[1]);
+          }
+        } else {
+          auto* dst = static_cast<__half*>(p.out) + out_off + c;
+          if (pair_stores) {
+            *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
+          } else {
+            dst[0] = __float2half_rn(x[0]);
+            if (c + 1 < p.head_dim) dst[1] = __float2half_rn(x[1]);
+          }
+        }
+      }
+    }
+}
+
+}  // namespace sageattn::cuda

@@ -1,0 +1,330 @@
+// cuda_backend.h on the kernels of this folder: the one selector (choose) that both
+// why_unsupported and run use, and the launch glue from at::Tensor to the torch-free params.
+#include "cuda_backend.h"
+
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <string>
+
+#include "cuda/launch.h"
+#include "sageattn/reference.h"
+#include "sageattn/tiles.h"
+
+namespace sageattn::cuda_backend {
+namespace {
+
+using cuda::ElemType;
+using cuda::QkBits;
+
+constexpr double kLog2EDouble = 1.4426950408889634;
+constexpr int64_t kMaxHeadDim = 256;
+
+enum class Path : std::uint8_t { kNone, kKernel, kGoldenFallback };
+
+struct Choice {
+  Path path = Path::kNone;
+  std::string reason;  // why nothing runs (path kNone)
+  int padded_dim = 0;  // the kernel's head dim: q/k/v channels are zero-padded up to it
+};
+
+// Native head dims of the kernels; 0 when none holds head_dim.
+int padded_head_dim(int64_t head_dim) {
+  if (head_dim <= 64) return 64;
+  if (head_dim <= 128) return 128;
+  return 0;
+}
+
+bool is_kernel_variant(Variant v) {
+  return v == Variant::kSage2Int8 || v == Variant::kSage2Int4 || v == Variant::kSage1;
+}
+
+std::string sm_name(int sm) { return "sm_" + std::to_string(sm); }
+
+Choice choose(const Problem& p, Variant variant) {
+  Choice c;
+  if (!is_kernel_variant(variant)) {
+    c.reason = std::string("the CUDA kernels run sage2-8b, sage2-4b and sage1, not ") +
+               std::string(to_string(variant));
+    return c;
+  }
+  if (!p.device.is_cuda()) {
+    c.reason = "the inputs are on " + p.device.str() + "; the CUDA kernels need CUDA tensors";
+    return c;
+  }
+  if (p.dtype != at::kHalf && p.dtype != at::kBFloat16) {
+    c.reason = std::string("dtype ") + c10::toString(p.dtype) +
+               ": the CUDA kernels take Half or BFloat16 inputs";
+    return c;
+  }
+  if (p.head_dim < 1 || p.head_dim > kMaxHeadDim) {
+    c.reason = "head_dim " + std::to_string(p.head_dim) + " is outside the kernels' 1.." +
+               std::to_string(kMaxHeadDim);
+    return c;
+  }
+  const int device = p.device.has_index() ? p.device.index() : at::cuda::current_device();
+  const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
+  const int sm = props->major * 10 + props->minor;
+  const std::string where = "device " + std::to_string(device) + " is " + sm_name(sm);
+  if (sm < 80) {
+    c.reason = std::string(to_string(variant)) + " needs sm_80 or newer (INT8 mma.sync); " + where;
+    return c;
+  }
+  if (variant != Variant::kSage1 && sm < 89) {
+    c.reason = std::string(to_string(variant)) +
+               " needs sm_89 or newer (FP8 E4M3 mma.sync for PV; the FP16-PV form for sm_80 "
+               "is not implemented); " + where;
+    return c;
+  }
+  c.padded_dim = padded_head_dim(p.head_dim);
+  if (c.padded_dim == 0) {
+    // 128 < D <= 256: no 256-wide instantiation (its accumulators would not fit the registers
+    // of 32-row warps); the golden model computes the same numerics instead.
+    c.path = Path::kGoldenFallback;
+    return c;
+  }
+  c10::cuda::CUDAGuard guard(device);
+  const char* missing = variant == Variant::kSage1
+                            ? cuda::attention_sage1_missing(c.padded_dim)
+                            : cuda::attention_sage2_missing(c.padded_dim, variant == Variant::kSage2Int4
+                                                                              ? QkBits::kInt4
+                                                                              : QkBits::kInt8);
+  if (missing[0] != '\0') {
+    c.reason = std::string(to_string(variant)) + " has no kernel image for " + sm_name(sm) +
+               " in this build (" + missing + "); rebuild with its architecture in SAGEGEN_CUDA_ARCHS";
+    return c;
+  }
+  c.path = Path::kKernel;
+  return c;
+}
+
+ElemType elem_type(at::ScalarType t) {
+  return t == at::kBFloat16 ? ElemType::kBf16 : ElemType::kFp16;
+}
+
+// [B, H, L, D] view of a tensor in the problem's layout.
+at::Tensor hnd_view(const at::Tensor& x, Layout layout) {
+  return layout == Layout::kNHD ? x.transpose(1, 2) : x;
+}
+
+// 16-byte loads need a 16-byte aligned base and strides that keep every row aligned.
+bool vector_loads_ok(const at::Tensor& hnd) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(hnd.const_data_ptr());
+  return addr % 16 == 0 && hnd.stride(0) % 8 == 0 && hnd.stride(1) % 8 == 0 &&
+         hnd.stride(2) % 8 == 0;
+}
+
+cuda::ScaleGroups scale_groups(Granularity g) {
+  switch (g) {
+    case Granularity::kPerBlock:
+      return cuda::ScaleGroups::kPerBlock;
+    case Granularity::kPerWarp:
+      return cuda::ScaleGroups::kPerWarp;
+    case Granularity::kPerThread:
+      return cuda::ScaleGroups::kPerThread;
+  }
+  TORCH_CHECK(false, "sageattn::cuda_backend: unknown granularity ", static_cast<int>(g));
+}
+
+template <typename Params>
+void fill_source(Params& params, const at::Tensor& hnd) {
+  params.x = hnd.const_data_ptr();
+  params.x_type = elem_type(hnd.scalar_type());
+  params.stride_b = hnd.stride(0);
+  params.stride_h = hnd.stride(1);
+  params.stride_l = hnd.stride(2);
+  params.batch = static_cast<int>(hnd.size(0));
+  params.heads = static_cast<int>(hnd.size(1));
+  params.len = static_cast<int>(hnd.size(2));
+  params.head_dim = static_cast<int>(hnd.size(3));
+  params.vector_loads = vector_loads_ok(hnd);
+}
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// [B, H, D] float -> [B, H, dp] zero-padded, contiguous.
+at::Tensor pad_channels(const at::Tensor& x, int dp) {
+  return at::constant_pad_nd(x, {0, dp - x.size(-1)}, 0).contiguous();
+}
+
+AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
+                                    const at::Tensor& v, Variant variant,
+                                    const AttentionOptions& options, int64_t head_dim) {
+  static std::once_flag logged;
+  std::call_once(logged, [&] {
+    spdlog::warn("sageattn: head_dim {} has no CUDA kernel (native 64 and 128); {} runs on the "
+                 "CPU golden model, slowly",
+                 head_dim, to_string(variant));
+  });
+  AttentionOptions golden = options;
+  golden.variant = variant;
+  return reference::golden_attention(q, k, v, golden);
+}
+
+}  // namespace
+
+bool compiled() { return true; }
+
+std::string why_unsupported(const Problem& problem, Variant variant) {
+  return choose(problem, variant).reason;
+}
+
+AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
+                    const at::Tensor& v, const AttentionOptions& options) {
+  const Choice choice = choose(p, variant);
+  TORCH_CHECK(choice.path != Path::kNone, "sageattn::cuda_backend::run: ", choice.reason);
+  if (choice.path == Path::kGoldenFallback) {
+    return run_golden_fallback(q, k, v, variant, options, p.head_dim);
+  }
+
+  const c10::cuda::CUDAGuard guard(q.device());
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  const int dp = choice.padded_dim;
+  const QkBits bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
+  const int qk_bytes = bits == QkBits::kInt8 ? dp : dp / 2;
+  const bool fp8_pv = variant != Variant::kSage1;
+  const at::Tensor qh = hnd_view(q, p.layout);  // [B, Hq, Lq, D]
+  const at::Tensor kh = hnd_view(k, p.layout);  // [B, Hkv, Lk, D]
+  const at::Tensor vh = hnd_view(v, p.layout);
+  const auto f32 = q.options().dtype(at::kFloat);
+  const int64_t q_blocks = (p.len_q + kMmaTiles.block_q - 1) / kMmaTiles.block_q;
+  const int64_t k_blocks = (p.len_k + kMmaTiles.block_k - 1) / kMmaTiles.block_k;
+  const int64_t len_q_pad = q_blocks * kMmaTiles.block_q;
+  const int64_t len_k_pad = k_blocks * kMmaTiles.block_k;
+  // sm_scale * log2(e) rounded once to FP32, as the golden model folds it.
+  const float scale_log2 = static_cast<float>(p.sm_scale * kLog2EDouble);
+
+  // ---- Q: block means, smoothing, INT quantization ----
+  at::Tensor q_int = at::empty({p.batch, p.heads_q, len_q_pad, qk_bytes}, q.options().dtype(at::kChar));
+  at::Tensor q_scale = at::empty({p.batch, p.heads_q, q_blocks, kMmaTiles.block_q / kMmaTiles.warp_q,
+                                  cuda::kScaleGroupsPerWarp}, f32);
+  at::Tensor q_mean;
+  {
+    cuda::QuantRowsParams params;
+    fill_source(params, qh);
+    params.out = q_int.data_ptr<std::int8_t>();
+    params.len_pad = static_cast<int>(len_q_pad);
+    params.bits = bits;
+    params.scale = q_scale.data_ptr<float>();
+    params.scale_mult = scale_log2;
+    params.groups = scale_groups(p.granularity);
+    if (options.smooth_q) {
+      q_mean = at::empty({p.batch, p.heads_q, q_blocks, p.head_dim}, f32);
+      params.mean_source = cuda::MeanSource::kBlockRows;
+      params.mean_out = q_mean.data_ptr<float>();
+    }
+    cuda::launch_quantize_q(params, dp, stream);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+
+  // ---- K: token mean (a torch reduction), smoothing, INT quantization ----
+  at::Tensor k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
+  at::Tensor k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
+  at::Tensor k_mean;
+  {
+    cuda::QuantRowsParams params;
+    fill_source(params, kh);
+    params.out = k_int.data_ptr<std::int8_t>();
+    params.len_pad = static_cast<int>(len_k_pad);
+    params.bits = bits;
+    params.scale = k_scale.data_ptr<float>();
+    params.groups = scale_groups(p.granularity);
+    if (options.smooth_k) {
+      k_mean = at::mean(kh, {2}, false, at::kFloat).contiguous();  // [B, Hkv, D]
+      params.mean_source = cuda::MeanSource::kGiven;
+      params.mean_in = k_mean.const_data_ptr<float>();
+    }
+    cuda::launch_quantize_k(params, dp, stream);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+
+  // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
+  at::Tensor delta_s;
+  if (options.smooth_q) {
+    const int64_t group = p.heads_q / p.heads_kv;
+    at::Tensor k_hat = kh.to(at::kFloat);
+    if (options.smooth_k) k_hat = k_hat - k_mean.unsqueeze(2);
+    // Query heads of one kv head are consecutive: [B, Hkv, group * q_blocks, D].
+    const at::Tensor q_mean_kv = q_mean.view({p.batch, p.heads_kv, group * q_blocks, p.head_dim});
+    const at::Tensor d = at::matmul(q_mean_kv, k_hat.transpose(2, 3)) * scale_log2;
+    delta_s = at::constant_pad_nd(d.view({p.batch, p.heads_q, q_blocks, p.len_k}),
+                                  {0, len_k_pad - p.len_k}, 0)
+                  .contiguous();
+  }
+
+  // ---- V: per-channel statistics (torch reductions), then the PV operand ----
+  at::Tensor v_mean;
+  if (options.smooth_v) v_mean = at::mean(vh, {2}, false, at::kFloat).contiguous();  // [B, Hkv, D]
+  at::Tensor v_operand, v_factor;
+  {
+    cuda::QuantVParams params;
+    fill_source(params, vh);
+    params.len_pad = static_cast<int>(len_k_pad);
+    params.mean = v_mean.defined() ? v_mean.const_data_ptr<float>() : nullptr;
+    at::Tensor absmax;
+    if (fp8_pv) {
+      params.pv = cuda::PvType::kFp8;
+      v_operand = at::empty({p.batch, p.heads_kv, dp, len_k_pad}, q.options().dtype(at::kByte));
+      // max |v - mean| = max(max v - mean, mean - min v): FP32 rounding is monotonic, so this
+      // equals the absmax of the rounded differences the golden model takes.
+      const auto [vmin, vmax] = at::aminmax(vh, 2);
+      const at::Tensor lo = vmin.to(at::kFloat), hi = vmax.to(at::kFloat);
+      absmax = v_mean.defined() ? at::maximum(hi - v_mean, v_mean - lo) : at::maximum(hi, -lo);
+      absmax = absmax.contiguous();
+      params.absmax = absmax.const_data_ptr<float>();
+      v_factor = pad_channels(absmax / kE4M3Max / kE4M3Max, dp);  // v_scale / 448 (P's scale)
+    } else {
+      params.pv = cuda::PvType::kFp16;
+      v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
+    }
+    params.out = v_operand.data_ptr();
+    cuda::launch_quantize_v(params, dp, stream);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+  const at::Tensor v_mean_padded = v_mean.defined() ? pad_channels(v_mean, dp) : at::Tensor();
+
+  // ---- attention ----
+  AttentionResult result;
+  result.out = p.layout == Layout::kNHD
+                   ? at::empty({p.batch, p.len_q, p.heads_q, p.head_dim}, q.options())
+                   : at::empty({p.batch, p.heads_q, p.len_q, p.head_dim}, q.options());
+  if (options.return_lse) result.lse = at::empty({p.batch, p.heads_q, p.len_q}, f32);
+  const at::Tensor out_hnd = hnd_view(result.out, p.layout);
+  cuda::AttentionParams params;
+  params.q = q_int.const_data_ptr<std::int8_t>();
+  params.k = k_int.const_data_ptr<std::int8_t>();
+  params.v = v_operand.const_data_ptr();
+  params.q_scale = q_scale.const_data_ptr<float>();
+  params.k_scale = k_scale.const_data_ptr<float>();
+  params.delta_s = delta_s.defined() ? delta_s.const_data_ptr<float>() : nullptr;
+  params.v_factor = v_factor.defined() ? v_factor.const_data_ptr<float>() : nullptr;
+  params.v_mean = v_mean_padded.defined() ? v_mean_padded.const_data_ptr<float>() : nullptr;
+  params.out = result.out.data_ptr();
+  params.out_type = elem_type(q.scalar_type());
+  params.out_stride_b = out_hnd.stride(0);
+  params.out_stride_h = out_hnd.stride(1);
+  params.out_stride_l = out_hnd.stride(2);
+  params.lse = result.lse.defined() ? result.lse.data_ptr<float>() : nullptr;
+  params.batch = static_cast<int>(p.batch);
+  params.heads_q = static_cast<int>(p.heads_q);
+  params.heads_kv = static_cast<int>(p.heads_kv);
+  params.len_q = static_cast<int>(p.len_q);
+  params.len_k = static_cast<int>(p.len_k);
+  params.head_dim = static_cast<int>(p.head_dim);
+  params.len_q_pad = static_cast<int>(len_q_pad);
+  params.len_k_pad = static_cast<int>(len_k_pad);
+  params.causal = p.causal;
+  if (fp8_pv) {
+    cuda::launch_attention_sage2(params, dp, bits, stream);
+  } else {
+    cuda::launch_attention_sage1(params, dp, stream);
+  }
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return result;
+}
+
+}  // namespace sageattn::cuda_backend

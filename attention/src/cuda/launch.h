@@ -1,0 +1,28 @@
+// Torch-free launchers of the kernels (one kernel per call, on the given stream). The caller
+// checks the launch (C10_CUDA_KERNEL_LAUNCH_CHECK) right after each call.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include "cuda/params.h"
+
+namespace sageattn::cuda {
+
+// Q rows in blocks of kMmaTiles.block_q with warp groups of warp_q rows; dp = 64 or 128.
+void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t stream);
+// K rows in blocks of kMmaTiles.block_k (per-warp is per-block for K); dp = 64 or 128.
+void launch_quantize_k(const QuantRowsParams& params, int dp, cudaStream_t stream);
+void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream);
+
+// sage1: INT8 QK, FP16 PV (attention_sage1.cu).
+void launch_attention_sage1(const AttentionParams& params, int dp, cudaStream_t stream);
+// sage2-8b / sage2-4b: INT8 or INT4 QK, FP8 PV (attention_sage2.cu).
+void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
+                            cudaStream_t stream);
+
+// Empty when the kernel has an image for the current device, otherwise the CUDA runtime's
+// reason (a build without this device's architecture).
+const char* attention_sage1_missing(int dp);
+const char* attention_sage2_missing(int dp, QkBits bits);
+
+}  // namespace sageattn::cuda

@@ -1,0 +1,272 @@
+// Quantization kernels: Q/K rows -> symmetric INT8/INT4 with smoothing (one pass over the
+// input each), V -> the PV operand (FP8 E4M3 transposed and permuted, or fp16).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
+#include <cstdint>
+
+#include "cuda/launch.h"
+#include "sageattn/tiles.h"
+
+namespace sageattn::cuda {
+namespace {
+
+// 256 threads: each moves 16-byte chunks (8 channels) of several rows, so a warp reads whole
+// rows of 64/128 channels per instruction.
+constexpr int kQuantThreads = 256;
+constexpr int kChannelsPerChunk = 8;
+
+__device__ __forceinline__ float elem_to_float(std::uint16_t bits, ElemType type) {
+  if (type == ElemType::kBf16) return __uint_as_float(static_cast<std::uint32_t>(bits) << 16);
+  return __half2float(__ushort_as_half(bits));
+}
+
+// Channels c0..c0+7 of one row; zeros outside [0, head_dim) and for rows past the end.
+__device__ __forceinline__ void load_chunk(const std::uint16_t* row, bool row_valid, int c0,
+                                           int head_dim, bool vector_loads, ElemType type,
+                                           float (&v)[kChannelsPerChunk]) {
+  if (!row_valid) {
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = 0.0f;
+    return;
+  }
+  if (vector_loads && c0 + kChannelsPerChunk <= head_dim) {
+    const uint4 raw = *reinterpret_cast<const uint4*>(row + c0);
+    const std::uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      v[2 * j] = elem_to_float(static_cast<std::uint16_t>(words[j] & 0xFFFFu), type);
+      v[2 * j + 1] = elem_to_float(static_cast<std::uint16_t>(words[j] >> 16), type);
+    }
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) {
+    const int c = c0 + j;
+    v[j] = c < head_dim ? elem_to_float(row[c], type) : 0.0f;
+  }
+}
+
+// One CTA quantizes kRows rows of one (batch, head): mean (given or of the block's valid rows),
+// subtraction, group absmax, scale, INT8/INT4 values. Groups: (row / kWarpRows, row % 8).
+template <int kDp, int kRows, int kWarpRows>
+__global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const QuantRowsParams p) {
+  constexpr int kChunks = kDp / kChannelsPerChunk;
+  constexpr int kRowLanes = kQuantThreads / kChunks;
+  static_assert(kRowLanes % kThreadGroups == 0, "a thread's rows must share one group r % 8");
+  static_assert(kRows % kRowLanes == 0, "threads must tile the block");
+  constexpr int kRowsPerThread = kRows / kRowLanes;
+  constexpr int kWarpGroups = kRows / kWarpRows;
+
+  __shared__ float partial[kRowLanes][kDp];
+  __shared__ float mean[kDp];
+  __shared__ unsigned amax_bits[kWarpGroups][kThreadGroups];
+  __shared__ float group_inv[kWarpGroups][kThreadGroups];
+
+  const int block = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
+  const int c0 = chunk * kChannelsPerChunk;
+  const int row0 = block * kRows;
+  const int blocks = p.len_pad / kRows;
+  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
+  const auto* base = static_cast<const std::uint16_t*>(p.x) + b * p.stride_b + h * p.stride_h;
+
+  float v[kRowsPerThread][kChannelsPerChunk];
+#pragma unroll
+  for (int i = 0; i < kRowsPerThread; ++i) {
+    const int token = row0 + lane_row + i * kRowLanes;
+    load_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, token < p.len, c0,
+               p.head_dim, p.vector_loads, p.x_type, v[i]);
+  }
+  if (threadIdx.x < kWarpGroups * kThreadGroups) (&amax_bits[0][0])[threadIdx.x] = 0u;
+
+  if (p.mean_source == MeanSource::kBlockRows) {
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) {
+      float s = 0.0f;
+#pragma unroll
+      for (int i = 0; i < kRowsPerThread; ++i) s += v[i][j];
+      partial[lane_row][c0 + j] = s;
+    }
+    __syncthreads();
+    if (threadIdx.x < kDp) {
+      float s = 0.0f;
+      for (int r = 0; r < kRowLanes; ++r) s += partial[r][threadIdx.x];
+      const int valid_rows = min(kRows, p.len - row0);
+      const float m = s / static_cast<float>(valid_rows);
+      mean[threadIdx.x] = m;
+      if (threadIdx.x < p.head_dim) {
+        p.mean_out[(bh * blocks + block) * p.head_dim + threadIdx.x] = m;
+      }
+    }
+  } else if (threadIdx.x < kDp) {
+    const bool given = p.mean_source == MeanSource::kGiven && threadIdx.x < p.head_dim;
+    mean[threadIdx.x] = given ? p.mean_in[bh * p.head_dim + threadIdx.x] : 0.0f;
+  }
+  __syncthreads();
+
+#pragma unroll
+  for (int i = 0; i < kRowsPerThread; ++i) {
+    const int r = lane_row + i * kRowLanes;
+    const bool valid = row0 + r < p.len;
+    float a = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) {
+      v[i][j] = valid ? v[i][j] - mean[c0 + j] : 0.0f;
+      a = fmaxf(a, fabsf(v[i][j]));
+    }
+    // Non-negative floats order like their bit patterns.
+    atomicMax(&amax_bits[r / kWarpRows][r % kThreadGroups], __float_as_uint(a));
+  }
+  __syncthreads();
+
+  const int qmax = p.bits == QkBits::kInt8 ? kInt8Max : kInt4Max;
+  if (threadIdx.x < kWarpGroups * kThreadGroups) {
+    const int w = threadIdx.x / kThreadGroups, g = threadIdx.x % kThreadGroups;
+    unsigned bits = amax_bits[w][g];
+    if (p.groups != ScaleGroups::kPerThread) {
+      const int w_begin = p.groups == ScaleGroups::kPerBlock ? 0 : w;
+      const int w_end = p.groups == ScaleGroups::kPerBlock ? kWarpGroups : w + 1;
+      bits = 0u;
+      for (int ww = w_begin; ww < w_end; ++ww)
+        for (int gg = 0; gg < kThreadGroups; ++gg) bits = max(bits, amax_bits[ww][gg]);
+    }
+    const float a = __uint_as_float(bits);
+    const float qmax_f = static_cast<float>(qmax);
+    group_inv[w][g] = a > 0.0f ? qmax_f / a : 0.0f;
+    p.scale[(bh * blocks + block) * (kWarpGroups * kThreadGroups) + threadIdx.x] =
+        (a / qmax_f) * p.scale_mult;
+  }
+  __syncthreads();
+
+  const int row_bytes = p.bits == QkBits::kInt8 ? kDp : kDp / 2;
+#pragma unroll
+  for (int i = 0; i < kRowsPerThread; ++i) {
+    const int r = lane_row + i * kRowLanes;
+    const float inv = group_inv[r / kWarpRows][r % kThreadGroups];
+    int x[kChannelsPerChunk];
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) {
+      x[j] = min(qmax, max(-qmax, __float2int_rn(v[i][j] * inv)));
+    }
+    std::int8_t* dst = p.out + (bh * p.len_pad + row0 + r) * row_bytes;
+    if (p.bits == QkBits::kInt8) {
+      uint2 packed;
+      packed.x = (x[0] & 0xFF) | ((x[1] & 0xFF) << 8) | ((x[2] & 0xFF) << 16) |
+                 (static_cast<unsigned>(x[3] & 0xFF) << 24);
+      packed.y = (x[4] & 0xFF) | ((x[5] & 0xFF) << 8) | ((x[6] & 0xFF) << 16) |
+                 (static_cast<unsigned>(x[7] & 0xFF) << 24);
+      *reinterpret_cast<uint2*>(dst + c0) = packed;
+    } else {
+      // Element 2i in the low nibble of byte i (the s4 MMA operand order).
+      unsigned packed = 0u;
+#pragma unroll
+      for (int j = 0; j < kChannelsPerChunk; ++j) packed |= static_cast<unsigned>(x[j] & 0xF) << (4 * j);
+      *reinterpret_cast<unsigned*>(dst + c0 / 2) = packed;
+    }
+  }
+}
+
+constexpr int kVTokens = kMmaTiles.block_k;
+constexpr int kVTilePad = 16;  // keeps 16-byte rows aligned for the vector stores
+
+// Position of key j of a K block inside the stored FP8 row: inside each 32-key group, the S
+// accumulator of m16n8k32 gives thread t keys {2t, 2t+1, 8+2t, 9+2t} (and +16), which the FP8
+// A operand wants at k positions 4t..4t+3 (and 16+4t..), so P goes from registers to the MMA.
+__device__ __forceinline__ int fp8_v_position(int j) {
+  const int group = j / 32, jj = j % 32, half = jj / 16, r = jj % 16;
+  const int t = (r % 8) / 2;
+  const int i = (r < 8 ? 0 : 2) + r % 2;
+  return group * 32 + half * 16 + 4 * t + i;
+}
+
+template <int kDp>
+__global__ void __launch_bounds__(kQuantThreads) quantize_v_kernel(const QuantVParams p) {
+  constexpr int kChunks = kDp / kChannelsPerChunk;
+  constexpr int kRowLanes = kQuantThreads / kChunks;
+  constexpr int kTokensPerThread = kVTokens / kRowLanes;
+  __shared__ __align__(16) std::uint8_t tile[kDp][kVTokens + kVTilePad];
+
+  const int block = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
+  const int c0 = chunk * kChannelsPerChunk;
+  const int token0 = block * kVTokens;
+  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
+  const auto* base = static_cast<const std::uint16_t*>(p.x) + b * p.stride_b + h * p.stride_h;
+
+  float mean[kChannelsPerChunk], inv[kChannelsPerChunk];
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) {
+    const int c = c0 + j;
+    const bool real = c < p.head_dim;
+    mean[j] = (real && p.mean != nullptr) ? p.mean[bh * p.head_dim + c] : 0.0f;
+    const float a = (real && p.pv == PvType::kFp8) ? p.absmax[bh * p.head_dim + c] : 0.0f;
+    inv[j] = a > 0.0f ? kE4M3Max / a : 0.0f;
+  }
+
+#pragma unroll
+  for (int i = 0; i < kTokensPerThread; ++i) {
+    const int local = lane_row + i * kRowLanes;
+    const int token = token0 + local;
+    const bool valid = token < p.len;
+    float v[kChannelsPerChunk];
+    load_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, valid, c0, p.head_dim,
+               p.vector_loads, p.x_type, v);
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = valid ? v[j] - mean[j] : 0.0f;
+    if (p.pv == PvType::kFp8) {
+      const int pos = fp8_v_position(local);
+#pragma unroll
+      for (int j = 0; j < kChannelsPerChunk; ++j) {
+        tile[c0 + j][pos] = __nv_cvt_float_to_fp8(v[j] * inv[j], __NV_SATFINITE, __NV_E4M3);
+      }
+    } else {
+      __half2 hv[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) hv[j] = __floats2half2_rn(v[2 * j], v[2 * j + 1]);
+      auto* dst = static_cast<__half*>(p.out) + (bh * p.len_pad + token) * kDp + c0;
+      *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(hv);
+    }
+  }
+  if (p.pv != PvType::kFp8) return;
+  __syncthreads();
+  constexpr int kRowChunks = kVTokens / 16;
+  for (int idx = threadIdx.x; idx < kDp * kRowChunks; idx += kQuantThreads) {
+    const int c = idx / kRowChunks, part = idx % kRowChunks;
+    auto* dst = static_cast<std::uint8_t*>(p.out) + (bh * kDp + c) * p.len_pad + token0 + part * 16;
+    *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(&tile[c][part * 16]);
+  }
+}
+
+template <int kRows, int kWarpRows>
+void launch_rows(const QuantRowsParams& p, int dp, cudaStream_t stream) {
+  const dim3 grid(p.len_pad / kRows, p.heads, p.batch);
+  if (dp == 64) {
+    quantize_rows_kernel<64, kRows, kWarpRows><<<grid, kQuantThreads, 0, stream>>>(p);
+  } else {
+    quantize_rows_kernel<128, kRows, kWarpRows><<<grid, kQuantThreads, 0, stream>>>(p);
+  }
+}
+
+}  // namespace
+
+void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t stream) {
+  launch_rows<kMmaTiles.block_q, kMmaTiles.warp_q>(params, dp, stream);
+}
+
+void launch_quantize_k(const QuantRowsParams& params, int dp, cudaStream_t stream) {
+  // K has no warp split inside a block: per-warp scales are per-block scales.
+  launch_rows<kMmaTiles.block_k, kMmaTiles.block_k>(params, dp, stream);
+}
+
+void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream) {
+  const dim3 grid(params.len_pad / kVTokens, params.heads, params.batch);
+  if (dp == 64) {
+    quantize_v_kernel<64><<<grid, kQuantThreads, 0, stream>>>(params);
+  } else {
+    quantize_v_kernel<128><<<grid, kQuantThreads, 0, stream>>>(params);
+  }
+}
+
+}  // namespace sageattn::cuda
