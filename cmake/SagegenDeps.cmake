@@ -22,6 +22,20 @@ endif()
 
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
+# libtorch ships its own (newer) fmt headers, which shadow the system fmt that spdlog was built
+# against and break spdlog's headers. A directory holding only a link to the system fmt, put on
+# the -I path of spdlog's users (searched before torch's -isystem directories), restores it.
+if(TARGET fmt::fmt AND NOT TARGET sagegen_system_fmt)
+  get_target_property(_sagegen_fmt_include fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+  list(GET _sagegen_fmt_include 0 _sagegen_fmt_include)
+  if(EXISTS "${_sagegen_fmt_include}/fmt/core.h")
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/system_fmt)
+    file(CREATE_LINK "${_sagegen_fmt_include}/fmt" ${CMAKE_BINARY_DIR}/system_fmt/fmt SYMBOLIC)
+    add_library(sagegen_system_fmt INTERFACE)
+    target_include_directories(sagegen_system_fmt INTERFACE ${CMAKE_BINARY_DIR}/system_fmt)
+    set_property(TARGET spdlog::spdlog APPEND PROPERTY INTERFACE_LINK_LIBRARIES sagegen_system_fmt)
+  endif()
+endif()
 find_package(nlohmann_json 3 REQUIRED)
 find_package(PNG REQUIRED)
 find_package(Threads REQUIRED)
