@@ -1,0 +1,85 @@
+// `sagegen batch FILE.yaml`: runs every job, keeps going past failures, skips finished outputs
+// (so a rerun resumes), and ends with a summary table.
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "batch_file.h"
+#include "commands.h"
+#include "generation_job.h"
+#include "summary_table.h"
+#include "usage_error.h"
+
+namespace sagegen::cli {
+namespace {
+
+// load() fixes model, weights, table and device; jobs sharing them share one Pipeline.
+std::string pipeline_key(const GenerateRequest& r) {
+  return r.model + '\n' + r.weights + '\n' + r.table + '\n' + to_string(r.device);
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+int run_batch(const CommandLine& cl) {
+  const BatchFile batch = load_batch_file(cl.batch_file, cl.generation_flags);
+  const std::filesystem::path out_dir = cl.out.empty() ? batch.out_dir : cl.out;
+  std::filesystem::create_directories(out_dir);
+  spdlog::info("batch '{}': {} jobs into {}", cl.batch_file, batch.jobs.size(), out_dir.string());
+
+  std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
+  std::vector<JobRow> rows;
+  const int total = static_cast<int>(batch.jobs.size());
+  for (int i = 0; i < total; ++i) {
+    const BatchJob& job = batch.jobs[i];
+    GenerateRequest request = job.settings.request;
+    const std::string where = fmt::format("{}:{}", cl.batch_file, job.line);
+    JobRow row{job.stem.empty() ? fmt::format("#{} (line {})", i + 1, job.line) : job.stem,
+               JobStatus::kFailed, 0.0, ""};
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      request.seed = resolve_seed(request.seed);
+      const std::string stem = job.stem.empty() ? default_stem(request.prompt, request.seed) : job.stem;
+      row.job = stem;
+      OutputPaths paths = output_paths_in(out_dir, stem, request.frames > 1);
+      row.output = paths.media.string();
+      if (output_finished(paths) && !cl.overwrite) {
+        spdlog::info("job {}/{} '{}': finished earlier, skipped (--overwrite regenerates)", i + 1,
+                     total, stem);
+        row.status = JobStatus::kSkipped;
+        rows.push_back(row);
+        continue;
+      }
+      auto& pipeline = pipelines[pipeline_key(request)];
+      if (!pipeline) {
+        pipeline = Pipeline::load(request);
+        spdlog::info("model '{}' loaded on {}", pipeline->model_name(), pipeline->device_name());
+      }
+      check_size_against_patch(*pipeline, request, where + ": size");
+      spdlog::info("job {}/{} '{}': {}", i + 1, total, stem, request.prompt);
+      generate_to_files(*pipeline, request, paths, fmt::format("job {}/{}", i + 1, total));
+      row.output = paths.media.string();
+      row.status = JobStatus::kDone;
+    } catch (const std::exception& e) {
+      row.status = JobStatus::kFailed;
+      row.output = first_line(e.what());
+      spdlog::error("job {}/{} ({}) failed: {}", i + 1, total, where, row.output);
+    }
+    row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rows.push_back(row);
+  }
+
+  std::fputs(format_summary_table(rows).c_str(), stdout);
+  int failed = 0;
+  for (const auto& row : rows) failed += row.status == JobStatus::kFailed;
+  if (failed > 0) {
+    spdlog::error("{} of {} jobs failed", failed, total);
+    return kFailureExitCode;
+  }
+  return 0;
+}
+
+}  // namespace sagegen::cli

@@ -1,0 +1,49 @@
+// The parsed command line: which sub-command, its generation settings and its own options.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <spdlog/common.h>
+
+#include "generation_settings.h"
+
+namespace sagegen::cli {
+
+enum class Command {
+  kGenerate,
+  kBatch,
+  kBenchPipeline,
+  kCalibrate,
+  kCompare,
+  kTrain,
+  kEval,
+};
+
+std::string to_string(Command command);
+
+struct BenchOptions {
+  std::vector<sageattn::Variant> variants;  // empty: every variant this GPU runs
+  int warmup_steps = 1;
+  int timed_steps = 3;
+};
+
+struct CommandLine {
+  Command command = Command::kGenerate;
+  bool show_help = false;
+  bool show_version = false;
+  GenerationSettings settings;
+  // Generation flags in the order given; batch replays them over every job (flags win).
+  std::vector<std::pair<std::string, std::string>> generation_flags;
+  std::string out;         // -o/--out: file or directory; empty = ./outputs/ (batch: out_dir)
+  std::string batch_file;  // batch FILE.yaml
+  bool overwrite = false;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  BenchOptions bench;
+};
+
+// Parses argv (without argv[0]). Throws UsageError naming the flag and the bad value.
+CommandLine parse_command_line(const std::vector<std::string>& args);
+
+}  // namespace sagegen::cli

@@ -1,0 +1,69 @@
+#include "generation_job.h"
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "output_writer.h"
+#include "progress_bar.h"
+#include "sidecar.h"
+#include "usage_error.h"
+
+namespace sagegen::cli {
+
+std::int64_t resolve_seed(std::int64_t seed) {
+  if (seed >= 0) return seed;
+  std::random_device device;
+  // 31 bits: the seed stays a plain positive number in every tool that reads the sidecar.
+  const std::int64_t drawn = std::uniform_int_distribution<std::int64_t>(0, (1LL << 31) - 1)(device);
+  spdlog::info("seed: {} (random)", drawn);
+  return drawn;
+}
+
+void check_size_against_patch(const Pipeline& pipeline, const GenerateRequest& request,
+                              const std::string& size_flag) {
+  const int ph = pipeline.patch_height();
+  const int pw = pipeline.patch_width();
+  if (request.width % pw != 0 || request.height % ph != 0) {
+    throw UsageError(fmt::format(
+        "{}: {}x{} is not a multiple of the patch {}x{} of model '{}' (e.g. {}x{})", size_flag,
+        request.width, request.height, pw, ph, pipeline.model_name(),
+        std::max(pw, request.width / pw * pw), std::max(ph, request.height / ph * ph)));
+  }
+}
+
+bool output_finished(const OutputPaths& paths) {
+  std::error_code ec;
+  return std::filesystem::exists(paths.sidecar, ec);
+}
+
+GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& request,
+                                 OutputPaths& paths, const std::string& label) {
+  ProgressBar bar(label, request.steps, progress_style_for(stderr));
+  GenerateResult result;
+  try {
+    result = pipeline.generate(request, [&bar](const StepProgress& p) {
+      bar.update(p.step, p.seconds_elapsed);
+    });
+  } catch (...) {
+    bar.finish();
+    throw;
+  }
+  bar.finish();
+  if (result.random_weights) {
+    spdlog::warn("model '{}' has random weights: the output is noise, not a picture of the prompt",
+                 result.model_name);
+  }
+  write_media(result, request.fps, paths);
+  write_sidecar(sidecar_json(request, result, paths), paths.sidecar);
+  std::string calls;
+  for (const auto& [variant, count] : result.attention_calls) {
+    calls += fmt::format("{}{}={}", calls.empty() ? "" : ", ", variant, count);
+  }
+  spdlog::info("{} steps in {:.2f} s ({:.3f} s/step) on {}; attention calls: {}", result.steps,
+               result.seconds_total, result.seconds_per_step, result.device, calls);
+  return result;
+}
+
+}  // namespace sagegen::cli

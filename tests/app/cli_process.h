@@ -1,0 +1,35 @@
+// Runs the built sagegen binary with exact arguments (no shell) and captures its output.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sagegen::cli::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when the process died from a signal (a crash)
+  std::string out;
+  std::string err;
+};
+
+ProcessResult run_sagegen(const std::vector<std::string>& args,
+                          const std::filesystem::path& working_dir = SAGEGEN_SOURCE_DIR);
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_text(const std::filesystem::path& path);
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace sagegen::cli::testing
