@@ -40,13 +40,27 @@ struct AttentionTile {
   static constexpr int kQSmem = kBlockQ * kQkStride;
   static constexpr int kKSmem = kBlockK * kQkStride;
   static constexpr int kVSmem = kVRows * kVStride;
-  static constexpr int kStageSmem = kKSmem + kVSmem;
+  // Per K block also this CTA's delta_s row (64 floats) and the block's 8 K scales, copied with
+  // the tiles so the softmax reads them from shared memory (no global latency to hide in
+  // registers).
+  static constexpr int kDeltaSmem = kBlockK * 4;
+  static constexpr int kKScaleSmem = kScaleGroupsPerWarp * 4;
+  static constexpr int kStageSmem = kKSmem + kVSmem + kDeltaSmem + kKScaleSmem;
   static constexpr int kSmemBytes = kQSmem + 2 * kStageSmem;
   static_assert(kWarps == 4 && kWarpQ == 32, "fragment indexing assumes 4 warps x 32 rows");
   static_assert(kBlockK == 64, "PV k-steps assume 64 keys per block");
   static_assert(((kQkStride / 16) % 2) == 1 && ((kVStride / 16) % 2) == 1,
                 "odd 16-byte row strides keep ldmatrix conflict-free");
 };
+
+// |x| < 2^22 (an INT8 dot product of 256 channels is below 2^22): adding 1.5 * 2^23 as integers
+// places x in the mantissa of 1.5 * 2^23, and one float subtraction returns it exactly. An
+// integer add and a float add instead of I2F, which issues at a quarter of the FP32 rate.
+__device__ __forceinline__ float exact_int_to_float(int x) {
+  constexpr int kMagicBits = 0x4B400000;   // 12582912.0f = 1.5 * 2^23
+  constexpr float kMagic = 12582912.0f;
+  return __int_as_float(x + kMagicBits) - kMagic;
+}
 
 template <int kDp, QkBits kBits, PvType kPv>
 __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
@@ -78,6 +92,11 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
   std::uint8_t* s_q = smem;
   auto s_k = [&](int stage) { return smem + T::kQSmem + stage * T::kStageSmem; };
   auto s_v = [&](int stage) { return smem + T::kQSmem + stage * T::kStageSmem + T::kKSmem; };
+  auto s_delta = [&](int stage) {
+    return reinterpret_cast<float*>(smem + T::kQSmem + stage * T::kStageSmem + T::kKSmem + T::kVSmem);
+  };
+  const float* delta_row =
+      p.delta_s == nullptr ? nullptr : p.delta_s + (bh * q_blocks + qb) * p.len_k_pad;
 
   auto load_q = [&] {
     constexpr int kChunks = T::kQkBytes / 16;
@@ -86,29 +105,54 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       ptx::cp_async_16(ptx::smem_addr(s_q + r * T::kQkStride + c * 16), gq + r * T::kQkBytes + c * 16);
     }
   };
+  // Each thread copies the same 16-byte column of every kRowsPerPass-th row: one base address
+  // per operand plus constant offsets, so no per-chunk addresses stay live across the loop.
+  constexpr int kKChunks = T::kQkBytes / 16;
+  constexpr int kKRowsPerPass = T::kThreads / kKChunks;
+  constexpr int kVChunks = T::kVRowBytes / 16;
+  constexpr int kVRowsPerPass = T::kThreads / kVChunks;
+  static_assert(T::kBlockK % kKRowsPerPass == 0 && T::kVRows % kVRowsPerPass == 0,
+                "the copy passes must tile the K and V tiles");
+  const int k_row0 = threadIdx.x / kKChunks, k_col = (threadIdx.x % kKChunks) * 16;
+  const int v_row0 = threadIdx.x / kVChunks, v_col = (threadIdx.x % kVChunks) * 16;
+  const std::uint8_t* k_src0 = gk + k_row0 * T::kQkBytes + k_col;
+  const std::int64_t v_row_bytes = kPv == PvType::kFp8 ? p.len_k_pad : kDp * 2;
+  const std::uint8_t* v_src0 = gv + v_row0 * v_row_bytes + v_col;
+  const std::uint32_t k_dst0 = ptx::smem_addr(smem + T::kQSmem + k_row0 * T::kQkStride + k_col);
+  const std::uint32_t v_dst0 =
+      ptx::smem_addr(smem + T::kQSmem + T::kKSmem + v_row0 * T::kVStride + v_col);
   auto load_kv = [&](int kb, int stage) {
-    constexpr int kChunks = T::kQkBytes / 16;
-    const std::uint8_t* src_k = gk + static_cast<std::int64_t>(kb) * T::kBlockK * T::kQkBytes;
-    for (int i = threadIdx.x; i < T::kBlockK * kChunks; i += T::kThreads) {
-      const int r = i / kChunks, c = i % kChunks;
-      ptx::cp_async_16(ptx::smem_addr(s_k(stage) + r * T::kQkStride + c * 16),
-                       src_k + r * T::kQkBytes + c * 16);
+    const std::uint8_t* k_src = k_src0 + static_cast<std::int64_t>(kb) * T::kBlockK * T::kQkBytes;
+    const std::uint32_t k_dst = k_dst0 + stage * T::kStageSmem;
+#pragma unroll
+    for (int pass = 0; pass < T::kBlockK / kKRowsPerPass; ++pass) {
+      ptx::cp_async_16(k_dst + pass * kKRowsPerPass * T::kQkStride,
+                       k_src + pass * kKRowsPerPass * T::kQkBytes);
     }
-    constexpr int kVChunks = T::kVRowBytes / 16;
-    for (int i = threadIdx.x; i < T::kVRows * kVChunks; i += T::kThreads) {
-      const int r = i / kVChunks, c = i % kVChunks;
-      const std::uint8_t* src =
-          kPv == PvType::kFp8
-              ? gv + static_cast<std::int64_t>(r) * p.len_k_pad + kb * T::kBlockK + c * 16
-              : gv + (static_cast<std::int64_t>(kb) * T::kBlockK + r) * (kDp * 2) + c * 16;
-      ptx::cp_async_16(ptx::smem_addr(s_v(stage) + r * T::kVStride + c * 16), src);
+    // FP8 V rows are channels (stride len_k_pad, block kb at column kb * 64); fp16 V rows are
+    // keys (block kb at row kb * 64).
+    const std::uint8_t* v_src =
+        v_src0 + (kPv == PvType::kFp8 ? static_cast<std::int64_t>(kb) * T::kBlockK
+                                      : static_cast<std::int64_t>(kb) * T::kBlockK * v_row_bytes);
+    const std::uint32_t v_dst = v_dst0 + stage * T::kStageSmem;
+#pragma unroll
+    for (int pass = 0; pass < T::kVRows / kVRowsPerPass; ++pass) {
+      ptx::cp_async_16(v_dst + pass * kVRowsPerPass * T::kVStride,
+                       v_src + pass * kVRowsPerPass * v_row_bytes);
+    }
+    const std::uint32_t extras = ptx::smem_addr(s_delta(stage));
+    constexpr int kDeltaChunks = T::kDeltaSmem / 16;
+    if (delta_row != nullptr && threadIdx.x < kDeltaChunks) {
+      ptx::cp_async_16(extras + threadIdx.x * 16, delta_row + kb * T::kBlockK + threadIdx.x * 4);
+    } else if (threadIdx.x >= kDeltaChunks && threadIdx.x < kDeltaChunks + T::kKScaleSmem / 16) {
+      const int part = threadIdx.x - kDeltaChunks;
+      ptx::cp_async_16(extras + T::kDeltaSmem + part * 16,
+                       p.k_scale + (bhkv * k_blocks_total + kb) * kScaleGroupsPerWarp + part * 4);
     }
   };
 
   // Every row of this thread's fragments is in thread group g of its warp: one Q scale.
   const float q_scale = p.q_scale[((bh * q_blocks + qb) * T::kWarps + warp) * kScaleGroupsPerWarp + g];
-  const float* delta_row =
-      p.delta_s == nullptr ? nullptr : p.delta_s + (bh * q_blocks + qb) * p.len_k_pad;
   const int row_base = qb * T::kBlockQ + warp * T::kWarpQ + g;  // + mt * 16 + half * 8
 
   float o[T::kMTiles][T::kDimTiles][4];
@@ -150,7 +194,9 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
         for (int e = 0; e < 4; ++e) acc[mt][nt][e] = 0;
 
     const std::uint8_t* sk = s_k(stage);
-#pragma unroll
+    // Not unrolled: the accumulators do not depend on ks, and a rolled loop keeps one k-step's
+    // Q and K fragments live instead of the scheduler hoisting all of them (spills at 255).
+#pragma unroll 1
     for (int ks = 0; ks < T::kQkSteps; ++ks) {
       std::uint32_t a[T::kMTiles][4];
 #pragma unroll
@@ -177,8 +223,8 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
     }
 
     // ---- scores in base 2: int * q_scale * k_scale + delta_s, masked ----
-    const float2 k_scale = *reinterpret_cast<const float2*>(
-        p.k_scale + (bhkv * k_blocks_total + kb) * kScaleGroupsPerWarp + 2 * t);
+    const float* s_extras = s_delta(stage);
+    const float2 k_scale = *reinterpret_cast<const float2*>(s_extras + T::kBlockK + 2 * t);
     float s[T::kMTiles][T::kKeyTiles][4];
 #pragma unroll
     for (int mt = 0; mt < T::kMTiles; ++mt)
@@ -186,14 +232,14 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       for (int nt = 0; nt < T::kKeyTiles; ++nt)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          const float x = static_cast<float>(acc[mt][nt][e]) * q_scale;
+          const float x = exact_int_to_float(acc[mt][nt][e]) * q_scale;
           s[mt][nt][e] = x * ((e & 1) ? k_scale.y : k_scale.x);
         }
     const int key0 = kb * T::kBlockK;
     if (delta_row != nullptr) {
 #pragma unroll
       for (int nt = 0; nt < T::kKeyTiles; ++nt) {
-        const float2 d = *reinterpret_cast<const float2*>(delta_row + key0 + nt * 8 + 2 * t);
+        const float2 d = *reinterpret_cast<const float2*>(s_extras + nt * 8 + 2 * t);
 #pragma unroll
         for (int mt = 0; mt < T::kMTiles; ++mt) {
           s[mt][nt][0] += d.x;

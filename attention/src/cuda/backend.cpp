@@ -224,7 +224,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   // ---- K: token mean (a torch reduction), smoothing, INT quantization ----
   at::Tensor k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
-  at::Tensor k_mean;
+  at::Tensor k_mean, k_hat;
   {
     cuda::QuantRowsParams params;
     fill_source(params, kh);
@@ -238,22 +238,27 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
       params.mean_source = cuda::MeanSource::kGiven;
       params.mean_in = k_mean.const_data_ptr<float>();
     }
+    if (options.smooth_q) {
+      // k_hat in FP32 for delta_s, zero rows up to len_k_pad so the GEMM writes padded rows.
+      k_hat = at::empty({p.batch, p.heads_kv, len_k_pad, p.head_dim}, f32);
+      params.smoothed_out = k_hat.data_ptr<float>();
+    }
     cuda::launch_quantize_k(params, dp, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
   // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
+  // One FP32 batched GEMM per kv head; alpha applies the scale to the FP32 product, as the
+  // golden model's separate multiply does. Padded keys get 0 (their k_hat rows are zero).
   at::Tensor delta_s;
   if (options.smooth_q) {
     const int64_t group = p.heads_q / p.heads_kv;
-    at::Tensor k_hat = kh.to(at::kFloat);
-    if (options.smooth_k) k_hat = k_hat - k_mean.unsqueeze(2);
-    // Query heads of one kv head are consecutive: [B, Hkv, group * q_blocks, D].
-    const at::Tensor q_mean_kv = q_mean.view({p.batch, p.heads_kv, group * q_blocks, p.head_dim});
-    const at::Tensor d = at::matmul(q_mean_kv, k_hat.transpose(2, 3)) * scale_log2;
-    delta_s = at::constant_pad_nd(d.view({p.batch, p.heads_q, q_blocks, p.len_k}),
-                                  {0, len_k_pad - p.len_k}, 0)
-                  .contiguous();
+    const int64_t batches = p.batch * p.heads_kv;
+    // Query heads of one kv head are consecutive: [B * Hkv, group * q_blocks, D].
+    const at::Tensor q_mean_kv = q_mean.view({batches, group * q_blocks, p.head_dim});
+    delta_s = at::empty({batches, group * q_blocks, len_k_pad}, f32);
+    delta_s.baddbmm_(q_mean_kv, k_hat.view({batches, len_k_pad, p.head_dim}).transpose(1, 2),
+                     /*beta=*/0.0, /*alpha=*/scale_log2);
   }
 
   // ---- V: per-channel statistics (torch reductions), then the PV operand ----
