@@ -39,6 +39,11 @@ ErrorMetrics compare(const at::Tensor& actual, const at::Tensor& reference) {
 
   ErrorMetrics m;
   m.nonfinite = (~at::isfinite(a)).sum().item<int64_t>();
+  if (m.nonfinite > 0) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    m.cos_sim = m.rel_l1 = m.rmse = m.max_abs = m.nmse = m.cos_l1 = nan;
+    return m;
+  }
   const double dot = (a * r).sum().item<double>();
   const double a2 = (a * a).sum().item<double>();
   const double r2 = (r * r).sum().item<double>();

@@ -20,7 +20,8 @@ AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const
 // slice of a long sequence (L = 32768) against a kernel's output on the full problem. k and v
 // are whole (K/V smoothing and V scales use every token); row_begin must be a multiple of
 // tiles.block_q and row_end a multiple of it or L_q, so every Q block (smoothing mean, scale
-// groups) is whole and the slice equals the same rows of golden_attention() bit for bit. The
+// groups) is whole and the slice equals the same rows of golden_attention() up to FP32
+// summation order (the CPU matrix products block differently for other row counts). The
 // causal mask uses the absolute row index. out: [B, H_q, rows, D] (HND) or [B, rows, H_q, D]
 // (NHD); lse: [B, H_q, rows]. Compare with kernel_out.narrow(token_dim, row_begin, rows).
 AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,

@@ -168,7 +168,12 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   AttentionResult r;
   r.out = buf / l.unsqueeze(-1) * expand_kv_heads(v_factor, p.heads_q) +
           expand_kv_heads(qv.mean, p.heads_q);
-  r.lse = (m + at::log2(l)) * static_cast<float>(kLn2);
+  // LSE of the unsmoothed scores: K smoothing shifted every row by sm_scale * q . k_mean
+  // (Q smoothing's delta_s already restored its own part), so that shift is added back.
+  const at::Tensor k_mean_shift =
+      at::matmul(q, expand_kv_heads(qk.k_mean, p.heads_q).transpose(2, 3)).squeeze(-1) *
+      static_cast<float>(p.sm_scale);
+  r.lse = (m + at::log2(l)) * static_cast<float>(kLn2) + k_mean_shift;
   return r;
 }
 
