@@ -10,6 +10,7 @@
 #include <math_constants.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "cuda/mma.cuh"
 #include "cuda/params.h"
@@ -53,14 +54,11 @@ struct AttentionTile {
                 "odd 16-byte row strides keep ldmatrix conflict-free");
 };
 
-// |x| < 2^22 (an INT8 dot product of 256 channels is below 2^22): adding 1.5 * 2^23 as integers
-// places x in the mantissa of 1.5 * 2^23, and one float subtraction returns it exactly. An
-// integer add and a float add instead of I2F, which issues at a quarter of the FP32 rate.
-__device__ __forceinline__ float exact_int_to_float(int x) {
-  constexpr int kMagicBits = 0x4B400000;   // 12582912.0f = 1.5 * 2^23
-  constexpr float kMagic = 12582912.0f;
-  return __int_as_float(x + kMagicBits) - kMagic;
-}
+// Exact int -> float without I2F (a quarter-rate conversion): the INT32 accumulators start at
+// the bit pattern of 1.5 * 2^23, so after the MMAs they hold that float with the dot product
+// (|dot| < 2^22: 127 * 127 * 256 < 2^22) in its mantissa; one float subtraction returns it.
+inline constexpr int kMagicBits = 0x4B400000;  // 12582912.0f = 1.5 * 2^23
+inline constexpr float kMagic = 12582912.0f;
 
 template <int kDp, QkBits kBits, PvType kPv>
 __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
@@ -173,7 +171,12 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
   load_kv(0, 0);
   ptx::cp_async_commit();
 
-  for (int kb = 0; kb < k_blocks; ++kb) {
+  // Blocks before first_masked need no mask (all keys valid and, causal, below every row's
+  // diagonal): they run a copy of the body without the per-element mask code.
+  int first_masked = p.len_k / T::kBlockK;
+  if (p.causal) first_masked = min(first_masked, qb * T::kBlockQ / T::kBlockK);
+  auto step = [&](int kb, auto masked) {
+    constexpr bool kMasked = decltype(masked)::value;
     const int stage = kb & 1;
     if (kb + 1 < k_blocks) {
       load_kv(kb + 1, stage ^ 1);
@@ -184,20 +187,10 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
     }
     __syncthreads();
 
-    // ---- S = Q K^T in INT32 ----
+    // ---- S = Q K^T in INT32, offset by kMagicBits (see exact int -> float above) ----
     int acc[T::kMTiles][T::kKeyTiles][4];
-#pragma unroll
-    for (int mt = 0; mt < T::kMTiles; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < T::kKeyTiles; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[mt][nt][e] = 0;
-
     const std::uint8_t* sk = s_k(stage);
-    // Not unrolled: the accumulators do not depend on ks, and a rolled loop keeps one k-step's
-    // Q and K fragments live instead of the scheduler hoisting all of them (spills at 255).
-#pragma unroll 1
-    for (int ks = 0; ks < T::kQkSteps; ++ks) {
+    auto qk_step = [&](int ks, auto first) {
       std::uint32_t a[T::kMTiles][4];
 #pragma unroll
       for (int mt = 0; mt < T::kMTiles; ++mt) {
@@ -211,47 +204,51 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
                                             ks * 32 + ((lane / 8) % 2) * 16));
 #pragma unroll
         for (int mt = 0; mt < T::kMTiles; ++mt) {
-          if constexpr (kBits == QkBits::kInt8) {
-            ptx::mma_s8_16832(acc[mt][2 * np], a[mt], bk[0], bk[1]);
-            ptx::mma_s8_16832(acc[mt][2 * np + 1], a[mt], bk[2], bk[3]);
-          } else {
-            ptx::mma_s4_16864(acc[mt][2 * np], a[mt], bk[0], bk[1]);
-            ptx::mma_s4_16864(acc[mt][2 * np + 1], a[mt], bk[2], bk[3]);
+#pragma unroll
+          for (int half = 0; half < 2; ++half) {
+            int(&d)[4] = acc[mt][2 * np + half];
+            const std::uint32_t b0 = bk[2 * half], b1 = bk[2 * half + 1];
+            if constexpr (decltype(first)::value) {
+              if constexpr (kBits == QkBits::kInt8) {
+                ptx::mma_s8_16832_from(d, a[mt], b0, b1, kMagicBits);
+              } else {
+                ptx::mma_s4_16864_from(d, a[mt], b0, b1, kMagicBits);
+              }
+            } else if constexpr (kBits == QkBits::kInt8) {
+              ptx::mma_s8_16832(d, a[mt], b0, b1);
+            } else {
+              ptx::mma_s4_16864(d, a[mt], b0, b1);
+            }
           }
         }
       }
-    }
+    };
+    qk_step(0, std::true_type{});
+    // Rolled: the accumulators do not depend on ks, and a rolled loop keeps one k-step's Q and
+    // K fragments live instead of the scheduler hoisting all of them (spills at 255).
+#pragma unroll 1
+    for (int ks = 1; ks < T::kQkSteps; ++ks) qk_step(ks, std::false_type{});
 
-    // ---- scores in base 2: int * q_scale * k_scale + delta_s, masked ----
+    // ---- scores in base 2: int * (q_scale * k_scale) + delta_s, masked ----
     const float* s_extras = s_delta(stage);
     const float2 k_scale = *reinterpret_cast<const float2*>(s_extras + T::kBlockK + 2 * t);
+    const float qk_scale[2] = {q_scale * k_scale.x, q_scale * k_scale.y};
     float s[T::kMTiles][T::kKeyTiles][4];
+    const bool with_delta = delta_row != nullptr;
 #pragma unroll
-    for (int mt = 0; mt < T::kMTiles; ++mt)
+    for (int nt = 0; nt < T::kKeyTiles; ++nt) {
+      const float2 d = with_delta ? *reinterpret_cast<const float2*>(s_extras + nt * 8 + 2 * t)
+                                  : make_float2(0.0f, 0.0f);
 #pragma unroll
-      for (int nt = 0; nt < T::kKeyTiles; ++nt)
+      for (int mt = 0; mt < T::kMTiles; ++mt)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          const float x = exact_int_to_float(acc[mt][nt][e]) * q_scale;
-          s[mt][nt][e] = x * ((e & 1) ? k_scale.y : k_scale.x);
+          const float dot = __int_as_float(acc[mt][nt][e]) - kMagic;
+          s[mt][nt][e] = fmaf(dot, qk_scale[e & 1], (e & 1) ? d.y : d.x);
         }
-    const int key0 = kb * T::kBlockK;
-    if (delta_row != nullptr) {
-#pragma unroll
-      for (int nt = 0; nt < T::kKeyTiles; ++nt) {
-        const float2 d = *reinterpret_cast<const float2*>(s_extras + nt * 8 + 2 * t);
-#pragma unroll
-        for (int mt = 0; mt < T::kMTiles; ++mt) {
-          s[mt][nt][0] += d.x;
-          s[mt][nt][1] += d.y;
-          s[mt][nt][2] += d.x;
-          s[mt][nt][3] += d.y;
-        }
-      }
     }
-    const bool need_mask = key0 + T::kBlockK > p.len_k ||
-                           (p.causal && key0 + T::kBlockK - 1 > qb * T::kBlockQ);
-    if (need_mask) {
+    const int key0 = kb * T::kBlockK;
+    if constexpr (kMasked) {
 #pragma unroll
       for (int mt = 0; mt < T::kMTiles; ++mt)
 #pragma unroll
@@ -290,10 +287,13 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
             sum += s[mt][nt][e];
           }
         row_sum[r] = row_sum[r] * alpha + sum;
+        // Once the row maxima settle, alpha is exactly 1 for the whole warp: skip the rescale.
+        if (__any_sync(0xffffffffu, alpha != 1.0f)) {
 #pragma unroll
-        for (int nt = 0; nt < T::kDimTiles; ++nt) {
-          o[mt][nt][2 * half] *= alpha;
-          o[mt][nt][2 * half + 1] *= alpha;
+          for (int nt = 0; nt < T::kDimTiles; ++nt) {
+            o[mt][nt][2 * half] *= alpha;
+            o[mt][nt][2 * half + 1] *= alpha;
+          }
         }
       }
 
@@ -357,6 +357,13 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       }
     }
     __syncthreads();  // the next iteration's prefetch overwrites this stage
+  };
+  for (int kb = 0; kb < k_blocks; ++kb) {
+    if (kb < first_masked) {
+      step(kb, std::false_type{});
+    } else {
+      step(kb, std::true_type{});
+    }
   }
 
   // ---- epilogue: O = buf / l * v_factor + v_mean ----
