@@ -9,8 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <initializer_list>
-#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -20,9 +18,15 @@ namespace {
 // Indices past this are typos, not models: keeps "a-b" arithmetic far from int overflow.
 constexpr long long kMaxIndex = 1'000'000;
 
-const std::initializer_list<std::string_view> kTopLevelKeys = {"model", "default", "rules"};
-const std::initializer_list<std::string_view> kRuleKeys = {"layers", "steps", "variant",
-                                                           "comment"};
+using KeyNames = std::vector<std::string_view>;
+const KeyNames& top_level_keys() {
+  static const KeyNames keys = {"model", "default", "rules"};
+  return keys;
+}
+const KeyNames& rule_keys() {
+  static const KeyNames keys = {"layers", "steps", "variant", "comment"};
+  return keys;
+}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -33,7 +37,7 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string join(std::initializer_list<std::string_view> items) {
+std::string join(const KeyNames& items) {
   return join(std::vector<std::string>(items.begin(), items.end()));
 }
 
@@ -253,12 +257,12 @@ class TableReader {
     }
     if (!root.IsDefined() || root.IsNull()) {
       throw TableError({source_}, "", "the table is empty (expected keys: " +
-                                          join(kTopLevelKeys) + ")");
+                                          join(top_level_keys()) + ")");
     }
     if (!root.IsMap()) {
-      fail(root, "", "the table must be a mapping with keys: " + join(kTopLevelKeys));
+      fail(root, "", "the table must be a mapping with keys: " + join(top_level_keys()));
     }
-    check_keys(root, "", kTopLevelKeys);
+    check_keys(root, "", top_level_keys());
 
     PrecisionTable table;
     table.source_ = source_;
@@ -302,14 +306,13 @@ class TableReader {
   }
 
   // Unknown and duplicate keys; `prefix` is "" at the top level or "rules[2]" in a rule.
-  void check_keys(const YAML::Node& map, const std::string& prefix,
-                  std::initializer_list<std::string_view> known) const {
+  void check_keys(const YAML::Node& map, const std::string& prefix, const KeyNames& known) const {
     std::vector<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       const YAML::Node& key_node = it->first;
-      const std::string where_key = prefix;
-      if (!key_node.IsScalar()) fail(key_node, where_key, "keys must be names, got " +
-                                                              kind_of(key_node));
+      if (!key_node.IsScalar()) {
+        fail(key_node, prefix, "keys must be names, got " + kind_of(key_node));
+      }
       const std::string& name = key_node.Scalar();
       const std::string key = prefix.empty() ? name : prefix + "." + name;
       bool is_known = false;
@@ -364,7 +367,7 @@ class TableReader {
       fail(node, prefix, "a rule must be a mapping {layers, steps, variant}, got " +
                              kind_of(node), rules);
     }
-    check_keys(node, prefix, kRuleKeys);
+    check_keys(node, prefix, rule_keys());
     TableRule rule;
     rule.where = at(node, rules);
     rule.layers = read_index_set(required(node, rules, prefix, "layers"), node, prefix + ".layers");

@@ -244,6 +244,10 @@ TEST(TableResolve, WarnsAboutRulesThatDecideNothing) {
   ASSERT_EQ(longer.warnings().size(), 1u);
   EXPECT_EQ(longer.variant_for(1, 5), Variant::kSage2Int8);
   EXPECT_TRUE(load(kMixed).resolve("sagegen-tiny", 32, 30).warnings().empty());
+  // On a temporary, warnings() hands its lines over by value (safe in a range-for).
+  int lines = 0;
+  for (const auto& line : table.resolve("m", 2, 4).warnings()) lines += line.empty() ? 0 : 1;
+  EXPECT_EQ(lines, 2);
 }
 
 TEST(TableResolve, LookupOutsideTheGridThrowsNamingTheBounds) {

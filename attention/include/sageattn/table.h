@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sageattn/types.h"
@@ -152,7 +153,9 @@ class ResolvedTable {
   // Legal but suspicious: rules that decide no (layer, step) because earlier rules cover all
   // they cover. One line each, "file:line:column: rules[i]: ..."; the caller logs them (this
   // file stays free of spdlog, whose fmt clashes with the fmt bundled in torch's headers).
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::vector<std::string>& warnings() const& { return warnings_; }
+  // By value on a temporary, so `for (auto& w : table.resolve(...).warnings())` is safe.
+  std::vector<std::string> warnings() && { return std::move(warnings_); }
 
  private:
   friend class PrecisionTable;
