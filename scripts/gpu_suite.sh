@@ -93,7 +93,9 @@ tests_line='tests: not run'
 if [[ $run_tests == 1 && -x "$build_dir/tests/kernels/test_kernels" ]]; then
   filter=$gtest_filter
   # --quick leaves out the 32768-token cases (their CPU golden model costs most of the time).
-  [[ $quick == 1 ]] && filter="${filter}-*L32768*"
+  if [[ $quick == 1 ]]; then
+    if [[ $filter == *-* ]]; then filter="${filter}:*Lq32768*"; else filter="${filter}-*Lq32768*"; fi
+  fi
   stamp "test_kernels --gtest_filter=$filter"
   "$build_dir/tests/kernels/test_kernels" --gtest_filter="$filter" --gtest_color=no \
     >"$OUT/tests.log" 2>&1

@@ -1,0 +1,30 @@
+// The error bounds GPU kernels are held to, per variant, with where each number comes from.
+#pragma once
+
+#include "sageattn/types.h"
+
+namespace sagegen::kernel_tests {
+
+// Kernel vs its golden model, element-wise in ULPs of the output dtype (kernel_checks.h).
+// The kernel and the golden model compute the same quantized operands, so they differ by FP32
+// summation order (under one ULP after rounding to bf16/fp16) plus rare rounding ties: an INT8/
+// INT4 or FP8 value that lands on the other side of a rounding boundary because the FP32 value
+// before it differs in its last bit. Ties move a few elements by more; the fraction bounds them.
+struct GoldenBound {
+  double max_frac_over_2_ulp;  // fraction of elements more than 2 ULPs from the golden model
+  double max_frac_over_8_ulp;
+  double max_ulp;              // any single element
+};
+
+// Kernel vs exact FP64 attention, FA3's rule: at most `factor` times the golden model's own
+// error against exact (the same numerics must not be worse than their emulation), plus a slack
+// of the output rounding, which kernel and golden model each pay once.
+struct ExactBound {
+  double rel_l1_factor;
+  double rel_l1_slack;
+};
+
+GoldenBound golden_bound(sageattn::Variant variant);
+ExactBound exact_bound(sageattn::Variant variant);
+
+}  // namespace sagegen::kernel_tests
