@@ -16,11 +16,6 @@
 #include "cuda/params.h"
 #include "sageattn/tiles.h"
 
-// Tuning experiment switch (docs/gpu-notes.md run 4): 1 = the QK k-step loop stays rolled.
-#ifndef SAGEATTN_QK_ROLLED
-#define SAGEATTN_QK_ROLLED 1
-#endif
-
 namespace sageattn::cuda {
 
 template <int kDp, QkBits kBits, PvType kPv>
@@ -229,13 +224,8 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       }
     };
     qk_step(0, std::true_type{});
-#if SAGEATTN_QK_ROLLED
-    // Rolled: the accumulators do not depend on ks, and a rolled loop keeps one k-step's Q and
-    // K fragments live instead of the scheduler hoisting all of them (spills at 255).
-#pragma unroll 1
-#else
+    // Unrolled: 3-6% faster than a rolled loop on the H100 (docs/gpu-notes.md run 4).
 #pragma unroll
-#endif
     for (int ks = 1; ks < T::kQkSteps; ++ks) qk_step(ks, std::false_type{});
 
     // ---- scores in base 2: int * (q_scale * k_scale) + delta_s, masked ----
