@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 #include "sageattn/table.h"
 
 namespace sageattn {
@@ -49,8 +51,11 @@ void expect_error(const std::string& yaml, int line, int column, const std::stri
   }
 }
 
+// The process id keeps concurrent runs (ctest -j, several build folders) off each other's files.
 std::string temp_path(const std::string& name) {
-  return (fs::path(::testing::TempDir()) / ("sagegen_table_" + name)).string();
+  return (fs::path(::testing::TempDir()) /
+          ("sagegen_table_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -473,6 +478,7 @@ TEST(TableErrors, FileErrorsNameThePath) {
   } catch (const TableError& e) {
     EXPECT_EQ(std::string(e.what()), path + ":4:14: rules[0].layers: bad range \"9-1\" (start after end)");
   }
+  fs::remove(path);
   const std::string missing = temp_path("does_not_exist.yaml");
   try {
     PrecisionTable::load_file(missing);
@@ -536,6 +542,7 @@ TEST(TableSave, SaveAndLoadFile) {
   const auto again = PrecisionTable::load_file(path);
   expect_same_decisions(table, again);
   EXPECT_EQ(again.source_name(), path);
+  fs::remove(path);
   EXPECT_THROW(table.save(temp_path("no_such_dir/x/y.yaml")), TableError);
 }
 

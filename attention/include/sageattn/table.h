@@ -151,8 +151,8 @@ class ResolvedTable {
   int count(Variant variant) const;
 
   // Legal but suspicious: rules that decide no (layer, step) because earlier rules cover all
-  // they cover. One line each, "file:line:column: rules[i]: ..."; the caller logs them (this
-  // file stays free of spdlog, whose fmt clashes with the fmt bundled in torch's headers).
+  // they cover. One line each, "file:line:column: rules[i]: ..."; the caller logs them once
+  // per generation (resolve itself stays silent, so tests and the calibrator are not noisy).
   const std::vector<std::string>& warnings() const& { return warnings_; }
   // By value on a temporary, so `for (auto& w : table.resolve(...).warnings())` is safe.
   std::vector<std::string> warnings() && { return std::move(warnings_); }
