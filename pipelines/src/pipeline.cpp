@@ -1,0 +1,292 @@
+#include "sagegen/pipeline.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <optional>
+
+#include "prompt_tokens.h"
+#include "request_checks.h"
+#include "sagegen/attention_context.h"
+#include "sagegen/model_config.h"
+#include "sagegen/models/text_encoder.h"
+#include "sagegen/models/wan_dit.h"
+#include "sagegen/models/weights.h"
+#include "sagegen/scheduler.h"
+
+namespace sagegen {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+at::Device choose_device(DeviceChoice choice) {
+  const bool cuda = torch::cuda::is_available();
+  switch (choice) {
+    case DeviceChoice::kCpu: return at::Device(at::kCPU);
+    case DeviceChoice::kCuda:
+      if (!cuda) {
+        throw RequestError(
+            "--device cuda: CUDA is not available (no GPU visible, or this libtorch has no "
+            "CUDA); use --device cpu or auto");
+      }
+      return at::Device(at::kCUDA, 0);
+    case DeviceChoice::kAuto: return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  }
+  return at::Device(at::kCPU);
+}
+
+at::ScalarType compute_dtype(const ModelConfig& config, const at::Device& device) {
+  if (device.is_cpu()) return at::kFloat;  // CPU bf16 matmuls are slow and not what tests pin
+  switch (config.cuda_dtype) {
+    case ComputeDType::kFloat32: return at::kFloat;
+    case ComputeDType::kBFloat16: return at::kBFloat16;
+    case ComputeDType::kFloat16: return at::kHalf;
+  }
+  return at::kFloat;
+}
+
+void synchronize(const at::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+}  // namespace
+
+struct Pipeline::Impl {
+  ModelConfig config;
+  at::Device device{at::kCPU};
+  std::string device_name;
+  std::unique_ptr<PromptTokenizer> tokenizer;
+  std::shared_ptr<models::TextEncoder> text_encoder;
+  std::shared_ptr<models::WanTransformer3DModel> dit;
+  std::optional<sageattn::PrecisionTable> table;
+  std::string table_path;
+
+  // An attention context for `steps` sampling steps, with the request's override or the table.
+  AttentionContext make_context(const GenerateRequest& request, int steps) const;
+  // [B, text_length, text_dim]: the prompt, then (with CFG) the negative prompt.
+  at::Tensor encode_text(const GenerateRequest& request, bool with_cfg,
+                         AttentionContext& attention) const;
+  at::Tensor velocity(const at::Tensor& x, double timestep, const at::Tensor& text,
+                      double cfg_scale, AttentionContext& attention) const;
+};
+
+AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, int steps) const {
+  AttentionContext attention(config.dit_attention_layers());
+  attention.use_override(request.attention);
+  if (table && !request.attention) {
+    try {
+      attention.use_table(table->resolve(config.name, config.dit_attention_layers(), steps),
+                          table_path);
+    } catch (const sageattn::TableError& e) {
+      throw ConfigError(e.what());
+    }
+  }
+  return attention;
+}
+
+at::Tensor Pipeline::Impl::encode_text(const GenerateRequest& request, bool with_cfg,
+                                       AttentionContext& attention) const {
+  attention.set_step(-1);
+  const auto encode = [&](const std::string& prompt) {
+    std::vector<std::int64_t> ids = tokenizer->encode(prompt);
+    if (static_cast<std::int64_t>(ids.size()) > text_encoder->max_length) {
+      spdlog::warn("prompt has {} tokens; model {} reads the first {}", ids.size(), config.name,
+                   text_encoder->max_length);
+    }
+    return text_encoder->encode_padded(ids, attention);
+  };
+  at::Tensor text = encode(request.prompt);
+  if (with_cfg) text = at::cat({text, encode(request.negative_prompt)});
+  return text;
+}
+
+at::Tensor Pipeline::Impl::velocity(const at::Tensor& x, double timestep, const at::Tensor& text,
+                                    double cfg_scale, AttentionContext& attention) const {
+  const bool with_cfg = text.size(0) == 2;
+  // Cond and uncond share one batched forward: one pass over the weights instead of two.
+  const at::Tensor input = with_cfg ? at::cat({x, x}) : x;
+  const at::Tensor t = at::full({input.size(0)}, timestep, x.options());
+  const at::Tensor v = dit->forward(input, t, text, attention);
+  if (!with_cfg) return v;
+  const std::vector<at::Tensor> halves = v.chunk(2, 0);
+  return guide(halves[0], halves[1], cfg_scale);
+}
+
+Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pipeline::~Pipeline() = default;
+
+std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
+  c10::InferenceMode inference;
+  auto impl = std::make_unique<Impl>();
+  const std::string config_path = resolve_model_config(request.model);
+  impl->config = load_model_config(config_path);
+  ModelConfig& config = impl->config;
+  if (!request.weights.empty()) {
+    config.weights = request.weights;
+    config.random_weights = request.weights == "random";
+    if (config.random_weights) config.weights.clear();
+  }
+  impl->device = choose_device(request.device);
+  impl->device_name = impl->device.str();
+  const at::TensorOptions options =
+      at::TensorOptions().device(impl->device).dtype(compute_dtype(config, impl->device));
+
+  impl->tokenizer = PromptTokenizer::load(config.text_encoder.vocab_path);
+  impl->text_encoder = std::make_shared<models::TextEncoder>(
+      config.text_encoder, impl->tokenizer->vocab_size(), config.dit.text_length, config.dit.eps,
+      options);
+  impl->text_encoder->first_layer_id = config.dit_attention_layers();
+  impl->dit = std::make_shared<models::WanTransformer3DModel>(config.dit, options);
+
+  std::map<std::string, at::Tensor> parameters;
+  models::collect_parameters(*impl->dit, "", parameters);
+  models::collect_parameters(*impl->text_encoder, "text_encoder.", parameters);
+  if (config.random_weights) {
+    spdlog::warn("model {}: random weights (seed {}): output is noise", config.name,
+                 config.random_seed);
+    models::init_random(parameters, config.random_seed);
+  } else {
+    models::load_weights(parameters, config.weights);
+  }
+
+  const std::string table_path = request.table.empty() ? config.table : request.table;
+  if (!table_path.empty()) {
+    try {
+      impl->table = sageattn::PrecisionTable::load_file(table_path);
+      // Steps are checked per request; the model name and layers are checked now.
+      impl->table->validate_for(config.name, config.dit_attention_layers(), 1'000'000);
+    } catch (const sageattn::TableError& e) {
+      throw ConfigError(e.what());
+    }
+    impl->table_path = table_path;
+  }
+  std::int64_t count = 0;
+  for (const auto& entry : parameters) count += entry.second.numel();
+  spdlog::info("model {} ({:.1f}M parameters) on {} in {}, table {}", config.name, count / 1e6,
+               impl->device_name, c10::toString(options.dtype().toScalarType()),
+               impl->table_path.empty() ? "none" : impl->table_path);
+  return std::unique_ptr<Pipeline>(new Pipeline(std::move(impl)));
+}
+
+GenerateResult Pipeline::generate(const GenerateRequest& request, const ProgressFn& progress) {
+  c10::InferenceMode inference;
+  const ModelConfig& config = impl_->config;
+  const SampleGrid grid = check_request(request, config);
+  if (config.space != ModelSpace::kPixel) {
+    throw ConfigError(fmt::format(
+        "{}: model {} denoises VAE latents and sagegen has no VAE decoder; it runs only "
+        "through bench-pipeline (Pipeline::time_denoise_step)",
+        config.source_path, config.name));
+  }
+  const auto start = Clock::now();
+  AttentionContext attention = impl_->make_context(request, request.steps);
+  const bool with_cfg = request.cfg_scale != 1.0;
+  const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
+
+  const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
+  at::Tensor x = initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
+                               request.seed, impl_->device);  // [1, C, F, H, W] float32
+
+  GenerateResult result;
+  for (int step = 0; step < request.steps; ++step) {
+    const auto step_start = Clock::now();
+    attention.set_step(step);
+    const at::Tensor v =
+        impl_->velocity(x, scheduler.timestep(step), text, request.cfg_scale, attention);
+    x = scheduler.step(x, v, step);
+    synchronize(impl_->device);
+    result.step_seconds.push_back(seconds_since(step_start));
+    if (progress) progress(StepProgress{step + 1, request.steps, seconds_since(start)});
+  }
+
+  // [-1, 1] pixels -> uint8 [F, H, W, 3]
+  const at::Tensor pixels = x[0].permute({1, 2, 3, 0}).clamp(-1.0, 1.0);
+  result.video = ((pixels + 1.0) * 127.5).round().to(at::kByte).to(at::kCPU).contiguous();
+  result.seconds_total = seconds_since(start);
+  double sum = 0;
+  for (double s : result.step_seconds) sum += s;
+  result.seconds_per_step = sum / request.steps;
+  result.attention_calls = attention.call_counts();
+  result.device = impl_->device_name;
+  result.model_name = config.name;
+  result.table_path = request.attention ? std::string() : impl_->table_path;
+  if (request.attention) result.attention_override = std::string(sageattn::to_string(*request.attention));
+  result.random_weights = config.random_weights;
+  result.seed = request.seed;
+  result.width = request.width;
+  result.height = request.height;
+  result.frames = request.frames;
+  result.steps = request.steps;
+  attention.log_summary();
+  spdlog::info("generated {}x{}x{} in {:.2f} s ({:.3f} s/step) on {}", request.width,
+               request.height, request.frames, result.seconds_total, result.seconds_per_step,
+               result.device);
+  return result;
+}
+
+DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, int warmup,
+                                              int repeats) {
+  TORCH_CHECK(warmup >= 0 && repeats >= 1, "time_denoise_step: warmup must be >= 0 and repeats "
+              ">= 1, got ", warmup, " and ", repeats);
+  c10::InferenceMode inference;
+  const ModelConfig& config = impl_->config;
+  const SampleGrid grid = check_request(request, config);
+  const bool with_cfg = request.cfg_scale != 1.0;
+  // Every step of the table sees the same shapes; time the middle one's precision choices.
+  const int step = request.steps / 2;
+  AttentionContext attention = impl_->make_context(request, request.steps);
+  const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
+  const at::Tensor x = initial_noise(
+      {1, config.dit.in_channels, grid.frames, grid.height, grid.width}, request.seed,
+      impl_->device);
+  const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
+  attention.set_step(step);
+
+  const auto run = [&](int times) {
+    synchronize(impl_->device);
+    const auto start = Clock::now();
+    for (int i = 0; i < times; ++i) {
+      impl_->velocity(x, scheduler.timestep(step), text, request.cfg_scale, attention);
+    }
+    synchronize(impl_->device);
+    return seconds_since(start) / std::max(times, 1);
+  };
+  run(warmup);
+  attention.reset_counts();
+  DenoiseStepTiming timing;
+  timing.seconds_per_step = run(repeats);
+  for (const auto& [name, count] : attention.call_counts()) {
+    timing.attention_calls[name] = count / repeats;
+  }
+  attention.set_timing(true);
+  attention.reset_counts();
+  timing.synced_seconds_per_step = run(repeats);
+  timing.attention_seconds_per_step = attention.attention_seconds() / repeats;
+  const Extent3& p = config.dit.patch;
+  timing.video_tokens = static_cast<std::int64_t>(grid.frames / p.t) * (grid.height / p.h) *
+                        (grid.width / p.w);
+  timing.text_tokens = config.dit.text_length;
+  timing.batch = with_cfg ? 2 : 1;
+  timing.device = impl_->device_name;
+  return timing;
+}
+
+const std::string& Pipeline::model_name() const { return impl_->config.name; }
+const std::string& Pipeline::device_name() const { return impl_->device_name; }
+bool Pipeline::random_weights() const { return impl_->config.random_weights; }
+int Pipeline::patch_height() const {
+  return impl_->config.dit.patch.h * impl_->config.latent_scale.h;
+}
+int Pipeline::patch_width() const {
+  return impl_->config.dit.patch.w * impl_->config.latent_scale.w;
+}
+
+}  // namespace sagegen
