@@ -446,27 +446,36 @@ TEST(TableErrors, EmptyDocument) {
   }
 }
 
+// Expects a YAML syntax error on `line`. The column is where yaml-cpp's parser gave up, an
+// implementation detail that may move between yaml-cpp 0.7 (Debian) and 0.8 (the GPU machine),
+// so only its presence is checked. Returns the message.
+std::string expect_syntax_error(const std::string& yaml, int line) {
+  SCOPED_TRACE(yaml);
+  try {
+    load(yaml);
+  } catch (const TableError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(e.where().line, line) << message;
+    EXPECT_GE(e.where().column, 1) << message;
+    EXPECT_EQ(e.key(), "") << message;
+    EXPECT_EQ(message.rfind("x.yaml:" + std::to_string(line) + ":", 0), 0u) << message;
+    EXPECT_NE(message.find(": YAML syntax error: "), std::string::npos) << message;
+    return message;
+  }
+  ADD_FAILURE() << "no error";
+  return {};
+}
+
 TEST(TableErrors, YamlSyntaxErrorsCarryTheLine) {
   // Bad indentation: the continuation of the mapping is indented deeper than its first key.
-  expect_error("model: m\ndefault: fp16\n  rules: []\n", 3, 8, "", "YAML syntax error");
-  try {
-    load("model: m\ndefault: fp16\n  rules: []\n");
-  } catch (const TableError& e) {
-    EXPECT_EQ(std::string(e.what()).find("tabs"), std::string::npos) << e.what();
-  }
-  // An unclosed flow list: yaml-cpp stops at the '}' that cannot close it.
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [0, 1, steps: all, variant: fp16}\n", 4, 46,
-               "", "YAML syntax error");
-  // A tab used for indentation.
-  try {
-    load("model: m\ndefault: fp16\nrules:\n\t- {layers: all, steps: all, variant: fp16}\n");
-    FAIL() << "no error for a tab";
-  } catch (const TableError& e) {
-    EXPECT_EQ(e.where().line, 4) << e.what();
-    EXPECT_EQ(std::string(e.what()).rfind("x.yaml:4:", 0), 0u) << e.what();
-    EXPECT_NE(std::string(e.what()).find("YAML syntax error"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("tabs cannot indent YAML"), std::string::npos) << e.what();
-  }
+  const std::string indent = expect_syntax_error("model: m\ndefault: fp16\n  rules: []\n", 3);
+  EXPECT_EQ(indent.find("tabs"), std::string::npos) << indent;
+  // An unclosed flow list.
+  expect_syntax_error("model: m\ndefault: fp16\nrules:\n  - {layers: [0, 1, steps: all, variant: fp16}\n", 4);
+  // A tab used for indentation: the message says so, whatever yaml-cpp calls it.
+  const std::string tab =
+      expect_syntax_error("model: m\ndefault: fp16\nrules:\n\t- {layers: all, steps: all, variant: fp16}\n", 4);
+  EXPECT_NE(tab.find("tabs cannot indent YAML"), std::string::npos) << tab;
 }
 
 TEST(TableErrors, FileErrorsNameThePath) {
