@@ -109,11 +109,21 @@ std::string yaml_string(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];
@@ -135,9 +145,10 @@ std::string yaml_name(std::string_view name) {
     plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
                       c == '.' || c == '/');
   }
-  for (std::string_view word : {"null", "Null", "NULL", "true", "True", "TRUE", "false",
-                                "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on",
-                                "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"}) {
+  for (std::string_view word :
+       {"null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+        "yes",  "Yes",  "YES",  "no",   "No",   "NO",   "on",    "On",    "ON",
+        "off",  "Off",  "OFF",  "y",    "Y",    "n",    "N"}) {
     plain = plain && name != word;
   }
   return plain ? std::string(name) : yaml_string(name);
@@ -171,8 +182,7 @@ void check_span(const IndexSpan& span, const SourceLocation& where, const std::s
                      "negative index " + std::to_string(span.first) + " (indices count from 0)");
   }
   if (span.last && *span.last < span.first) {
-    throw TableError(where, key, "bad range " + quoted(span_text(span)) +
-                                          " (start after end)");
+    throw TableError(where, key, "bad range " + quoted(span_text(span)) + " (start after end)");
   }
 }
 
@@ -187,8 +197,8 @@ void check_set_fits(const TableRule& rule, const IndexSet& set, std::size_t rule
                     std::string_view field, std::string_view noun, std::string_view owner,
                     int count) {
   if (set.is_all()) return;
-  const std::string extent = "the " + std::string(owner) + " has " + std::to_string(count) +
-                             " " + std::string(noun) + "s: 0-" + std::to_string(count - 1);
+  const std::string extent = "the " + std::string(owner) + " has " + std::to_string(count) + " " +
+                             std::string(noun) + "s: 0-" + std::to_string(count - 1);
   for (std::size_t j = 0; j < set.spans().size(); ++j) {
     const IndexSpan& span = set.spans()[j];
     const int highest = span.last ? *span.last : span.first;
@@ -252,12 +262,13 @@ class TableReader {
       SourceLocation where{source_, e.mark.line + 1, e.mark.column + 1};
       if (e.mark.is_null()) where.line = 0;
       const bool tab_indent = !e.mark.is_null() && leading_whitespace_has_tab(text, e.mark.line);
-      throw TableError(where, "", "YAML syntax error: " + e.msg +
-                                      (tab_indent ? " (tabs cannot indent YAML: use spaces)" : ""));
+      throw TableError(where, "",
+                       "YAML syntax error: " + e.msg +
+                           (tab_indent ? " (tabs cannot indent YAML: use spaces)" : ""));
     }
     if (!root.IsDefined() || root.IsNull()) {
-      throw TableError({source_}, "", "the table is empty (expected keys: " +
-                                          join(top_level_keys()) + ")");
+      throw TableError({source_}, "",
+                       "the table is empty (expected keys: " + join(top_level_keys()) + ")");
     }
     if (!root.IsMap()) {
       fail(root, "", "the table must be a mapping with keys: " + join(top_level_keys()));
@@ -291,17 +302,21 @@ class TableReader {
     return {source_, mark.line + 1, mark.column + 1};
   }
 
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
-                         const std::string& problem, const YAML::Node& parent = {}) const {
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& problem,
+                         const YAML::Node& parent = {}) const {
     throw TableError(at(node, parent), key, problem);
   }
 
   static std::string kind_of(const YAML::Node& node) {
     switch (node.Type()) {
-      case YAML::NodeType::Sequence: return "a list";
-      case YAML::NodeType::Map: return "a mapping";
-      case YAML::NodeType::Null: return "nothing";
-      default: return quoted(node.Scalar());
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Map:
+        return "a mapping";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return quoted(node.Scalar());
     }
   }
 
@@ -364,15 +379,16 @@ class TableReader {
   TableRule read_rule(const YAML::Node& node, std::size_t index, const YAML::Node& rules) const {
     const std::string prefix = rule_key(index, "");
     if (!node.IsMap()) {
-      fail(node, prefix, "a rule must be a mapping {layers, steps, variant}, got " +
-                             kind_of(node), rules);
+      fail(node, prefix, "a rule must be a mapping {layers, steps, variant}, got " + kind_of(node),
+           rules);
     }
     check_keys(node, prefix, rule_keys());
     TableRule rule;
     rule.where = at(node, rules);
     rule.layers = read_index_set(required(node, rules, prefix, "layers"), node, prefix + ".layers");
     rule.steps = read_index_set(required(node, rules, prefix, "steps"), node, prefix + ".steps");
-    rule.variant = read_variant(required(node, rules, prefix, "variant"), node, prefix + ".variant");
+    rule.variant =
+        read_variant(required(node, rules, prefix, "variant"), node, prefix + ".variant");
     if (const YAML::Node comment = node["comment"]; comment && !comment.IsNull()) {
       rule.comment = read_text(comment, prefix + ".comment");
     }
@@ -385,8 +401,10 @@ class TableReader {
     if (node.IsScalar() && trim(node.Scalar()) == "all") return IndexSet::all();
     if (node.IsScalar()) return IndexSet::of({read_span(node, parent, key)}, false);
     if (!node.IsSequence()) {
-      fail(node, key, "expected all, an index, a range \"A-B\" / \"A-\" or a list of these, got " +
-                          kind_of(node), parent);
+      fail(node, key,
+           "expected all, an index, a range \"A-B\" / \"A-\" or a list of these, got " +
+               kind_of(node),
+           parent);
     }
     if (node.size() == 0) {
       fail(node, key, "empty list matches nothing (use all, or remove the rule)", parent);
@@ -396,8 +414,8 @@ class TableReader {
       const std::string item_key = key + "[" + std::to_string(i) + "]";
       const YAML::Node item = node[i];
       if (!item.IsScalar()) {
-        fail(item, item_key, "expected an index or a range \"A-B\" / \"A-\", got " +
-                                 kind_of(item), node);
+        fail(item, item_key, "expected an index or a range \"A-B\" / \"A-\", got " + kind_of(item),
+             node);
       }
       if (trim(item.Scalar()) == "all") {
         fail(item, item_key, "all cannot be part of a list (write all alone)", node);
@@ -413,25 +431,29 @@ class TableReader {
     const std::string shown = quoted(node.Scalar());
     IndexSpan span;
     span.where = at(node, parent);
-    if (text.size() > 1 && text.front() == '-' && std::isdigit(static_cast<unsigned char>(text[1]))) {
+    if (text.size() > 1 && text.front() == '-' &&
+        std::isdigit(static_cast<unsigned char>(text[1]))) {
       fail(node, key, "negative number " + shown + " (layers and steps count from 0)", parent);
     }
     const auto dash = text.find('-');
     const std::string_view first = trim(text.substr(0, dash));
     const std::string_view last =
         dash == std::string_view::npos ? std::string_view{} : trim(text.substr(dash + 1));
-    const bool well_formed = all_digits(first) && (dash == std::string_view::npos ||
-                                                   last.empty() || all_digits(last));
+    const bool well_formed =
+        all_digits(first) && (dash == std::string_view::npos || last.empty() || all_digits(last));
     if (!well_formed) {
-      fail(node, key, "bad range " + shown +
-                          " (expected all, an index like 3, \"A-B\" like \"10-19\", \"A-\" like "
-                          "\"20-\", or a list of these)", parent);
+      fail(node, key,
+           "bad range " + shown +
+               " (expected all, an index like 3, \"A-B\" like \"10-19\", \"A-\" like "
+               "\"20-\", or a list of these)",
+           parent);
     }
     const long long first_value = parse_digits(first);
     const long long last_value = last.empty() ? first_value : parse_digits(last);
     if (first_value > kMaxIndex || last_value > kMaxIndex) {
-      fail(node, key, "index in " + shown + " is too large (at most " +
-                          std::to_string(kMaxIndex) + ")", parent);
+      fail(node, key,
+           "index in " + shown + " is too large (at most " + std::to_string(kMaxIndex) + ")",
+           parent);
     }
     span.first = static_cast<int>(first_value);
     if (dash == std::string_view::npos || !last.empty()) span.last = static_cast<int>(last_value);
@@ -450,7 +472,8 @@ class TableReader {
 PrecisionTable PrecisionTable::load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw TableError({path}, "", std::string("cannot open the table file: ") + std::strerror(errno));
+    throw TableError({path}, "",
+                     std::string("cannot open the table file: ") + std::strerror(errno));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -462,7 +485,8 @@ PrecisionTable PrecisionTable::load_string(std::string_view yaml, std::string so
 }
 
 PrecisionTable PrecisionTable::uniform(std::string model, Variant variant) {
-  return PrecisionTable(std::move(model), variant, {}, "<uniform " + std::string(to_string(variant)) + ">");
+  return PrecisionTable(std::move(model), variant, {},
+                        "<uniform " + std::string(to_string(variant)) + ">");
 }
 
 PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
@@ -472,7 +496,8 @@ PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
       rules_(std::move(rules)),
       source_(std::move(source_name)),
       model_where_{source_} {
-  if (model_.empty()) throw TableError(model_where_, "model", "must name a model (e.g. sagegen-tiny)");
+  if (model_.empty())
+    throw TableError(model_where_, "model", "must name a model (e.g. sagegen-tiny)");
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     TableRule& rule = rules_[i];
     if (rule.where.file.empty()) rule.where.file = source_;
@@ -482,7 +507,8 @@ PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
         throw TableError(rule.where, rule_key(i, field), "empty set matches nothing");
       }
       for (std::size_t j = 0; j < set->spans().size(); ++j) {
-        check_span(set->spans()[j], location_of(set->spans()[j], rule), span_key(*set, i, field, j));
+        check_span(set->spans()[j], location_of(set->spans()[j], rule),
+                   span_key(*set, i, field, j));
       }
     }
   }
@@ -491,13 +517,15 @@ PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
 void PrecisionTable::validate_for(std::string_view model_name, int num_layers,
                                   int num_steps) const {
   if (num_layers < 1 || num_steps < 1) {
-    throw std::invalid_argument("PrecisionTable::validate_for: num_layers and num_steps must be "
-                                ">= 1, got num_layers=" + std::to_string(num_layers) +
-                                ", num_steps=" + std::to_string(num_steps));
+    throw std::invalid_argument(
+        "PrecisionTable::validate_for: num_layers and num_steps must be "
+        ">= 1, got num_layers=" +
+        std::to_string(num_layers) + ", num_steps=" + std::to_string(num_steps));
   }
   if (model_name != model_) {
-    throw TableError(model_where_, "model", "the table is for " + quoted(model_) +
-                                                ", not for the model " + quoted(model_name));
+    throw TableError(
+        model_where_, "model",
+        "the table is for " + quoted(model_) + ", not for the model " + quoted(model_name));
   }
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     check_set_fits(rules_[i], rules_[i].layers, i, "layers", "layer", "model", num_layers);
@@ -573,12 +601,14 @@ void PrecisionTable::save(const std::string& path, std::string_view header) cons
   const std::string text = to_yaml(header);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
-    throw TableError({path}, "", std::string("cannot write the table file: ") + std::strerror(errno));
+    throw TableError({path}, "",
+                     std::string("cannot write the table file: ") + std::strerror(errno));
   }
   out << text;
   out.flush();
   if (!out) {
-    throw TableError({path}, "", std::string("writing the table file failed: ") + std::strerror(errno));
+    throw TableError({path}, "",
+                     std::string("writing the table file failed: ") + std::strerror(errno));
   }
 }
 

@@ -1,13 +1,12 @@
 // The adaptive precision table: range forms, first-match-wins, every load and model error with
 // its file, line, column and key, the dense lookup, and YAML round trips.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <unistd.h>
 
 #include "sageattn/table.h"
 
@@ -69,7 +68,8 @@ void expect_same_decisions(const PrecisionTable& a, const PrecisionTable& b) {
   EXPECT_EQ(a.default_variant(), b.default_variant());
   for (int layer = 0; layer < 40; ++layer) {
     for (int step = 0; step < 60; ++step) {
-      ASSERT_EQ(a.match(layer, step), b.match(layer, step)) << "layer " << layer << " step " << step;
+      ASSERT_EQ(a.match(layer, step), b.match(layer, step))
+          << "layer " << layer << " step " << step;
     }
   }
 }
@@ -143,8 +143,9 @@ TEST(TableRanges, ListMixesIndicesAndRanges) {
 }
 
 TEST(TableRanges, BlockListAndSpacesAroundTheDash) {
-  const auto table = load("model: m\ndefault: fp16\nrules:\n  - layers:\n      - 0\n      - \" 2 - 3 \"\n"
-                          "    steps: all\n    variant: sage2-4b\n");
+  const auto table = load(
+      "model: m\ndefault: fp16\nrules:\n  - layers:\n      - 0\n      - \" 2 - 3 \"\n"
+      "    steps: all\n    variant: sage2-4b\n");
   EXPECT_TRUE(covers(table, 0, 0));
   EXPECT_FALSE(covers(table, 1, 0));
   EXPECT_TRUE(covers(table, 3, 0));
@@ -234,9 +235,10 @@ TEST(TableResolve, DenseGridAgreesWithTheRuleScan) {
 }
 
 TEST(TableResolve, WarnsAboutRulesThatDecideNothing) {
-  const auto table = load("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: \"0-3\", variant: sage1}\n"
-                          "  - {layers: 1, steps: [2, 3], variant: sage2-4b}\n"
-                          "  - {layers: 1, steps: \"2-\", variant: sage2-8b}\n");
+  const auto table = load(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: \"0-3\", variant: sage1}\n"
+      "  - {layers: 1, steps: [2, 3], variant: sage2-4b}\n"
+      "  - {layers: 1, steps: \"2-\", variant: sage2-8b}\n");
   // With 4 steps rule 1 is shadowed by rule 0; rule 2 still decides nothing at steps 2-3.
   const auto resolved = table.resolve("m", 2, 4);
   ASSERT_EQ(resolved.warnings().size(), 2u);
@@ -257,7 +259,8 @@ TEST(TableResolve, WarnsAboutRulesThatDecideNothing) {
 
 TEST(TableResolve, LookupOutsideTheGridThrowsNamingTheBounds) {
   const auto resolved = load(kMixed).resolve("sagegen-tiny", 32, 30);
-  for (auto [layer, step] : {std::pair{32, 0}, std::pair{0, 30}, std::pair{-1, 0}, std::pair{0, -1}}) {
+  for (auto [layer, step] :
+       {std::pair{32, 0}, std::pair{0, 30}, std::pair{-1, 0}, std::pair{0, -1}}) {
     try {
       resolved.variant_for(layer, step);
       ADD_FAILURE() << "no error for layer " << layer << " step " << step;
@@ -271,8 +274,9 @@ TEST(TableResolve, LookupOutsideTheGridThrowsNamingTheBounds) {
 // validate_for: the table against a model
 
 // Expects validate_for to fail at line:column for key with `problem` in the message.
-void expect_model_error(const PrecisionTable& table, const std::string& model, int layers, int steps,
-                        int line, int column, const std::string& key, const std::string& problem) {
+void expect_model_error(const PrecisionTable& table, const std::string& model, int layers,
+                        int steps, int line, int column, const std::string& key,
+                        const std::string& problem) {
   try {
     table.validate_for(model, layers, steps);
     ADD_FAILURE() << "no error; expected " << key << ": " << problem;
@@ -302,8 +306,9 @@ TEST(TableValidateFor, LayerPastTheModel) {
   expect_model_error(load(kMixed), "sagegen-tiny", 30, 21, 8, 24, "rules[3].layers[2]",
                      "layer \"30-\" is outside the model (the model has 30 layers: 0-29)");
   // Rule 2's "10-19" reaches past a 15-layer model; rule 0's [0, 1] fits.
-  const auto table = load("model: m\ndefault: fp16\nrules:\n  - {layers: [0, 1], steps: all, variant: fp16}\n"
-                          "  - {layers: \"10-19\", steps: all, variant: fp16}\n");
+  const auto table = load(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: [0, 1], steps: all, variant: fp16}\n"
+      "  - {layers: \"10-19\", steps: all, variant: fp16}\n");
   expect_model_error(table, "m", 15, 4, 5, 14, "rules[1].layers",
                      "layer \"10-19\" is outside the model (the model has 15 layers: 0-14)");
   expect_model_error(table, "m", 1, 4, 4, 18, "rules[0].layers[1]", "layer \"1\" is outside");
@@ -349,13 +354,14 @@ TEST(TableErrors, ReversedRangeMatchesTheDocumentedFormat) {
 }
 
 TEST(TableErrors, ReversedRangeInAList) {
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [1, \"5-4\"], steps: all, variant: fp16}\n",
-               4, 18, "rules[0].layers[1]", "bad range \"5-4\" (start after end)");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: [1, \"5-4\"], steps: all, variant: fp16}\n", 4,
+      18, "rules[0].layers[1]", "bad range \"5-4\" (start after end)");
 }
 
 TEST(TableErrors, BadRangeSyntax) {
-  for (const char* bad : {"\"1..3\"", "abc", "\"3-x\"", "\"-\"", "\"1-2-3\"", "2.5", "\"+3\"",
-                          "\"0x10\"", "\"\""}) {
+  for (const char* bad :
+       {"\"1..3\"", "abc", "\"3-x\"", "\"-\"", "\"1-2-3\"", "2.5", "\"+3\"", "\"0x10\"", "\"\""}) {
     SCOPED_TRACE(bad);
     expect_error(std::string("model: m\ndefault: fp16\nrules:\n  - {layers: ") + bad +
                      ", steps: all, variant: fp16}\n",
@@ -364,40 +370,49 @@ TEST(TableErrors, BadRangeSyntax) {
 }
 
 TEST(TableErrors, NegativeNumbers) {
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: -3, steps: all, variant: fp16}\n", 4, 14,
-               "rules[0].layers", "negative number \"-3\"");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: [0, -1], variant: fp16}\n", 4,
-               30, "rules[0].steps[1]", "negative number \"-1\"");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: \"-2-5\", steps: all, variant: fp16}\n", 4,
-               14, "rules[0].layers", "negative number");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: -3, steps: all, variant: fp16}\n", 4,
+               14, "rules[0].layers", "negative number \"-3\"");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: [0, -1], variant: fp16}\n", 4, 30,
+      "rules[0].steps[1]", "negative number \"-1\"");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: \"-2-5\", steps: all, variant: fp16}\n", 4, 14,
+      "rules[0].layers", "negative number");
 }
 
 TEST(TableErrors, TooLargeIndex) {
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: 99999999999999999999, steps: all, variant: fp16}\n",
-               4, 14, "rules[0].layers", "too large");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: 99999999999999999999, steps: all, variant: "
+      "fp16}\n",
+      4, 14, "rules[0].layers", "too large");
 }
 
 TEST(TableErrors, UnknownVariantListsTheValidNames) {
   expect_error("model: m\ndefault: sage3\n", 2, 10, "default",
                "unknown variant \"sage3\" (one of: sage2-8b, sage2-4b, sage1, fp16, auto)");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, variant: int4}\n", 4, 40,
-               "rules[0].variant", "unknown variant \"int4\" (one of: sage2-8b");
-  expect_error("model: m\ndefault: [fp16]\n", 2, 10, "default", "must be a variant name, got a list");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, variant: int4}\n", 4,
+               40, "rules[0].variant", "unknown variant \"int4\" (one of: sage2-8b");
+  expect_error("model: m\ndefault: [fp16]\n", 2, 10, "default",
+               "must be a variant name, got a list");
 }
 
 TEST(TableErrors, UnknownKeys) {
   expect_error("model: m\ndefault: fp16\nrule: []\n", 3, 1, "rule",
                "unknown key (expected one of: model, default, rules)");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, varient: fp16}\n", 4, 31,
-               "rules[0].varient", "unknown key (expected one of: layers, steps, variant, comment)");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - layers: all\n    steps: all\n    variant: fp16\n"
-               "    why: test\n", 7, 5, "rules[0].why", "unknown key");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, varient: fp16}\n", 4,
+               31, "rules[0].varient",
+               "unknown key (expected one of: layers, steps, variant, comment)");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - layers: all\n    steps: all\n    variant: fp16\n"
+      "    why: test\n",
+      7, 5, "rules[0].why", "unknown key");
 }
 
 TEST(TableErrors, DuplicateKeys) {
   expect_error("model: m\ndefault: fp16\ndefault: sage1\n", 3, 1, "default", "duplicate key");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, steps: 1, variant: fp16}\n",
-               4, 31, "rules[0].steps", "duplicate key");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, steps: 1, variant: fp16}\n",
+      4, 31, "rules[0].steps", "duplicate key");
 }
 
 TEST(TableErrors, MissingRequiredKeys) {
@@ -405,34 +420,41 @@ TEST(TableErrors, MissingRequiredKeys) {
   expect_error("model: m\n", 1, 1, "default", "missing required key");
   expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all}\n", 4, 5,
                "rules[0].variant", "missing required key");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, variant: fp16}\n"
-               "  - steps: all\n    variant: fp16\n", 5, 5, "rules[1].layers", "missing required key");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, variant: fp16}\n"
+      "  - steps: all\n    variant: fp16\n",
+      5, 5, "rules[1].layers", "missing required key");
   expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, variant: fp16}\n", 4, 5,
                "rules[0].steps", "missing required key");
 }
 
 TEST(TableErrors, KeysWithoutValues) {
   expect_error("model:\ndefault: fp16\n", 1, 1, "model", "has no value");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - layers:\n    steps: all\n    variant: fp16\n", 4, 5,
-               "rules[0].layers", "has no value");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - layers:\n    steps: all\n    variant: fp16\n",
+               4, 5, "rules[0].layers", "has no value");
   expect_error("model: \"\"\ndefault: fp16\n", 1, 8, "model", "must name a model");
 }
 
 TEST(TableErrors, WrongShapes) {
   expect_error("- model: m\n", 1, 1, "", "the table must be a mapping");
-  expect_error("model: m\ndefault: fp16\nrules: {layers: all}\n", 3, 8, "rules", "must be a list of rules");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - fp16\n", 4, 5, "rules[0]", "a rule must be a mapping");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: {a: 1}, steps: all, variant: fp16}\n", 4, 14,
-               "rules[0].layers", "got a mapping");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [[1]], steps: all, variant: fp16}\n", 4, 15,
-               "rules[0].layers[0]", "got a list");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [], steps: all, variant: fp16}\n", 4, 14,
-               "rules[0].layers", "empty list matches nothing");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [1, all], steps: all, variant: fp16}\n", 4, 18,
-               "rules[0].layers[1]", "all cannot be part of a list");
+  expect_error("model: m\ndefault: fp16\nrules: {layers: all}\n", 3, 8, "rules",
+               "must be a list of rules");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - fp16\n", 4, 5, "rules[0]",
+               "a rule must be a mapping");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: {a: 1}, steps: all, variant: fp16}\n",
+               4, 14, "rules[0].layers", "got a mapping");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [[1]], steps: all, variant: fp16}\n",
+               4, 15, "rules[0].layers[0]", "got a list");
+  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: [], steps: all, variant: fp16}\n", 4,
+               14, "rules[0].layers", "empty list matches nothing");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: [1, all], steps: all, variant: fp16}\n", 4, 18,
+      "rules[0].layers[1]", "all cannot be part of a list");
   expect_error("model: [m]\ndefault: fp16\n", 1, 8, "model", "must be a string, got a list");
-  expect_error("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, variant: fp16, comment: [x]}\n",
-               4, 55, "rules[0].comment", "must be a string");
+  expect_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: all, variant: fp16, comment: "
+      "[x]}\n",
+      4, 55, "rules[0].comment", "must be a string");
 }
 
 TEST(TableErrors, EmptyDocument) {
@@ -471,21 +493,24 @@ TEST(TableErrors, YamlSyntaxErrorsCarryTheLine) {
   const std::string indent = expect_syntax_error("model: m\ndefault: fp16\n  rules: []\n", 3);
   EXPECT_EQ(indent.find("tabs"), std::string::npos) << indent;
   // An unclosed flow list.
-  expect_syntax_error("model: m\ndefault: fp16\nrules:\n  - {layers: [0, 1, steps: all, variant: fp16}\n", 4);
+  expect_syntax_error(
+      "model: m\ndefault: fp16\nrules:\n  - {layers: [0, 1, steps: all, variant: fp16}\n", 4);
   // A tab used for indentation: the message says so, whatever yaml-cpp calls it.
-  const std::string tab =
-      expect_syntax_error("model: m\ndefault: fp16\nrules:\n\t- {layers: all, steps: all, variant: fp16}\n", 4);
+  const std::string tab = expect_syntax_error(
+      "model: m\ndefault: fp16\nrules:\n\t- {layers: all, steps: all, variant: fp16}\n", 4);
   EXPECT_NE(tab.find("tabs cannot indent YAML"), std::string::npos) << tab;
 }
 
 TEST(TableErrors, FileErrorsNameThePath) {
   const std::string path = temp_path("bad.yaml");
-  write_file(path, "model: m\ndefault: fp16\nrules:\n  - {layers: \"9-1\", steps: all, variant: fp16}\n");
+  write_file(path,
+             "model: m\ndefault: fp16\nrules:\n  - {layers: \"9-1\", steps: all, variant: fp16}\n");
   try {
     PrecisionTable::load_file(path);
     FAIL() << "no error";
   } catch (const TableError& e) {
-    EXPECT_EQ(std::string(e.what()), path + ":4:14: rules[0].layers: bad range \"9-1\" (start after end)");
+    EXPECT_EQ(std::string(e.what()),
+              path + ":4:14: rules[0].layers: bad range \"9-1\" (start after end)");
   }
   fs::remove(path);
   const std::string missing = temp_path("does_not_exist.yaml");
@@ -493,7 +518,8 @@ TEST(TableErrors, FileErrorsNameThePath) {
     PrecisionTable::load_file(missing);
     FAIL() << "no error";
   } catch (const TableError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(missing + ": cannot open the table file", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(missing + ": cannot open the table file", 0), 0u)
+        << e.what();
   }
 }
 
@@ -518,7 +544,8 @@ TEST(TableErrors, TablesBuiltInCodeAreCheckedToo) {
     PrecisionTable("m", Variant::kFp16, {rule}, "calibration");
     FAIL() << "no error";
   } catch (const TableError& e) {
-    EXPECT_STREQ(e.what(), "calibration: rules[0].steps[1]: negative index -1 (indices count from 0)");
+    EXPECT_STREQ(e.what(),
+                 "calibration: rules[0].steps[1]: negative index -1 (indices count from 0)");
   }
   rule.steps = IndexSet::of({});
   EXPECT_THROW(PrecisionTable("m", Variant::kFp16, {rule}), TableError);
@@ -538,7 +565,8 @@ TEST(TableSave, RoundTripKeepsDecisionsAndComments) {
     EXPECT_EQ(again.rules()[i].comment, table.rules()[i].comment);
     EXPECT_EQ(again.rules()[i].layers.written_as_list(), table.rules()[i].layers.written_as_list());
   }
-  EXPECT_EQ(yaml.rfind("# written by a test\n# second line\n# sagegen adaptive precision table", 0), 0u)
+  EXPECT_EQ(yaml.rfind("# written by a test\n# second line\n# sagegen adaptive precision table", 0),
+            0u)
       << yaml;
   // Saving is stable: a saved table saves to the same text.
   EXPECT_EQ(again.to_yaml("written by a test\nsecond line"), yaml);
