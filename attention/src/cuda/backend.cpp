@@ -8,6 +8,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 
@@ -146,9 +147,31 @@ void fill_source(Params& params, const at::Tensor& hnd) {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-// [B, H, D] float -> [B, H, dp] zero-padded, contiguous.
-at::Tensor pad_channels(const at::Tensor& x, int dp) {
-  return at::constant_pad_nd(x, {0, dp - x.size(-1)}, 0).contiguous();
+// Token ranges per split: enough CTAs to fill the GPU, at least kMinRowsPerSplit tokens each.
+constexpr int64_t kMinRowsPerSplit = 256;
+constexpr int64_t kMaxSplits = 64;
+
+// Per-channel partial statistics of x [B, H, L, D] (HND view): [splits, B, H, D] float32.
+// kAbsMax with center_sums: of x minus the mean those kSum partials give.
+at::Tensor column_stats(const at::Tensor& hnd, cuda::ColumnStat stat, int dp, cudaStream_t stream,
+                        const at::Tensor& center_sums = at::Tensor()) {
+  cuda::ColumnStatsParams params;
+  fill_source(params, hnd);
+  const int64_t len = hnd.size(2);
+  const int64_t splits = std::clamp<int64_t>(len / kMinRowsPerSplit, 1, kMaxSplits);
+  params.stat = stat;
+  params.splits = static_cast<int>(splits);
+  params.rows_per_split = static_cast<int>((len + splits - 1) / splits);
+  if (center_sums.defined()) {
+    params.center_sums = center_sums.const_data_ptr<float>();
+    params.center_splits = static_cast<int>(center_sums.size(0));
+  }
+  at::Tensor partial = at::empty({splits, hnd.size(0), hnd.size(1), hnd.size(3)},
+                                 hnd.options().dtype(at::kFloat));
+  params.partial = partial.data_ptr<float>();
+  cuda::launch_column_stats(params, dp, stream);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return partial;
 }
 
 AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
@@ -221,10 +244,10 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
-  // ---- K: token mean (a torch reduction), smoothing, INT quantization ----
+  // ---- K: token mean (column_stats partial sums), smoothing, INT quantization ----
   at::Tensor k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
-  at::Tensor k_mean, k_hat;
+  at::Tensor k_sums, k_hat;
   {
     cuda::QuantRowsParams params;
     fill_source(params, kh);
@@ -234,9 +257,10 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
     params.scale = k_scale.data_ptr<float>();
     params.groups = scale_groups(p.granularity);
     if (options.smooth_k) {
-      k_mean = at::mean(kh, {2}, false, at::kFloat).contiguous();  // [B, Hkv, D]
-      params.mean_source = cuda::MeanSource::kGiven;
-      params.mean_in = k_mean.const_data_ptr<float>();
+      k_sums = column_stats(kh, cuda::ColumnStat::kSum, dp, stream);
+      params.mean_source = cuda::MeanSource::kPartialSums;
+      params.mean_sums = k_sums.const_data_ptr<float>();
+      params.mean_splits = static_cast<int>(k_sums.size(0));
     }
     if (options.smooth_q) {
       // k_hat in FP32 for delta_s, zero rows up to len_k_pad so the GEMM writes padded rows.
@@ -261,27 +285,28 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
                      /*beta=*/0.0, /*alpha=*/scale_log2);
   }
 
-  // ---- V: per-channel statistics (torch reductions), then the PV operand ----
-  at::Tensor v_mean;
-  if (options.smooth_v) v_mean = at::mean(vh, {2}, false, at::kFloat).contiguous();  // [B, Hkv, D]
-  at::Tensor v_operand, v_factor;
+  // ---- V: per-channel statistics (column_stats), then the PV operand ----
+  at::Tensor v_sums, v_operand, v_factor, v_mean;
   {
     cuda::QuantVParams params;
     fill_source(params, vh);
     params.len_pad = static_cast<int>(len_k_pad);
-    params.mean = v_mean.defined() ? v_mean.const_data_ptr<float>() : nullptr;
+    if (options.smooth_v) {
+      v_sums = column_stats(vh, cuda::ColumnStat::kSum, dp, stream);
+      params.mean_sums = v_sums.const_data_ptr<float>();
+      params.mean_splits = static_cast<int>(v_sums.size(0));
+      v_mean = at::empty({p.batch, p.heads_kv, dp}, f32);
+      params.mean_out = v_mean.data_ptr<float>();
+    }
     at::Tensor absmax;
     if (fp8_pv) {
       params.pv = cuda::PvType::kFp8;
       v_operand = at::empty({p.batch, p.heads_kv, dp, len_k_pad}, q.options().dtype(at::kByte));
-      // max |v - mean| = max(max v - mean, mean - min v): FP32 rounding is monotonic, so this
-      // equals the absmax of the rounded differences the golden model takes.
-      const auto [vmin, vmax] = at::aminmax(vh, 2);
-      const at::Tensor lo = vmin.to(at::kFloat), hi = vmax.to(at::kFloat);
-      absmax = v_mean.defined() ? at::maximum(hi - v_mean, v_mean - lo) : at::maximum(hi, -lo);
-      absmax = absmax.contiguous();
-      params.absmax = absmax.const_data_ptr<float>();
-      v_factor = pad_channels(absmax / kE4M3Max / kE4M3Max, dp);  // v_scale / 448 (P's scale)
+      absmax = column_stats(vh, cuda::ColumnStat::kAbsMax, dp, stream, v_sums);
+      params.absmax_partials = absmax.const_data_ptr<float>();
+      params.absmax_splits = static_cast<int>(absmax.size(0));
+      v_factor = at::empty({p.batch, p.heads_kv, dp}, f32);
+      params.factor_out = v_factor.data_ptr<float>();
     } else {
       params.pv = cuda::PvType::kFp16;
       v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
@@ -290,7 +315,6 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
     cuda::launch_quantize_v(params, dp, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
-  const at::Tensor v_mean_padded = v_mean.defined() ? pad_channels(v_mean, dp) : at::Tensor();
 
   // ---- attention ----
   AttentionResult result;
@@ -307,7 +331,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   params.k_scale = k_scale.const_data_ptr<float>();
   params.delta_s = delta_s.defined() ? delta_s.const_data_ptr<float>() : nullptr;
   params.v_factor = v_factor.defined() ? v_factor.const_data_ptr<float>() : nullptr;
-  params.v_mean = v_mean_padded.defined() ? v_mean_padded.const_data_ptr<float>() : nullptr;
+  params.v_mean = v_mean.defined() ? v_mean.const_data_ptr<float>() : nullptr;
   params.out = result.out.data_ptr();
   params.out_type = elem_type(q.scalar_type());
   params.out_stride_b = out_hnd.stride(0);

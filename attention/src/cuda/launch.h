@@ -12,6 +12,7 @@ namespace sageattn::cuda {
 void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t stream);
 // K rows in blocks of kMmaTiles.block_k (per-warp is per-block for K); dp = 64 or 128.
 void launch_quantize_k(const QuantRowsParams& params, int dp, cudaStream_t stream);
+void launch_column_stats(const ColumnStatsParams& params, int dp, cudaStream_t stream);
 void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream);
 
 // sage1: INT8 QK, FP16 PV (attention_sage1.cu).

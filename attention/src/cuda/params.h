@@ -14,8 +14,27 @@ enum class PvType : int { kFp8, kFp16 };
 enum class ElemType : int { kFp16, kBf16 };
 // Which rows share one INT scale inside a block (tiles.h, sageattn::Granularity).
 enum class ScaleGroups : int { kPerBlock, kPerWarp, kPerThread };
-// Where the smoothing mean of a row block comes from.
-enum class MeanSource : int { kNone, kBlockRows, kGiven };
+// Where the smoothing mean of a row block comes from: none, the block's own valid rows (Q),
+// or the per-channel partial sums of column_stats over all tokens (K).
+enum class MeanSource : int { kNone, kBlockRows, kPartialSums };
+// What column_stats reduces over tokens, per channel.
+enum class ColumnStat : int { kSum, kAbsMax };
+
+// Per-channel partial statistics over tokens of one (batch, head), one token range per split;
+// consumers reduce the splits in a fixed order, so the result is deterministic.
+struct ColumnStatsParams {
+  const void* x = nullptr;
+  ElemType x_type = ElemType::kFp16;
+  int64_t stride_b = 0, stride_h = 0, stride_l = 0;
+  int batch = 0, heads = 0, len = 0, head_dim = 0;
+  bool vector_loads = false;
+  ColumnStat stat = ColumnStat::kSum;
+  int splits = 1, rows_per_split = 0;
+  // kAbsMax only: subtract the token mean (from these kSum partials) first, or null.
+  const float* center_sums = nullptr;
+  int center_splits = 0;
+  float* partial = nullptr;  // [splits, B, H, head_dim]
+};
 
 // Per-thread scales are always stored expanded: kThreadGroups entries per warp group, so the
 // attention kernel reads one layout whatever the granularity.
@@ -35,7 +54,8 @@ struct QuantRowsParams {
   float scale_mult = 1.0f;  // sm_scale * log2(e) for Q, 1 for K
   ScaleGroups groups = ScaleGroups::kPerWarp;
   MeanSource mean_source = MeanSource::kNone;
-  const float* mean_in = nullptr;  // kGiven: [B, H, head_dim]
+  const float* mean_sums = nullptr;  // kPartialSums: [mean_splits, B, H, head_dim]
+  int mean_splits = 0;
   float* mean_out = nullptr;       // kBlockRows: [B, H, blocks, head_dim]
   // Optional: the smoothed rows in FP32, [B, H, len_pad, head_dim] (K's k_hat, for delta_s).
   float* smoothed_out = nullptr;
@@ -52,8 +72,12 @@ struct QuantVParams {
   PvType pv = PvType::kFp8;
   void* out = nullptr;
   int len_pad = 0;
-  const float* mean = nullptr;    // [B, H, head_dim] or null (no V smoothing)
-  const float* absmax = nullptr;  // kFp8: [B, H, head_dim] of the smoothed V
+  const float* mean_sums = nullptr;  // kSum partials [mean_splits, B, H, head_dim] or null
+  int mean_splits = 0;
+  const float* absmax_partials = nullptr;  // kFp8: kAbsMax partials of the smoothed V
+  int absmax_splits = 0;
+  float* factor_out = nullptr;  // kFp8: [B, H, Dp] absmax / 448 / 448 (what O/l is scaled by)
+  float* mean_out = nullptr;    // with smoothing: [B, H, Dp] the mean, zero-padded
 };
 
 struct AttentionParams {

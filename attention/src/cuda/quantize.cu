@@ -48,6 +48,67 @@ __device__ __forceinline__ void load_chunk(const std::uint16_t* row, bool row_va
   }
 }
 
+// The token mean of channel c of (batch, head) bh from kSum partials, reduced in split order so
+// every kernel that needs it computes the same float.
+__device__ __forceinline__ float mean_from_sums(const float* sums, int splits, std::int64_t bh,
+                                                int batch_heads, int head_dim, int len, int c) {
+  float s = 0.0f;
+  for (int i = 0; i < splits; ++i) s += sums[(i * static_cast<std::int64_t>(batch_heads) + bh) * head_dim + c];
+  return s / static_cast<float>(len);
+}
+
+__device__ __forceinline__ float max_of_partials(const float* partials, int splits, std::int64_t bh,
+                                                 int batch_heads, int head_dim, int c) {
+  float a = 0.0f;
+  for (int i = 0; i < splits; ++i) a = fmaxf(a, partials[(i * static_cast<std::int64_t>(batch_heads) + bh) * head_dim + c]);
+  return a;
+}
+
+// Partial per-channel sum or absmax over one token range of one (batch, head).
+template <int kDp>
+__global__ void __launch_bounds__(kQuantThreads) column_stats_kernel(const ColumnStatsParams p) {
+  constexpr int kChunks = kDp / kChannelsPerChunk;
+  constexpr int kRowLanes = kQuantThreads / kChunks;
+  __shared__ float partial[kRowLanes][kDp];
+  __shared__ float center[kDp];
+  const int split = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
+  const int c0 = chunk * kChannelsPerChunk;
+  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
+  const int batch_heads = p.batch * p.heads;
+  const auto* base = static_cast<const std::uint16_t*>(p.x) + b * p.stride_b + h * p.stride_h;
+  if (threadIdx.x < kDp) {
+    center[threadIdx.x] = (p.center_sums != nullptr && threadIdx.x < p.head_dim)
+                              ? mean_from_sums(p.center_sums, p.center_splits, bh, batch_heads,
+                                               p.head_dim, p.len, threadIdx.x)
+                              : 0.0f;
+  }
+  __syncthreads();
+  const bool sum = p.stat == ColumnStat::kSum;
+  float acc[kChannelsPerChunk];
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) acc[j] = 0.0f;
+  const int begin = split * p.rows_per_split;
+  const int end = min(p.len, begin + p.rows_per_split);
+  for (int token = begin + lane_row; token < end; token += kRowLanes) {
+    float v[kChannelsPerChunk];
+    load_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, true, c0, p.head_dim,
+               p.vector_loads, p.x_type, v);
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) {
+      acc[j] = sum ? acc[j] + v[j] : fmaxf(acc[j], fabsf(v[j] - center[c0 + j]));
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) partial[lane_row][c0 + j] = acc[j];
+  __syncthreads();
+  if (threadIdx.x < p.head_dim && threadIdx.x < kDp) {
+    float r = 0.0f;
+    for (int i = 0; i < kRowLanes; ++i) r = sum ? r + partial[i][threadIdx.x] : fmaxf(r, partial[i][threadIdx.x]);
+    p.partial[(split * static_cast<std::int64_t>(batch_heads) + bh) * p.head_dim + threadIdx.x] = r;
+  }
+}
+
 // One CTA quantizes kRows rows of one (batch, head): mean (given or of the block's valid rows),
 // subtraction, group absmax, scale, INT8/INT4 values. Groups: (row / kWarpRows, row % 8).
 template <int kDp, int kRows, int kWarpRows>
@@ -101,8 +162,10 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const Quan
       }
     }
   } else if (threadIdx.x < kDp) {
-    const bool given = p.mean_source == MeanSource::kGiven && threadIdx.x < p.head_dim;
-    mean[threadIdx.x] = given ? p.mean_in[bh * p.head_dim + threadIdx.x] : 0.0f;
+    const bool given = p.mean_source == MeanSource::kPartialSums && threadIdx.x < p.head_dim;
+    mean[threadIdx.x] = given ? mean_from_sums(p.mean_sums, p.mean_splits, bh, p.batch * p.heads,
+                                               p.head_dim, p.len, threadIdx.x)
+                              : 0.0f;
   }
   __syncthreads();
 
@@ -206,14 +269,25 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_kernel(const QuantVP
   const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
   const auto* base = static_cast<const std::uint16_t*>(p.x) + b * p.stride_b + h * p.stride_h;
 
+  const int batch_heads = p.batch * p.heads;
   float mean[kChannelsPerChunk], inv[kChannelsPerChunk];
 #pragma unroll
   for (int j = 0; j < kChannelsPerChunk; ++j) {
     const int c = c0 + j;
     const bool real = c < p.head_dim;
-    mean[j] = (real && p.mean != nullptr) ? p.mean[bh * p.head_dim + c] : 0.0f;
-    const float a = (real && p.pv == PvType::kFp8) ? p.absmax[bh * p.head_dim + c] : 0.0f;
+    mean[j] = (real && p.mean_sums != nullptr)
+                  ? mean_from_sums(p.mean_sums, p.mean_splits, bh, batch_heads, p.head_dim, p.len, c)
+                  : 0.0f;
+    const float a = (real && p.pv == PvType::kFp8)
+                        ? max_of_partials(p.absmax_partials, p.absmax_splits, bh, batch_heads,
+                                          p.head_dim, c)
+                        : 0.0f;
     inv[j] = a > 0.0f ? kE4M3Max / a : 0.0f;
+    // The first token block also publishes what the attention epilogue needs per channel.
+    if (block == 0 && lane_row == 0) {
+      if (p.factor_out != nullptr) p.factor_out[bh * kDp + c] = a / kE4M3Max / kE4M3Max;
+      if (p.mean_out != nullptr) p.mean_out[bh * kDp + c] = mean[j];
+    }
   }
 
 #pragma unroll
@@ -269,6 +343,15 @@ void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t strea
 void launch_quantize_k(const QuantRowsParams& params, int dp, cudaStream_t stream) {
   // K has no warp split inside a block: per-warp scales are per-block scales.
   launch_rows<kMmaTiles.block_k, kMmaTiles.block_k>(params, dp, stream);
+}
+
+void launch_column_stats(const ColumnStatsParams& params, int dp, cudaStream_t stream) {
+  const dim3 grid(params.splits, params.heads, params.batch);
+  if (dp == 64) {
+    column_stats_kernel<64><<<grid, kQuantThreads, 0, stream>>>(params);
+  } else {
+    column_stats_kernel<128><<<grid, kQuantThreads, 0, stream>>>(params);
+  }
 }
 
 void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream) {
