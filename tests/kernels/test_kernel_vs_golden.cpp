@@ -101,6 +101,7 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
     EXPECT_LE(kernel_err.rel_l1,
               exact_limit.rel_l1_factor * golden_err.rel_l1 + exact_limit.rel_l1_slack)
         << "kernel vs exact: " << kernel_err.str() << "; golden vs exact: " << golden_err.str();
+    EXPECT_GE(kernel_err.cos_sim, exact_limit.min_cos) << "kernel vs exact: " << kernel_err.str();
   }
 }
 

@@ -1,0 +1,139 @@
+// GPU behaviour of the public entry point around the kernels: repeatable results (a moving
+// result is a race), the auto variant's choice, LSE, a custom sm_scale and strided inputs.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "kernel_case.h"
+#include "kernel_checks.h"
+#include "sageattn/attention.h"
+#include "sageattn/metrics.h"
+#include "sageattn/reference.h"
+
+namespace sagegen::kernel_tests {
+namespace {
+
+using sageattn::Engine;
+using sageattn::Variant;
+
+#define SKIP_WITHOUT_CUDA() \
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the GPU kernel tests need one"
+
+const Variant kKernelVariants[] = {Variant::kSage2Int8, Variant::kSage2Int4, Variant::kSage1,
+                                   Variant::kFp16};
+
+KernelCase medium_case(Variant variant) {
+  KernelCase c;
+  c.variant = variant;
+  c.batch = 2;
+  c.heads_q = 4;
+  c.heads_kv = 2;
+  c.len_q = c.len_k = 1000;
+  return c;
+}
+
+std::string variant_name(Variant v) { return std::string(sageattn::to_string(v)); }
+
+TEST(KernelApi, SameInputsGiveBitwiseTheSameOutput) {
+  SKIP_WITHOUT_CUDA();
+  for (const Variant variant : kKernelVariants) {
+    const KernelCase c = medium_case(variant);
+    const GuardedInputs in = make_guarded_inputs(c, /*seed=*/11);
+    const at::Tensor first = sageattn::attention(in.q, in.k, in.v, c.options()).out;
+    poison_cuda_allocator(int64_t{64} << 20);
+    const at::Tensor second = sageattn::attention(in.q, in.k, in.v, c.options()).out;
+    EXPECT_TRUE(at::equal(first, second))
+        << variant_name(variant) << ": two runs on the same inputs differ (a race?), max diff "
+        << (first.to(at::kFloat) - second.to(at::kFloat)).abs().max().item<float>();
+  }
+}
+
+TEST(KernelApi, AutoRunsSage2Int8WhereItsKernelRunsElseFp16) {
+  SKIP_WITHOUT_CUDA();
+  const KernelCase c = medium_case(Variant::kSage2Int8);
+  const GuardedInputs in = make_guarded_inputs(c, /*seed=*/12);
+  sageattn::AttentionOptions auto_options = c.options();
+  auto_options.variant = Variant::kAuto;
+  auto_options.engine = Engine::kAuto;
+  const bool int8_runs = sageattn::why_unsupported(in.q, in.k, in.v, c.options()).empty();
+  KernelCase expected_case = c;
+  expected_case.variant = int8_runs ? Variant::kSage2Int8 : Variant::kFp16;
+  const at::Tensor expected = sageattn::attention(in.q, in.k, in.v, expected_case.options()).out;
+  const at::Tensor got = sageattn::attention(in.q, in.k, in.v, auto_options).out;
+  EXPECT_TRUE(at::equal(got, expected))
+      << "auto should run " << variant_name(expected_case.variant) << " here";
+}
+
+TEST(KernelApi, LseMatchesTheGoldenModelAndExact) {
+  SKIP_WITHOUT_CUDA();
+  for (const Variant variant : kKernelVariants) {
+    KernelCase c = medium_case(variant);
+    c.causal = true;
+    const GuardedInputs in = make_guarded_inputs(c, /*seed=*/13);
+    sageattn::AttentionOptions options = c.options();
+    options.return_lse = true;
+    const sageattn::AttentionResult got = sageattn::attention(in.q, in.k, in.v, options);
+    ASSERT_TRUE(got.lse.defined()) << variant_name(variant);
+    ASSERT_EQ(got.lse.sizes(), (at::IntArrayRef{c.batch, c.heads_q, c.len_q}));
+    sageattn::AttentionOptions golden_options = options;
+    golden_options.engine = Engine::kGolden;
+    const at::Tensor golden = sageattn::reference::golden_attention(in.q, in.k, in.v, golden_options).lse;
+    const at::Tensor exact = sageattn::reference::exact_attention(in.q, in.k, in.v, options).lse;
+    const at::Tensor lse = got.lse.to(at::kCPU, at::kDouble);
+    const double vs_golden = (lse - golden.to(at::kCPU, at::kDouble)).abs().max().item<double>();
+    const double vs_exact = (lse - exact).abs().mean().item<double>();
+    std::printf("measured: lse %s max |kernel - golden| %.3e, mean |kernel - exact| %.3e\n",
+                variant_name(variant).c_str(), vs_golden, vs_exact);
+    // FP32 LSE of the same operands: summation order only (values are O(10)).
+    EXPECT_LE(vs_golden, 1e-3) << variant_name(variant);
+    // docs/numerics.md: LSE mean error < 0.06, or < 0.6 for INT4.
+    EXPECT_LE(vs_exact, variant == Variant::kSage2Int4 ? 0.6 : 0.06) << variant_name(variant);
+  }
+}
+
+TEST(KernelApi, CustomSmScaleMatchesTheGoldenModel) {
+  SKIP_WITHOUT_CUDA();
+  for (const Variant variant : kKernelVariants) {
+    const KernelCase c = medium_case(variant);
+    const GuardedInputs in = make_guarded_inputs(c, /*seed=*/14);
+    sageattn::AttentionOptions options = c.options();
+    options.sm_scale = 0.3;  // peakier than 1/sqrt(128): larger scores stress exp2 and FP8 P
+    const at::Tensor got = sageattn::attention(in.q, in.k, in.v, options).out;
+    sageattn::AttentionOptions golden_options = options;
+    golden_options.engine = Engine::kGolden;
+    const at::Tensor golden =
+        sageattn::reference::golden_attention(in.q, in.k, in.v, golden_options).out;
+    const sageattn::ErrorMetrics err = sageattn::compare(got, golden);
+    EXPECT_EQ(err.nonfinite, 0) << variant_name(variant);
+    EXPECT_GE(err.cos_sim, 0.9999) << variant_name(variant) << ": " << err.str();
+  }
+}
+
+// Diffusion models project q, k, v with one matmul: [B, L, 3, H, D]. Views of it are NHD with a
+// token stride of 3*H*D; strides are run-time arguments of the kernels, so these must run
+// (or copy) and match the golden model of the same values.
+TEST(KernelApi, StridedViewsOfAPackedQkvTensor) {
+  SKIP_WITHOUT_CUDA();
+  constexpr int64_t kBatch = 1, kLen = 300, kHeads = 4, kDim = 128;
+  const at::Tensor qkv = at::randn({kBatch, kLen, 3, kHeads, kDim},
+                                   at::TensorOptions().device(at::kCUDA).dtype(at::kBFloat16));
+  const at::Tensor q = qkv.select(2, 0), k = qkv.select(2, 1), v = qkv.select(2, 2);
+  for (const Variant variant : kKernelVariants) {
+    sageattn::AttentionOptions options;
+    options.variant = variant;
+    options.engine = Engine::kKernel;
+    options.layout = sageattn::Layout::kNHD;
+    const at::Tensor got = sageattn::attention(q, k, v, options).out;
+    options.engine = Engine::kGolden;
+    const at::Tensor golden = sageattn::reference::golden_attention(
+                                  q.contiguous(), k.contiguous(), v.contiguous(), options)
+                                  .out;
+    const UlpStats ulp = ulp_distance(got, golden, at::kBFloat16);
+    EXPECT_EQ(ulp.nonfinite, 0) << variant_name(variant);
+    EXPECT_LE(ulp.frac_over_8, 1e-3) << variant_name(variant) << ": " << ulp.str();
+  }
+}
+
+}  // namespace
+}  // namespace sagegen::kernel_tests
