@@ -128,19 +128,22 @@ import os, torch
 torch.ops.load_library(os.environ["SAGEATTN_OPS"])
 q, k, v = (torch.randn(1, 8, 1000, 128, device="cuda", dtype=torch.bfloat16) for _ in range(3))
 ref = torch.nn.functional.scaled_dot_product_attention(q.double(), k.double(), v.double())
-worst = 1.0
-for variant in ["sage2-8b", "sage2-4b", "sage1", "fp16", "auto"]:
+# Floors on plain randn: INT4 QK lands near cos 0.98 (docs/numerics.md), the others above 0.999.
+floors = {"sage2-8b": 0.999, "sage2-4b": 0.95, "sage1": 0.999, "fp16": 0.9999, "auto": 0.999}
+failed = []
+for variant, floor in floors.items():
     out, lse = torch.ops.sageattn.attention(q, k, v, variant)
     cos = torch.nn.functional.cosine_similarity(out.double().flatten(), ref.flatten(), dim=0).item()
     rel_l1 = ((out.double() - ref).abs().sum() / ref.abs().sum()).item()
     print(f"{variant:9s} shape={tuple(out.shape)} dtype={out.dtype} cos={cos:.6f} rel_l1={rel_l1:.4f}")
-    assert out.shape == q.shape and out.dtype == q.dtype and torch.isfinite(out).all()
-    worst = min(worst, cos)
+    assert out.shape == q.shape and out.dtype == q.dtype and torch.isfinite(out).all(), variant
+    if cos < floor:
+        failed.append(f"{variant} cos {cos:.4f} < {floor}")
 out, lse = torch.ops.sageattn.attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
                                         "sage2-8b", "NHD", True, None, True)
 assert lse.shape == (1, 8, 1000), lse.shape
-print(f"NHD causal with lse: ok, worst cos {worst:.6f}")
-assert worst > 0.99
+assert not failed, "; ".join(failed)
+print("5 variants, NHD causal with lse: ok")
 PY
   then op_line="torch op: ok ($(tail -1 "$OUT/torch_op.log"))"
   else op_line="torch op: FAILED ($(tail -1 "$OUT/torch_op.log"))"; fi
