@@ -33,8 +33,10 @@ AttentionResult exact_impl(const at::Tensor& q, const at::Tensor& k, const at::T
   TORCH_CHECK(rows.begin >= 0 && rows.begin < rows.end && rows.end <= p.len_q,
               "sageattn::reference::exact_attention_rows: rows [", rows.begin, ", ", rows.end,
               ") are not inside [0, ", p.len_q, ")");
-  const at::Tensor qd = to_cpu_hnd(q, options.layout, at::kDouble).narrow(2, rows.begin,
-                                                                          rows.end - rows.begin);
+  // Narrow before the copy: a slice of a long sequence converts only its own rows.
+  const at::Tensor qd = to_cpu_hnd(
+      q.narrow(token_dim(options.layout), rows.begin, rows.end - rows.begin), options.layout,
+      at::kDouble);
   p.len_q = rows.end - rows.begin;
   AttentionResult r = dense_attention_hnd(qd, to_cpu_hnd(k, options.layout, at::kDouble),
                                           to_cpu_hnd(v, options.layout, at::kDouble), p,

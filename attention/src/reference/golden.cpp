@@ -181,8 +181,10 @@ AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::
                             const AttentionOptions& options, Rows rows, TileShape tiles) {
   check_variant(options.variant, "golden_attention");
   Problem p = validate(q, k, v, options);
-  const at::Tensor qf = to_cpu_hnd(q, options.layout, at::kFloat).narrow(2, rows.begin,
-                                                                         rows.end - rows.begin);
+  // Narrow before the copy: a slice of a long sequence converts only its own rows.
+  const at::Tensor qf = to_cpu_hnd(
+      q.narrow(token_dim(options.layout), rows.begin, rows.end - rows.begin), options.layout,
+      at::kFloat);
   const at::Tensor kf = to_cpu_hnd(k, options.layout, at::kFloat);
   const at::Tensor vf = to_cpu_hnd(v, options.layout, at::kFloat);
   p.len_q = rows.end - rows.begin;
