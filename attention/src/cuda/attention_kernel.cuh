@@ -16,16 +16,25 @@
 #include "cuda/params.h"
 #include "sageattn/tiles.h"
 
+// Rows per warp of the attention kernel (16 or 32); an experiment switch until measured.
+#ifndef SAGEATTN_WARP_ROWS
+#define SAGEATTN_WARP_ROWS 32
+#endif
+
 namespace sageattn::cuda {
 
 template <int kDp, QkBits kBits, PvType kPv>
 struct AttentionTile {
   static constexpr int kBlockQ = kMmaTiles.block_q;
   static constexpr int kBlockK = kMmaTiles.block_k;
-  static constexpr int kWarpQ = kMmaTiles.warp_q;
-  static constexpr int kWarps = kBlockQ / kWarpQ;
+  // Rows one warp computes. The quantization groups stay those of tiles.h (32-row warp groups,
+  // thread group row % 8) whatever this is: with 16-row warps, two warps share a 32-row group
+  // and each thread still holds rows of one thread group.
+  static constexpr int kWarpRows = SAGEATTN_WARP_ROWS;
+  static constexpr int kWarps = kBlockQ / kWarpRows;
   static constexpr int kThreads = kWarps * 32;
-  static constexpr int kMTiles = kWarpQ / 16;   // m16 tiles per warp
+  static constexpr int kMTiles = kWarpRows / 16;  // m16 tiles per warp
+  static constexpr int kScaleWarpGroups = kBlockQ / kMmaTiles.warp_q;
   static constexpr int kKeyTiles = kBlockK / 8;  // n8 tiles of S
   static constexpr int kDimTiles = kDp / 8;      // n8 tiles of O
   static constexpr int kQkBytes = kBits == QkBits::kInt8 ? kDp : kDp / 2;
@@ -48,7 +57,8 @@ struct AttentionTile {
   static constexpr int kKScaleSmem = kScaleGroupsPerWarp * 4;
   static constexpr int kStageSmem = kKSmem + kVSmem + kDeltaSmem + kKScaleSmem;
   static constexpr int kSmemBytes = kQSmem + 2 * kStageSmem;
-  static_assert(kWarps == 4 && kWarpQ == 32, "fragment indexing assumes 4 warps x 32 rows");
+  static_assert(kWarpRows == 16 || kWarpRows == 32, "warps of one or two m16 tiles");
+  static_assert(kMmaTiles.warp_q % kWarpRows == 0, "a warp's rows must lie in one scale group");
   static_assert(kBlockK == 64, "PV k-steps assume 64 keys per block");
   static_assert(((kQkStride / 16) % 2) == 1 && ((kVStride / 16) % 2) == 1,
                 "odd 16-byte row strides keep ldmatrix conflict-free");
@@ -109,8 +119,11 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
   constexpr int kKRowsPerPass = T::kThreads / kKChunks;
   constexpr int kVChunks = T::kVRowBytes / 16;
   constexpr int kVRowsPerPass = T::kThreads / kVChunks;
-  static_assert(T::kBlockK % kKRowsPerPass == 0 && T::kVRows % kVRowsPerPass == 0,
-                "the copy passes must tile the K and V tiles");
+  // Threads beyond the tile's rows (a wide CTA on a narrow tile) copy nothing.
+  constexpr int kKPasses = (T::kBlockK + kKRowsPerPass - 1) / kKRowsPerPass;
+  constexpr int kVPasses = (T::kVRows + kVRowsPerPass - 1) / kVRowsPerPass;
+  static_assert(T::kBlockK % kKRowsPerPass == 0 || kKPasses == 1, "K copy passes tile the rows");
+  static_assert(T::kVRows % kVRowsPerPass == 0 || kVPasses == 1, "V copy passes tile the rows");
   const int k_row0 = threadIdx.x / kKChunks, k_col = (threadIdx.x % kKChunks) * 16;
   const int v_row0 = threadIdx.x / kVChunks, v_col = (threadIdx.x % kVChunks) * 16;
   const std::uint8_t* k_src0 = gk + k_row0 * T::kQkBytes + k_col;
@@ -123,7 +136,8 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
     const std::uint8_t* k_src = k_src0 + static_cast<std::int64_t>(kb) * T::kBlockK * T::kQkBytes;
     const std::uint32_t k_dst = k_dst0 + stage * T::kStageSmem;
 #pragma unroll
-    for (int pass = 0; pass < T::kBlockK / kKRowsPerPass; ++pass) {
+    for (int pass = 0; pass < kKPasses; ++pass) {
+      if (kKRowsPerPass > T::kBlockK && k_row0 >= T::kBlockK) break;
       ptx::cp_async_16(k_dst + pass * kKRowsPerPass * T::kQkStride,
                        k_src + pass * kKRowsPerPass * T::kQkBytes);
     }
@@ -134,7 +148,8 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
                                       : static_cast<std::int64_t>(kb) * T::kBlockK * v_row_bytes);
     const std::uint32_t v_dst = v_dst0 + stage * T::kStageSmem;
 #pragma unroll
-    for (int pass = 0; pass < T::kVRows / kVRowsPerPass; ++pass) {
+    for (int pass = 0; pass < kVPasses; ++pass) {
+      if (kVRowsPerPass > T::kVRows && v_row0 >= T::kVRows) break;
       ptx::cp_async_16(v_dst + pass * kVRowsPerPass * T::kVStride,
                        v_src + pass * kVRowsPerPass * v_row_bytes);
     }
@@ -150,8 +165,10 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
   };
 
   // Every row of this thread's fragments is in thread group g of its warp: one Q scale.
-  const float q_scale = p.q_scale[((bh * q_blocks + qb) * T::kWarps + warp) * kScaleGroupsPerWarp + g];
-  const int row_base = qb * T::kBlockQ + warp * T::kWarpQ + g;  // + mt * 16 + half * 8
+  const int scale_group = warp * T::kWarpRows / kMmaTiles.warp_q;
+  const float q_scale =
+      p.q_scale[((bh * q_blocks + qb) * T::kScaleWarpGroups + scale_group) * kScaleGroupsPerWarp + g];
+  const int row_base = qb * T::kBlockQ + warp * T::kWarpRows + g;  // + mt * 16 + half * 8
 
   float o[T::kMTiles][T::kDimTiles][4];
 #pragma unroll
@@ -194,7 +211,7 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       std::uint32_t a[T::kMTiles][4];
 #pragma unroll
       for (int mt = 0; mt < T::kMTiles; ++mt) {
-        ptx::ldmatrix_x4(a[mt], ptx::smem_addr(s_q + (warp * T::kWarpQ + mt * 16 + lane % 16) * T::kQkStride +
+        ptx::ldmatrix_x4(a[mt], ptx::smem_addr(s_q + (warp * T::kWarpRows + mt * 16 + lane % 16) * T::kQkStride +
                                                ks * 32 + (lane / 16) * 16));
       }
 #pragma unroll
@@ -224,8 +241,13 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       }
     };
     qk_step(0, std::true_type{});
-    // Unrolled: 3-6% faster than a rolled loop on the H100 (docs/gpu-notes.md run 4).
+    // 32-row warps: unrolled, 3-6% faster than rolled on the H100 (docs/gpu-notes.md run 4).
+    // 16-row warps (128 registers): rolled, so one k-step's fragments are live at a time.
+#if SAGEATTN_WARP_ROWS == 16
+#pragma unroll 1
+#else
 #pragma unroll
+#endif
     for (int ks = 1; ks < T::kQkSteps; ++ks) qk_step(ks, std::false_type{});
 
     // ---- scores in base 2: int * (q_scale * k_scale) + delta_s, masked ----
