@@ -14,8 +14,10 @@ struct AttentionResult {
 
 // q: [B, H_q, L_q, D] (HND) or [B, L_q, H_q, D] (NHD); k, v likewise with H_kv, L_k.
 // fp16, bf16 or fp32; H_q a multiple of H_kv (GQA); L_q != L_k allowed; D in 16..256 for the
-// golden model (the kernels' head dims are listed by kernel_support()).
-// Every argument is validated; a bad one throws c10::Error naming the argument and the value.
+// golden model (why_unsupported() says whether a CUDA kernel takes a given head dim). The last
+// dim must have stride 1. Every argument is validated; a bad one throws c10::Error naming the
+// argument and the value. Routes (docs/numerics.md, "Dispatch"): CPU tensors with a quantized
+// variant run the golden model, fp16 runs torch SDPA, CUDA tensors run the kernels.
 AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           const AttentionOptions& options = {});
 
