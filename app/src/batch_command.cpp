@@ -56,9 +56,8 @@ int run_batch(const CommandLine& cl) {
       auto& pipeline = pipelines[pipeline_key(request)];
       if (!pipeline) {
         pipeline = Pipeline::load(request);
-        spdlog::info("model '{}' loaded on {}", pipeline->model_name(), pipeline->device_name());
       }
-      check_size_against_patch(*pipeline, request, where + ": size");
+      check_size_against_patch(*pipeline, request, "size");  // the error log names file:line
       spdlog::info("job {}/{} '{}': {}", i + 1, total, stem, request.prompt);
       generate_to_files(*pipeline, request, paths, fmt::format("job {}/{}", i + 1, total));
       row.output = paths.media.string();

@@ -1,8 +1,9 @@
 // `sagegen bench-pipeline`: seconds per denoising step under each attention variant, one model
-// loaded once, on the GPU. The figures are the pipeline's own per-step timings.
+// loaded once, on the GPU. The figures come from Pipeline::time_denoise_step.
 #include <ATen/Context.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include <spdlog/spdlog.h>
 
@@ -15,18 +16,17 @@ namespace {
 
 constexpr const char* kDefaultBenchModel = "wan2.1-1.3b-shape";
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
 struct BenchRow {
   sageattn::Variant variant;
-  double seconds_per_step = 0;
-  std::int64_t attention_calls_per_step = 0;
+  DenoiseStepTiming timing;
   std::string error;
 };
+
+std::int64_t total_calls(const DenoiseStepTiming& timing) {
+  std::int64_t calls = 0;
+  for (const auto& [name, count] : timing.attention_calls) calls += count;
+  return calls;
+}
 
 }  // namespace
 
@@ -40,37 +40,32 @@ int run_bench_pipeline(const CommandLine& cl) {
   }
   GenerateRequest request = cl.settings.request;
   request.device = DeviceChoice::kCuda;
-  const bool model_given = std::any_of(cl.generation_flags.begin(), cl.generation_flags.end(),
-                                       [](const auto& f) { return f.first == "model" || f.first == "config"; });
+  const bool model_given =
+      std::any_of(cl.generation_flags.begin(), cl.generation_flags.end(),
+                  [](const auto& flag) { return flag.first == "model" || flag.first == "config"; });
   if (!model_given) request.model = kDefaultBenchModel;
-  if (request.prompt.empty()) request.prompt = "benchmark";
+  if (request.prompt.empty()) request.prompt = "a benchmark";
   request.seed = resolve_seed(request.seed);
-  request.steps = cl.bench.warmup_steps + cl.bench.timed_steps;
 
   std::vector<sageattn::Variant> variants = cl.bench.variants;
   if (variants.empty()) {
-    variants = {sageattn::Variant::kFp16, sageattn::Variant::kSage1,
-                sageattn::Variant::kSage2Int8, sageattn::Variant::kSage2Int4};
+    variants = {sageattn::Variant::kFp16, sageattn::Variant::kSage1, sageattn::Variant::kSage2Int8,
+                sageattn::Variant::kSage2Int4};
   }
 
   auto pipeline = Pipeline::load(request);
   check_size_against_patch(*pipeline, request, "--size");
-  spdlog::info("bench-pipeline: model '{}' on {}, {}x{}x{} frames, cfg {:g}, {} warm-up + {} timed steps",
+  spdlog::info("bench-pipeline: model '{}' on {}, {}x{}, {} frames, cfg {:g}; {} warm-up + {} "
+               "timed steps per variant",
                pipeline->model_name(), pipeline->device_name(), request.width, request.height,
                request.frames, request.cfg_scale, cl.bench.warmup_steps, cl.bench.timed_steps);
 
   std::vector<BenchRow> rows;
   for (const auto variant : variants) {
-    BenchRow row{variant};
+    BenchRow row{variant, {}, ""};
     request.attention = variant;
     try {
-      const GenerateResult result = pipeline->generate(request);
-      const std::vector<double> timed(result.step_seconds.begin() + cl.bench.warmup_steps,
-                                      result.step_seconds.end());
-      row.seconds_per_step = median(timed);
-      std::int64_t calls = 0;
-      for (const auto& [name, count] : result.attention_calls) calls += count;
-      row.attention_calls_per_step = calls / std::max(result.steps, 1);
+      row.timing = pipeline->time_denoise_step(request, cl.bench.warmup_steps, cl.bench.timed_steps);
     } catch (const std::exception& e) {
       const std::string message = e.what();
       row.error = message.substr(0, message.find('\n'));
@@ -81,9 +76,23 @@ int run_bench_pipeline(const CommandLine& cl) {
 
   double fp16_seconds = 0;
   for (const auto& row : rows) {
-    if (row.variant == sageattn::Variant::kFp16 && row.error.empty()) fp16_seconds = row.seconds_per_step;
+    if (row.variant == sageattn::Variant::kFp16 && row.error.empty()) {
+      fp16_seconds = row.timing.seconds_per_step;
+    }
   }
-  std::printf("%-10s %12s %12s %18s\n", "variant", "s/step", "vs fp16", "attn calls/step");
+  for (const auto& row : rows) {
+    if (row.error.empty()) {
+      std::printf("model %s on %s: batch %d x %lld video tokens + %lld text tokens\n",
+                  pipeline->model_name().c_str(), row.timing.device.c_str(), row.timing.batch,
+                  static_cast<long long>(row.timing.video_tokens),
+                  static_cast<long long>(row.timing.text_tokens));
+      break;
+    }
+  }
+  // Attention share comes from a second pass that synchronises around every attention call, so
+  // it is the attention time over that pass's step time, not over the unsynchronised s/step.
+  std::printf("%-10s %10s %9s %12s %11s %10s\n", "variant", "s/step", "vs fp16", "attn s/step",
+              "attn share", "calls/step");
   bool any_failed = false;
   for (const auto& row : rows) {
     const std::string name(sageattn::to_string(row.variant));
@@ -92,10 +101,14 @@ int run_bench_pipeline(const CommandLine& cl) {
       any_failed = true;
       continue;
     }
+    const DenoiseStepTiming& t = row.timing;
     const std::string ratio =
-        fp16_seconds > 0 ? fmt::format("{:.2f}x", fp16_seconds / row.seconds_per_step) : "-";
-    std::printf("%-10s %12.4f %12s %18lld\n", name.c_str(), row.seconds_per_step, ratio.c_str(),
-                static_cast<long long>(row.attention_calls_per_step));
+        fp16_seconds > 0 ? fmt::format("{:.2f}x", fp16_seconds / t.seconds_per_step) : "-";
+    const double share =
+        t.synced_seconds_per_step > 0 ? t.attention_seconds_per_step / t.synced_seconds_per_step : 0;
+    std::printf("%-10s %10.4f %9s %12.4f %10.1f%% %10lld\n", name.c_str(), t.seconds_per_step,
+                ratio.c_str(), t.attention_seconds_per_step, 100.0 * share,
+                static_cast<long long>(total_calls(t)));
   }
   return any_failed ? kFailureExitCode : 0;
 }

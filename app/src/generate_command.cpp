@@ -1,5 +1,5 @@
 // `sagegen generate` (the default command): one image or video from the command line.
-#include <spdlog/spdlog.h>
+#include <cstdio>
 
 #include "commands.h"
 #include "generation_job.h"
@@ -23,7 +23,6 @@ int run_generate(const CommandLine& cl) {
   }
 
   auto pipeline = Pipeline::load(request);
-  spdlog::info("model '{}' on {}", pipeline->model_name(), pipeline->device_name());
   check_size_against_patch(*pipeline, request, "--size");
   generate_to_files(*pipeline, request, paths, "");
   std::printf("%s\n", paths.media.string().c_str());

@@ -51,18 +51,10 @@ GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& requ
     throw;
   }
   bar.finish();
-  if (result.random_weights) {
-    spdlog::warn("model '{}' has random weights: the output is noise, not a picture of the prompt",
-                 result.model_name);
-  }
+  // The pipeline has logged the model, the call counts and the timings; say where it went.
   write_media(result, request.fps, paths);
   write_sidecar(sidecar_json(request, result, paths), paths.sidecar);
-  std::string calls;
-  for (const auto& [variant, count] : result.attention_calls) {
-    calls += fmt::format("{}{}={}", calls.empty() ? "" : ", ", variant, count);
-  }
-  spdlog::info("{} steps in {:.2f} s ({:.3f} s/step) on {}; attention calls: {}", result.steps,
-               result.seconds_total, result.seconds_per_step, result.device, calls);
+  spdlog::info("wrote {} and {}", paths.media.string(), paths.sidecar.filename().string());
   return result;
 }
 

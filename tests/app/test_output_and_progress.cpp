@@ -56,7 +56,8 @@ TEST(ProgressBar, LinesModeIsSparse) {
   int lines = 0;
   for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) lines += c == '\n';
   std::fclose(file);
-  EXPECT_EQ(lines, 10);  // one per tenth of the work (the last is the final step)
+  // The first step (an early rate), then one line per tenth of the work, the last one at 100/100.
+  EXPECT_EQ(lines, 11);
 }
 
 TEST(ProgressBar, RedrawModeRewritesOneLine) {

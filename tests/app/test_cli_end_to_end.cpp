@@ -1,0 +1,259 @@
+// The built `sagegen` binary as a user runs it: exit codes, one-line errors, files written
+// (PNG, video, JSON sidecar), batch resume. CPU only, a tiny random-weight model, 1-2 steps.
+#include <gtest/gtest.h>
+
+#include <ATen/Context.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_process.h"
+#include "sagegen/io/image.h"
+
+namespace sagegen::cli {
+namespace {
+
+using testing::ProcessResult;
+using testing::read_text;
+using testing::run_sagegen;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+const std::string kTinyModel = SAGEGEN_SOURCE_DIR "/tests/app/data/tiny-random.yaml";
+
+int line_count(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A usage error: exit 2 and exactly one line on stderr, starting with `prefix`.
+void expect_usage_error(const std::vector<std::string>& args, const std::string& prefix) {
+  const ProcessResult r = run_sagegen(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("sagegen: error: " + prefix, 0), 0u) << r.err;
+}
+
+std::vector<std::string> tiny_args(const fs::path& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"-p",      "a red circle above a blue square",
+                                   "--model", kTinyModel,
+                                   "--steps", "2",
+                                   "--size",  "32x32",
+                                   "--device", "cpu",
+                                   "--attention", "fp16",
+                                   "-o",      out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(CliErrors, ArgumentErrorsExitWith2AndOneLine) {
+  expect_usage_error({"-p", "x", "--bogus"}, "unknown flag '--bogus'");
+  expect_usage_error({"-p", "x", "--steps"}, "--steps: missing value");
+  expect_usage_error({"-p", "x", "--cfg-scale", "high"}, "--cfg-scale: 'high' is not a number");
+  expect_usage_error({"-p", "x", "--frames", "0"}, "--frames: 0 is out of range (must be >= 1)");
+  expect_usage_error({"-p", "x", "--model", "/nonexistent/model.yaml"},
+                     "--model: model config file '/nonexistent/model.yaml' does not exist");
+  expect_usage_error({"-p", "x", "--table", "missing-table.yaml"},
+                     "--table: table file 'missing-table.yaml' does not exist");
+  expect_usage_error({"--steps", "3"}, "generate: no prompt given");
+  expect_usage_error({"nonsense"}, "unknown command 'nonsense'");
+}
+
+TEST(CliErrors, UnknownModelNameExitsWith2) {
+  const ProcessResult r = run_sagegen({"-p", "x", "--model", "no-such-model", "--device", "cpu"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("no-such-model"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos) << r.err;  // no stack trace
+}
+
+TEST(CliErrors, SizeNotAMultipleOfThePatch) {
+  TempDir dir;
+  const ProcessResult r = run_sagegen(tiny_args(dir.path() / "x.png", {"--size", "36x32"}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("sagegen: error: --size: 36x32 is not a multiple of the patch 8x8 of "
+                       "model 'cli-test-tiny' (e.g. 32x32)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "x.png"));
+}
+
+TEST(CliHelp, HelpVersionAndNotImplementedCommands) {
+  const ProcessResult help = run_sagegen({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* needle : {"usage:", "--prompt", "--attention", "sage2-8b", "batch FILE.yaml",
+                             "bench-pipeline", "examples:", "exit codes"}) {
+    EXPECT_NE(help.out.find(needle), std::string::npos) << needle;
+  }
+  const ProcessResult version = run_sagegen({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("sagegen ", 0), 0u);
+
+  for (const auto& [command, issue] : std::vector<std::pair<std::string, int>>{
+           {"calibrate", 6}, {"compare", 6}, {"train", 5}, {"eval", 5}}) {
+    const ProcessResult r = run_sagegen({command});
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_EQ(r.err, "sagegen: " + command + ": not implemented yet (issue " +
+                         std::to_string(issue) + ")\n");
+  }
+}
+
+TEST(CliBench, WithoutAGpuSaysSoAndFails) {
+  if (at::hasCUDA()) GTEST_SKIP() << "a GPU is present; bench-pipeline is exercised on the GPU machine";
+  const ProcessResult r = run_sagegen({"bench-pipeline"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("bench-pipeline needs a CUDA GPU"), std::string::npos) << r.err;
+}
+
+TEST(CliGenerate, ImageWithSidecarOnCpu) {
+  TempDir dir;
+  const fs::path png = dir.path() / "pic.png";
+  const ProcessResult r = run_sagegen(tiny_args(png, {"-s", "7", "-n", "blurry", "--cfg", "3"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, png.string() + "\n");
+
+  const at::Tensor image = io::read_png(png);
+  EXPECT_EQ(image.sizes(), (at::IntArrayRef{32, 32, 3}));
+
+  const auto sidecar = nlohmann::json::parse(read_text(dir.path() / "pic.json"));
+  EXPECT_EQ(sidecar["prompt"], "a red circle above a blue square");
+  EXPECT_EQ(sidecar["negative_prompt"], "blurry");
+  EXPECT_EQ(sidecar["seed"], 7);
+  EXPECT_EQ(sidecar["steps"], 2);
+  EXPECT_EQ(sidecar["cfg_scale"], 3.0);
+  EXPECT_EQ(sidecar["shift"], 1.0);
+  EXPECT_EQ(sidecar["width"], 32);
+  EXPECT_EQ(sidecar["height"], 32);
+  EXPECT_EQ(sidecar["frames"], 1);
+  EXPECT_EQ(sidecar["model"], kTinyModel);
+  EXPECT_EQ(sidecar["model_name"], "cli-test-tiny");
+  EXPECT_EQ(sidecar["random_weights"], true);
+  EXPECT_EQ(sidecar["attention_override"], "fp16");
+  EXPECT_EQ(sidecar["device"], "cpu");
+  EXPECT_EQ(sidecar["device_requested"], "cpu");
+  EXPECT_TRUE(sidecar.contains("sagegen_version"));
+  EXPECT_TRUE(sidecar.contains("weights"));
+  EXPECT_TRUE(sidecar.contains("table"));
+  ASSERT_TRUE(sidecar["attention_calls"].contains("fp16")) << sidecar.dump();
+  EXPECT_GT(sidecar["attention_calls"]["fp16"].get<int>(), 0);
+  EXPECT_EQ(sidecar["attention_calls"].size(), 1u) << sidecar.dump();
+  EXPECT_EQ(sidecar["timings"]["step_seconds"].size(), 2u);
+  EXPECT_GT(sidecar["timings"]["seconds_total"].get<double>(), 0.0);
+  EXPECT_EQ(sidecar["files"]["media"], png.generic_string());
+  EXPECT_NE(sidecar["command"].get<std::string>().find("--seed 7 --steps 2"), std::string::npos);
+}
+
+TEST(CliGenerate, SameSeedSameBytesAndOverwriteIsExplicit) {
+  TempDir dir;
+  const fs::path first = dir.path() / "a.png";
+  ASSERT_EQ(run_sagegen(tiny_args(first, {"-s", "3"})).exit_code, 0);
+  // The output exists: refused without --overwrite, nothing touched.
+  const ProcessResult again = run_sagegen(tiny_args(first, {"-s", "3"}));
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("exists (pass --overwrite to replace it)"), std::string::npos) << again.err;
+  const std::string before = read_text(first);
+  ASSERT_EQ(run_sagegen(tiny_args(first, {"-s", "3", "--overwrite"})).exit_code, 0);
+  EXPECT_EQ(read_text(first), before);  // CPU runs are deterministic
+}
+
+TEST(CliGenerate, RandomSeedIsPrintedAndSaved) {
+  TempDir dir;
+  const ProcessResult r = run_sagegen(tiny_args(dir.path() / "r.png", {"-s", "-1", "--steps", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.err.find("seed: ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::int64_t printed = std::stoll(r.err.substr(at + 6));
+  const auto sidecar = nlohmann::json::parse(read_text(dir.path() / "r.json"));
+  EXPECT_EQ(sidecar["seed"].get<std::int64_t>(), printed);
+  EXPECT_GE(printed, 0);
+}
+
+TEST(CliGenerate, DefaultNameInADirectory) {
+  TempDir dir;
+  const ProcessResult r = run_sagegen(tiny_args(dir.path() / "", {"-s", "5", "--steps", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "a-red-circle-above-a-blue-square-s5.png"));
+  EXPECT_TRUE(fs::exists(dir.path() / "a-red-circle-above-a-blue-square-s5.json"));
+}
+
+TEST(CliGenerate, VideoWritesStripAndSidecar) {
+  TempDir dir;
+  const ProcessResult r =
+      run_sagegen(tiny_args(dir.path() / "clip.mp4", {"--frames", "3", "--fps", "4", "--steps", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const at::Tensor strip = io::read_png(dir.path() / "clip_strip.png");
+  EXPECT_EQ(strip.sizes(), (at::IntArrayRef{32, 3 * 32, 3}));
+  const auto sidecar = nlohmann::json::parse(read_text(dir.path() / "clip.json"));
+  EXPECT_EQ(sidecar["frames"], 3);
+  EXPECT_EQ(sidecar["fps"], 4.0);
+  const fs::path media = sidecar["files"]["media"].get<std::string>();
+  EXPECT_TRUE(fs::exists(media)) << media;
+  EXPECT_EQ(r.out, media.string() + "\n");
+}
+
+std::string write_batch(const fs::path& dir) {
+  const fs::path path = dir / "jobs.yaml";
+  testing::write_text(path, "defaults: {steps: 1, size: 32x32, attention: fp16}\n"
+                            "jobs:\n"
+                            "  - {prompt: a red circle, seed: 1}\n"
+                            "  - {prompt: a green ring, seed: 2, name: ring}\n");
+  return path.string();
+}
+
+TEST(CliBatch, RerunSkipsFinishedJobsAndOverwriteRegenerates) {
+  TempDir dir;
+  const std::string jobs = write_batch(dir.path());
+  const fs::path out = dir.path() / "out";
+  const std::vector<std::string> base = {"batch", jobs, "--model", kTinyModel, "--device", "cpu",
+                                         "-o", out.string()};
+  const ProcessResult first = run_sagegen(base);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("2 done, 0 skipped, 0 failed"), std::string::npos) << first.out;
+  ASSERT_TRUE(fs::exists(out / "a-red-circle-s1.png"));
+  ASSERT_TRUE(fs::exists(out / "ring.png"));
+  const auto written = fs::last_write_time(out / "ring.json");
+
+  const ProcessResult second = run_sagegen(base);
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("0 done, 2 skipped, 0 failed"), std::string::npos) << second.out;
+  EXPECT_EQ(fs::last_write_time(out / "ring.json"), written);
+
+  // A missing sidecar marks an unfinished job: only that one runs again.
+  fs::remove(out / "ring.json");
+  const ProcessResult resumed = run_sagegen(base);
+  EXPECT_NE(resumed.out.find("1 done, 1 skipped, 0 failed"), std::string::npos) << resumed.out;
+
+  std::vector<std::string> overwrite = base;
+  overwrite.push_back("--overwrite");
+  const ProcessResult third = run_sagegen(overwrite);
+  EXPECT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_NE(third.out.find("2 done, 0 skipped, 0 failed"), std::string::npos) << third.out;
+}
+
+TEST(CliBatch, AFailingJobIsReportedAndTheRestContinue) {
+  TempDir dir;
+  const ProcessResult r = run_sagegen({"batch", SAGEGEN_SOURCE_DIR "/tests/app/data/jobs-mixed.yaml",
+                                       "--model", kTinyModel, "-o", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("2 done, 0 skipped, 1 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAILED"), std::string::npos);
+  EXPECT_NE(r.err.find("jobs-mixed.yaml:5) failed: size: 30x32 is not a multiple"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "a-red-circle-s1.png"));
+  EXPECT_TRUE(fs::exists(dir.path() / "ring.png"));
+  EXPECT_FALSE(fs::exists(dir.path() / "a-blue-square-s2.json"));
+}
+
+TEST(CliBatch, FileErrorsExitWith2BeforeAnyJobRuns) {
+  TempDir dir;
+  const fs::path path = dir.path() / "bad.yaml";
+  testing::write_text(path, "jobs:\n  - {prompt: x, seed: 1}\n  - {prompt: y, colour: red}\n");
+  const ProcessResult r = run_sagegen({"batch", path.string(), "-o", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("sagegen: error: " + path.string() + ":3: unknown key 'colour' in a job", 0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "x-s1.png"));
+}
+
+}  // namespace
+}  // namespace sagegen::cli
