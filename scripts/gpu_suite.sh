@@ -48,7 +48,7 @@ started=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - started ))s] $*"; }
 
 card=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
-note "date: $(date -u '+%Y-%m-%d %H:%M UTC')  card: ${card:-none}  commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+dirty')"
+note "date: $(date -u '+%Y-%m-%d %H:%M UTC')  card: ${card:-none}  commit: $(git rev-parse --short HEAD 2>/dev/null || echo 'n/a (no .git here)')"
 
 # $OUT returns at most 8 files: build.log tests.log torch_op.log bench.log bench.csv summary.txt
 # (+ ctest.log with --all-tests, ptxas.txt with --ptxas); everything else stays in $build_dir.

@@ -75,7 +75,7 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
 
   sageattn::AttentionOptions golden_options = options;
   golden_options.engine = sageattn::Engine::kGolden;
-  const GoldenBound golden_limit = golden_bound(c.variant);
+  const GoldenBound golden_limit = golden_bound(c.variant, c.dtype);
   const ExactBound exact_limit = exact_bound(c.variant);
   for (const RowRange rows : compared_rows(c)) {
     const at::Tensor got =
