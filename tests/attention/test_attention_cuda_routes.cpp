@@ -5,6 +5,8 @@
 #include <ATen/Context.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "attention_test_util.h"
 #include "cuda_backend.h"
 #include "sageattn/attention.h"
@@ -79,6 +81,34 @@ TEST_F(CudaRoutes, AutoAndQuantizedVariants) {
   if (!why.empty()) GTEST_SKIP() << "sage2-8b kernel unavailable here: " << why;
   const ErrorMetrics m = compare(attention(gpu.q, gpu.k, gpu.v, opts).out, exact);
   EXPECT_GT(m.cos_sim, 0.999) << m.str();
+}
+
+// The kernels' LSE follows the contract (docs/numerics.md step 7): natural log of the
+// unsmoothed scores, so it must match exact attention's LSE as the golden model's does.
+TEST_F(CudaRoutes, QuantizedKernelLseMatchesExact) {
+  if (!cuda_backend::compiled()) GTEST_SKIP() << "no CUDA kernels in this build";
+  const test::Inputs cpu = test::make_inputs({1, 4, 2, 500, 700, 128}, 12);
+  const test::Inputs gpu = on_cuda(cpu);
+  AttentionOptions opts;
+  opts.return_lse = true;
+  opts.causal = true;
+  const std::string why = why_unsupported(gpu.q, gpu.k, gpu.v, opts);
+  if (!why.empty()) GTEST_SKIP() << "sage2-8b kernel unavailable here: " << why;
+  const AttentionResult got = attention(gpu.q, gpu.k, gpu.v, opts);
+  ASSERT_TRUE(got.lse.defined());
+  const at::Tensor exact_lse = reference::exact_attention(cpu.q, cpu.k, cpu.v, opts).lse;
+  const at::Tensor golden_lse = reference::golden_attention(cpu.q, cpu.k, cpu.v, opts).lse;
+  const double kernel_err = (got.lse.cpu().to(at::kDouble) - exact_lse).abs().mean().item<double>();
+  const double golden_err = (golden_lse.to(at::kDouble) - exact_lse).abs().mean().item<double>();
+  // Diagnoses the usual slip: the LSE of the smoothed scores (missing sm_scale * q . k_mean).
+  const at::Tensor k_mean = reference::quantize_qk(cpu.q, cpu.k, opts).k_mean;  // [B, H_kv, 1, D]
+  const at::Tensor shift = at::matmul(cpu.q.to(at::kDouble),
+                                      k_mean.to(at::kDouble).repeat_interleave(2, 1).transpose(2, 3))
+                               .squeeze(-1) / std::sqrt(128.0);
+  const double smoothed_err =
+      (got.lse.cpu().to(at::kDouble) - (exact_lse - shift)).abs().mean().item<double>();
+  EXPECT_LT(kernel_err, 0.06) << "golden's mean LSE error: " << golden_err
+                              << "; kernel vs the smoothed-score LSE: " << smoothed_err;
 }
 
 }  // namespace
