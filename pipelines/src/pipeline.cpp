@@ -9,7 +9,6 @@
 #include <chrono>
 #include <optional>
 
-#include "prompt_tokens.h"
 #include "request_checks.h"
 #include "sagegen/attention_context.h"
 #include "sagegen/model_config.h"
@@ -17,6 +16,7 @@
 #include "sagegen/models/wan_dit.h"
 #include "sagegen/models/weights.h"
 #include "sagegen/scheduler.h"
+#include "sagegen/text/tokenizer.h"
 
 namespace sagegen {
 namespace {
@@ -63,7 +63,7 @@ struct Pipeline::Impl {
   ModelConfig config;
   at::Device device{at::kCPU};
   std::string device_name;
-  std::unique_ptr<PromptTokenizer> tokenizer;
+  std::optional<text::WordTokenizer> tokenizer;
   std::shared_ptr<models::TextEncoder> text_encoder;
   std::shared_ptr<models::WanTransformer3DModel> dit;
   std::optional<sageattn::PrecisionTable> table;
@@ -96,12 +96,14 @@ at::Tensor Pipeline::Impl::encode_text(const GenerateRequest& request, bool with
                                        AttentionContext& attention) const {
   attention.set_step(-1);
   const auto encode = [&](const std::string& prompt) {
-    std::vector<std::int64_t> ids = tokenizer->encode(prompt);
-    if (static_cast<std::int64_t>(ids.size()) > text_encoder->max_length) {
-      spdlog::warn("prompt has {} tokens; model {} reads the first {}", ids.size(), config.name,
-                   text_encoder->max_length);
-    }
-    return text_encoder->encode_padded(ids, attention);
+    // The tokenizer truncates (keeping <bos> and <eos>, with a warning); the padding it adds is
+    // cut off again, since each prompt is encoded at its own length.
+    const text::TokenizedBatch batch = tokenizer->encode_batch({prompt}, text_encoder->max_length);
+    const std::int64_t length = batch.mask[0].sum().item<std::int64_t>();
+    const at::Tensor ids = batch.ids[0].slice(0, 0, length).contiguous();
+    return text_encoder->encode_padded(
+        std::vector<std::int64_t>(ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + length),
+        attention);
   };
   at::Tensor text = encode(request.prompt);
   if (with_cfg) text = at::cat({text, encode(request.negative_prompt)});
@@ -139,7 +141,11 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   const at::TensorOptions options =
       at::TensorOptions().device(impl->device).dtype(compute_dtype(config, impl->device));
 
-  impl->tokenizer = PromptTokenizer::load(config.text_encoder.vocab_path);
+  try {
+    impl->tokenizer.emplace(text::WordTokenizer::from_file(config.text_encoder.vocab_path));
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(fmt::format("{}: text_encoder.vocab: {}", config.source_path, e.what()));
+  }
   impl->text_encoder = std::make_shared<models::TextEncoder>(
       config.text_encoder, impl->tokenizer->vocab_size(), config.dit.text_length, config.dit.eps,
       options);

@@ -1,0 +1,341 @@
+// The DiT and text encoder: forward shapes (image, video, joint attention), Wan checkpoint
+// names and shapes, RoPE properties, attention layer ids, determinism of random init, and
+// model config YAML errors.
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sagegen/attention_context.h"
+#include "sagegen/errors.h"
+#include "sagegen/model_config.h"
+#include "sagegen/models/rope.h"
+#include "sagegen/models/text_encoder.h"
+#include "sagegen/models/wan_dit.h"
+#include "sagegen/models/weights.h"
+
+namespace sagegen {
+namespace {
+
+DitConfig small_dit(TextConditioning conditioning = TextConditioning::kCrossAttention) {
+  DitConfig c;
+  c.depth = 2;
+  c.width = 64;
+  c.heads = 2;
+  c.head_dim = 32;
+  c.ffn_dim = 128;
+  c.patch = Extent3{1, 2, 2};
+  c.in_channels = 3;
+  c.out_channels = 3;
+  c.text_dim = 48;
+  c.text_length = 6;
+  c.freq_dim = 32;
+  c.conditioning = conditioning;
+  return c;
+}
+
+std::shared_ptr<models::WanTransformer3DModel> random_dit(const DitConfig& config,
+                                                          std::uint64_t seed = 1) {
+  auto dit = std::make_shared<models::WanTransformer3DModel>(config, at::TensorOptions());
+  std::map<std::string, at::Tensor> params;
+  models::collect_parameters(*dit, "", params);
+  models::init_random(params, seed);
+  return dit;
+}
+
+std::set<std::string> names_under(const torch::nn::Module& module, const std::string& prefix) {
+  std::set<std::string> names;
+  for (const auto& item : module.named_parameters()) {
+    if (item.key().rfind(prefix, 0) == 0) names.insert(item.key().substr(prefix.size()));
+  }
+  return names;
+}
+
+TEST(Model, ForwardShapeImageAndVideo) {
+  c10::InferenceMode inference;
+  const auto dit = random_dit(small_dit());
+  AttentionContext attention(4);
+  attention.set_step(0);
+  for (const std::vector<std::int64_t>& shape :
+       {std::vector<std::int64_t>{2, 3, 1, 8, 8}, std::vector<std::int64_t>{1, 3, 3, 6, 10}}) {
+    const at::Tensor x = at::randn(shape);
+    const at::Tensor t = at::full({shape[0]}, 500.0);
+    const at::Tensor text = at::randn({shape[0], 6, 48});
+    const at::Tensor v = dit->forward(x, t, text, attention);
+    EXPECT_EQ(v.sizes(), x.sizes());
+    EXPECT_TRUE(v.isfinite().all().item<bool>());
+    EXPECT_GT(v.abs().sum().item<double>(), 0.0);
+  }
+}
+
+TEST(Model, JointAttentionHasNoCrossAttentionAndKeepsShapes) {
+  c10::InferenceMode inference;
+  const auto dit = random_dit(small_dit(TextConditioning::kJointAttention));
+  const auto block = names_under(*dit, "blocks.0.");
+  EXPECT_EQ(block.count("attn2.to_q.weight"), 0u);
+  EXPECT_EQ(block.count("norm2.weight"), 0u);
+  std::vector<int> layers;
+  std::vector<std::int64_t> key_lengths;
+  AttentionContext attention(4);
+  attention.set_observer([&](const AttentionCall& call) {
+    layers.push_back(call.layer);
+    key_lengths.push_back(call.k.size(1));
+  });
+  attention.set_step(0);
+  const at::Tensor x = at::randn({1, 3, 1, 8, 8});
+  const at::Tensor v = dit->forward(x, at::full({1}, 10.0), at::randn({1, 6, 48}), attention);
+  EXPECT_EQ(v.sizes(), x.sizes());
+  EXPECT_EQ(layers, (std::vector<int>{0, 2}));
+  EXPECT_EQ(key_lengths, (std::vector<std::int64_t>{6 + 16, 6 + 16}));  // text + 4x4 patches
+}
+
+TEST(Model, AttentionCallsUseSelfAndCrossLayerIds) {
+  c10::InferenceMode inference;
+  const auto dit = random_dit(small_dit());
+  std::vector<int> layers;
+  std::vector<std::int64_t> key_lengths;
+  AttentionContext attention(4);
+  attention.set_observer([&](const AttentionCall& call) {
+    layers.push_back(call.layer);
+    key_lengths.push_back(call.k.size(1));
+  });
+  attention.set_step(0);
+  dit->forward(at::randn({1, 3, 2, 4, 4}), at::full({1}, 10.0), at::randn({1, 6, 48}), attention);
+  EXPECT_EQ(layers, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(key_lengths, (std::vector<std::int64_t>{8, 6, 8, 6}));  // 2 frames x 2 x 2 tokens
+}
+
+// Names of one block and of the top level of diffusers' WanTransformer3DModel checkpoints
+// (e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers, transformer/diffusion_pytorch_model.safetensors).
+TEST(Model, ParameterNamesMatchTheWanCheckpoint) {
+  const models::WanTransformer3DModel dit(small_dit(), at::TensorOptions().device(at::kMeta));
+  const std::set<std::string> expected_block = {
+      "attn1.norm_k.weight", "attn1.norm_q.weight", "attn1.to_k.bias", "attn1.to_k.weight",
+      "attn1.to_out.0.bias", "attn1.to_out.0.weight", "attn1.to_q.bias", "attn1.to_q.weight",
+      "attn1.to_v.bias", "attn1.to_v.weight",
+      "attn2.norm_k.weight", "attn2.norm_q.weight", "attn2.to_k.bias", "attn2.to_k.weight",
+      "attn2.to_out.0.bias", "attn2.to_out.0.weight", "attn2.to_q.bias", "attn2.to_q.weight",
+      "attn2.to_v.bias", "attn2.to_v.weight",
+      "ffn.net.0.proj.bias", "ffn.net.0.proj.weight", "ffn.net.2.bias", "ffn.net.2.weight",
+      "norm2.bias", "norm2.weight", "scale_shift_table"};
+  EXPECT_EQ(names_under(dit, "blocks.1."), expected_block);
+
+  std::set<std::string> top;
+  for (const auto& item : dit.named_parameters()) {
+    if (item.key().rfind("blocks.", 0) != 0) top.insert(item.key());
+  }
+  const std::set<std::string> expected_top = {
+      "condition_embedder.text_embedder.linear_1.bias",
+      "condition_embedder.text_embedder.linear_1.weight",
+      "condition_embedder.text_embedder.linear_2.bias",
+      "condition_embedder.text_embedder.linear_2.weight",
+      "condition_embedder.time_embedder.linear_1.bias",
+      "condition_embedder.time_embedder.linear_1.weight",
+      "condition_embedder.time_embedder.linear_2.bias",
+      "condition_embedder.time_embedder.linear_2.weight",
+      "condition_embedder.time_proj.bias", "condition_embedder.time_proj.weight",
+      "patch_embedding.bias", "patch_embedding.weight", "proj_out.bias", "proj_out.weight",
+      "scale_shift_table"};
+  EXPECT_EQ(top, expected_top);
+}
+
+TEST(Model, WanShapeConfigHasTheCheckpointShapes) {
+  const ModelConfig config =
+      load_model_config(SAGEGEN_SOURCE_DIR "/configs/models/wan2.1-1.3b-shape.yaml");
+  // On the meta device: shapes without memory.
+  const models::WanTransformer3DModel dit(config.dit, at::TensorOptions().device(at::kMeta));
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  std::int64_t count = 0;
+  for (const auto& item : dit.named_parameters()) {
+    shapes[item.key()] = item.value().sizes().vec();
+    count += item.value().numel();
+  }
+  using Shape = std::vector<std::int64_t>;
+  EXPECT_EQ(shapes.at("patch_embedding.weight"), (Shape{1536, 16, 1, 2, 2}));
+  EXPECT_EQ(shapes.at("condition_embedder.time_embedder.linear_1.weight"), (Shape{1536, 256}));
+  EXPECT_EQ(shapes.at("condition_embedder.time_proj.weight"), (Shape{9216, 1536}));
+  EXPECT_EQ(shapes.at("condition_embedder.text_embedder.linear_1.weight"), (Shape{1536, 4096}));
+  EXPECT_EQ(shapes.at("blocks.29.ffn.net.0.proj.weight"), (Shape{8960, 1536}));
+  EXPECT_EQ(shapes.at("blocks.29.attn2.norm_k.weight"), (Shape{1536}));
+  EXPECT_EQ(shapes.at("blocks.0.scale_shift_table"), (Shape{1, 6, 1536}));
+  EXPECT_EQ(shapes.at("proj_out.weight"), (Shape{64, 1536}));
+  EXPECT_EQ(shapes.at("scale_shift_table"), (Shape{1, 2, 1536}));
+  EXPECT_EQ(shapes.count("blocks.30.attn1.to_q.weight"), 0u);
+  // Wan2.1-T2V-1.3B: about 1.42 billion parameters.
+  EXPECT_GT(count, 1'350'000'000);
+  EXPECT_LT(count, 1'450'000'000);
+}
+
+TEST(Rope, AxisSplitFollowsWan) {
+  const models::RopeAxisDims d128 = models::rope_axis_dims(128);
+  EXPECT_EQ(d128.t, 44);
+  EXPECT_EQ(d128.h, 42);
+  EXPECT_EQ(d128.w, 42);
+  const models::RopeAxisDims d64 = models::rope_axis_dims(64);
+  EXPECT_EQ(d64.t + d64.h + d64.w, 64);
+  EXPECT_EQ(d64.h, 20);
+}
+
+// Rotations keep norms, and q.k depends only on the offset between positions.
+TEST(Rope, DotProductsDependOnRelativePosition) {
+  const int d = 64;
+  const models::RopeTables rope =
+      models::make_rope_tables(Extent3{3, 4, 5}, d, 10000.0, 2, at::kCPU);
+  ASSERT_EQ(rope.cos.size(0), 2 + 60);
+  const at::Tensor q = at::randn({1, 1, 1, d}, at::kFloat).expand({1, 62, 1, d}).contiguous();
+  const at::Tensor k = at::randn({1, 1, 1, d}, at::kFloat).expand({1, 62, 1, d}).contiguous();
+  const at::Tensor rq = models::apply_rope(q, rope);
+  const at::Tensor rk = models::apply_rope(k, rope);
+  EXPECT_TRUE(at::allclose(rq.norm(2, -1), q.norm(2, -1), 1e-5, 1e-5));
+  // Leading (text) tokens are not rotated.
+  EXPECT_TRUE(at::allclose(rq.slice(1, 0, 2), q.slice(1, 0, 2)));
+  const auto token = [](int f, int r, int c) { return 2 + (f * 4 + r) * 5 + c; };
+  const auto dot = [&](int a, int b) {
+    return (rq[0][a][0] * rk[0][b][0]).sum().item<double>();
+  };
+  EXPECT_NEAR(dot(token(0, 1, 1), token(1, 2, 3)), dot(token(1, 2, 2), token(2, 3, 4)), 1e-4);
+  EXPECT_GT(std::abs(dot(token(0, 0, 0), token(0, 0, 1)) - dot(token(0, 0, 0), token(0, 0, 3))),
+            1e-4);
+}
+
+TEST(Model, RandomInitAndForwardAreDeterministic) {
+  c10::InferenceMode inference;
+  const auto a = random_dit(small_dit(), 5);
+  const auto b = random_dit(small_dit(), 5);
+  const auto c = random_dit(small_dit(), 6);
+  const at::Tensor x = at::randn({1, 3, 1, 8, 8});
+  const at::Tensor t = at::full({1}, 300.0);
+  const at::Tensor text = at::randn({1, 6, 48});
+  AttentionContext attention(4);
+  attention.set_step(0);
+  const at::Tensor va = a->forward(x, t, text, attention);
+  EXPECT_TRUE(at::equal(va, b->forward(x, t, text, attention)));
+  EXPECT_FALSE(at::equal(va, c->forward(x, t, text, attention)));
+}
+
+TEST(TextEncoder, EncodesAndPadsWithZeros) {
+  c10::InferenceMode inference;
+  TextEncoderConfig config;
+  config.layers = 2;
+  config.width = 48;
+  config.heads = 2;
+  config.ffn_dim = 96;
+  models::TextEncoder encoder(config, 20, 8, 1e-6, at::TensorOptions());
+  encoder.first_layer_id = 4;
+  std::map<std::string, at::Tensor> params;
+  models::collect_parameters(encoder, "", params);
+  EXPECT_EQ(params.count("layers.1.attn.to_out.0.weight"), 1u);
+  EXPECT_EQ(params.count("position_embedding.weight"), 1u);
+  models::init_random(params, 3);
+  std::vector<int> layers;
+  AttentionContext attention(4);
+  attention.set_observer([&](const AttentionCall& call) {
+    layers.push_back(call.layer);
+    EXPECT_EQ(call.variant, sageattn::Variant::kFp16);
+  });
+  const at::Tensor out = encoder.encode_padded({2, 7, 9, 3}, attention);
+  EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{1, 8, 48}));
+  EXPECT_GT(out.slice(1, 0, 4).abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(out.slice(1, 4).abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(layers, (std::vector<int>{4, 5}));
+}
+
+// A minimal valid config; tests replace one line to break it.
+const char* kValidConfig = R"(name: test-model
+space: pixel
+dit:
+  depth: 2
+  width: 64
+  heads: 2
+  head_dim: 32
+  ffn_dim: 128
+  patch: [1, 2, 2]
+  in_channels: 3
+  out_channels: 3
+  text_dim: 48
+  text_length: 6
+text_encoder:
+  layers: 1
+  width: 48
+  heads: 2
+  ffn_dim: 96
+  vocab: vocab.txt
+weights: random
+seed: 3
+)";
+
+std::string replaced(const std::string& from, const std::string& to) {
+  std::string text = kValidConfig;
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+std::string config_error(const std::string& yaml) {
+  try {
+    parse_model_config(yaml, "bad.yaml", "/models");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ModelConfig, ParsesAValidConfig) {
+  const ModelConfig config = parse_model_config(kValidConfig, "good.yaml", "/models");
+  EXPECT_EQ(config.name, "test-model");
+  EXPECT_EQ(config.dit.patch.h, 2);
+  EXPECT_EQ(config.text_encoder.vocab_path, "/models/vocab.txt");
+  EXPECT_TRUE(config.random_weights);
+  EXPECT_EQ(config.random_seed, 3u);
+  EXPECT_EQ(config.dit_attention_layers(), 4);
+}
+
+TEST(ModelConfig, UnknownKeyNamesFileLineAndKey) {
+  const std::string message = config_error(replaced("  ffn_dim: 128\n", "  ffn_dim: 128\n  depht: 3\n"));
+  EXPECT_NE(message.find("bad.yaml:9"), std::string::npos) << message;
+  EXPECT_NE(message.find("dit.depht"), std::string::npos) << message;
+  EXPECT_NE(message.find("unknown key"), std::string::npos) << message;
+  const std::string top = config_error(std::string(kValidConfig) + "colour: red\n");
+  EXPECT_NE(top.find("colour: unknown key"), std::string::npos) << top;
+}
+
+TEST(ModelConfig, MissingKeyNamesFileAndKey) {
+  const std::string message = config_error(replaced("  width: 64\n", ""));
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("dit.width: missing required key"), std::string::npos) << message;
+  const std::string seed = config_error(replaced("seed: 3\n", ""));
+  EXPECT_NE(seed.find("seed: missing required key"), std::string::npos) << seed;
+}
+
+TEST(ModelConfig, BadValuesAreNamed) {
+  EXPECT_NE(config_error(replaced("heads: 2\n  head_dim", "heads: 3\n  head_dim"))
+                .find("dit.width: width 64 != heads 3 * head_dim 32"),
+            std::string::npos);
+  EXPECT_NE(config_error(replaced("patch: [1, 2, 2]", "patch: [1, 2]")).find("dit.patch"),
+            std::string::npos);
+  EXPECT_NE(config_error(replaced("depth: 2", "depth: two")).find("dit.depth: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(config_error(replaced("space: pixel", "space: voxel")).find("space: 'voxel'"),
+            std::string::npos);
+  EXPECT_NE(config_error("name: [").find("bad.yaml:1: YAML syntax error"), std::string::npos);
+}
+
+TEST(ModelConfig, ShippedConfigsLoad) {
+  for (const char* name : {"sagegen-tiny", "wan2.1-1.3b-shape", "flux-shape-joint"}) {
+    const ModelConfig config = load_model_config(std::string(SAGEGEN_SOURCE_DIR) +
+                                                 "/configs/models/" + name + ".yaml");
+    EXPECT_EQ(config.name, name);
+    EXPECT_TRUE(std::ifstream(config.text_encoder.vocab_path).good()) << config.text_encoder.vocab_path;
+    if (!config.table.empty()) {
+      EXPECT_TRUE(std::ifstream(config.table).good()) << config.table;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sagegen

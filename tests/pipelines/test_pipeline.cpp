@@ -1,0 +1,243 @@
+// Text-to-image/video end to end on a small random-weight model (CPU, nothing written):
+// shapes, determinism, request errors, attention routing and counts, progress, latent configs.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "sagegen/pipeline.h"
+
+namespace sagegen {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A per-process directory with a 2-block random model config (and a table for it).
+class PipelineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("sagegen_test_pipeline_" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    write(dir_ / "small.yaml", config_text("pixel", ""));
+    write(dir_ / "small-latent.yaml", config_text("latent", "latent_scale: [4, 8, 8]\n"));
+    write(dir_ / "small-table.yaml", R"(model: small-test
+default: sage2-8b
+rules:
+  - {layers: all, steps: 0, variant: fp16}
+  - {layers: [1, 3], steps: all, variant: fp16}
+)");
+  }
+  // std::remove and rmdir, not fs::remove_all: the torch wheel's libtorch.so exports its own
+  // std::filesystem::remove_all, which the dynamic linker may pick and which crashes.
+  static void TearDownTestSuite() {
+    for (const char* name : {"small.yaml", "small-latent.yaml", "small-table.yaml"}) {
+      std::remove((dir_ / name).c_str());
+    }
+    rmdir(dir_.c_str());
+  }
+
+  static std::string config_text(const std::string& space, const std::string& extra) {
+    return "name: small-test\nspace: " + space + "\n" + extra + R"(dit:
+  depth: 2
+  width: 64
+  heads: 2
+  head_dim: 32
+  ffn_dim: 128
+  patch: [1, 4, 4]
+  in_channels: )" + (space == "pixel" ? "3" : "4") + R"(
+  out_channels: )" + (space == "pixel" ? "3" : "4") + R"(
+  text_dim: 32
+  text_length: 8
+  freq_dim: 32
+text_encoder:
+  layers: 1
+  width: 32
+  heads: 2
+  ffn_dim: 64
+  vocab: )" + std::string(SAGEGEN_SOURCE_DIR) + R"(/assets/vocab.txt
+weights: random
+seed: 11
+)";
+  }
+  static void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+  static GenerateRequest request() {
+    GenerateRequest r;
+    r.model = (dir_ / "small.yaml").string();
+    r.prompt = "a red circle above a blue square";
+    r.negative_prompt = "";
+    r.width = 16;
+    r.height = 12;
+    r.steps = 3;
+    r.cfg_scale = 4.0;
+    r.seed = 5;
+    r.device = DeviceChoice::kCpu;
+    return r;
+  }
+
+  static fs::path dir_;
+};
+fs::path PipelineTest::dir_;
+
+TEST_F(PipelineTest, TextToImageShapesCountsAndProgress) {
+  auto pipeline = Pipeline::load(request());
+  EXPECT_TRUE(pipeline->random_weights());
+  EXPECT_EQ(pipeline->device_name(), "cpu");
+  EXPECT_EQ(pipeline->patch_width(), 4);
+  std::vector<int> steps_seen;
+  const GenerateResult result = pipeline->generate(request(), [&](const StepProgress& p) {
+    steps_seen.push_back(p.step);
+    EXPECT_EQ(p.total, 3);
+    EXPECT_GE(p.seconds_elapsed, 0.0);
+  });
+  EXPECT_EQ(result.video.sizes(), (std::vector<std::int64_t>{1, 12, 16, 3}));
+  EXPECT_EQ(result.video.scalar_type(), at::kByte);
+  EXPECT_TRUE(result.video.device().is_cpu());
+  EXPECT_EQ(steps_seen, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(result.step_seconds.size(), 3u);
+  EXPECT_GT(result.seconds_total, 0.0);
+  EXPECT_EQ(result.model_name, "small-test");
+  EXPECT_TRUE(result.random_weights);
+  // No table, no override: auto is fp16 on the CPU. CFG batches cond and uncond, so one call
+  // per layer id per step (4 ids x 3 steps), plus the text encoder's layer for each prompt.
+  EXPECT_EQ(result.attention_calls, (std::map<std::string, std::int64_t>{{"fp16", 12 + 2}}));
+}
+
+TEST_F(PipelineTest, SameSeedSameBytesOnCpuAcrossLoads) {
+  const GenerateResult a = Pipeline::load(request())->generate(request());
+  const GenerateResult b = Pipeline::load(request())->generate(request());
+  EXPECT_TRUE(at::equal(a.video, b.video));
+  GenerateRequest other = request();
+  other.seed = 6;
+  EXPECT_FALSE(at::equal(a.video, Pipeline::load(request())->generate(other).video));
+  GenerateRequest prompt = request();
+  prompt.prompt = "a green triangle";
+  EXPECT_FALSE(at::equal(a.video, Pipeline::load(request())->generate(prompt).video));
+}
+
+TEST_F(PipelineTest, TextToVideoAndNoGuidance) {
+  auto pipeline = Pipeline::load(request());
+  GenerateRequest r = request();
+  r.frames = 3;
+  r.cfg_scale = 1.0;  // no negative pass
+  const GenerateResult result = pipeline->generate(r);
+  EXPECT_EQ(result.video.sizes(), (std::vector<std::int64_t>{3, 12, 16, 3}));
+  EXPECT_EQ(result.attention_calls.at("fp16"), 12 + 1);
+  EXPECT_EQ(result.frames, 3);
+}
+
+TEST_F(PipelineTest, TableAndOverrideRouteTheCalls) {
+  GenerateRequest r = request();
+  r.table = (dir_ / "small-table.yaml").string();
+  auto pipeline = Pipeline::load(r);
+  const GenerateResult tabled = pipeline->generate(r);
+  // step 0: 4 fp16; steps 1-2: ids 1, 3 fp16 (4), ids 0, 2 sage2-8b (4); text encoder 2 fp16.
+  EXPECT_EQ(tabled.attention_calls,
+            (std::map<std::string, std::int64_t>{{"fp16", 4 + 4 + 2}, {"sage2-8b", 4}}));
+  EXPECT_EQ(tabled.table_path, r.table);
+  r.attention = sageattn::Variant::kSage1;
+  const GenerateResult overridden = pipeline->generate(r);
+  EXPECT_EQ(overridden.attention_calls,
+            (std::map<std::string, std::int64_t>{{"fp16", 2}, {"sage1", 12}}));
+  EXPECT_EQ(overridden.attention_override, "sage1");
+  EXPECT_TRUE(overridden.table_path.empty());
+}
+
+std::string request_error(Pipeline& pipeline, const GenerateRequest& r) {
+  try {
+    pipeline.generate(r);
+  } catch (const RequestError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST_F(PipelineTest, BadRequestsNameTheFlag) {
+  auto pipeline = Pipeline::load(request());
+  GenerateRequest r = request();
+  r.width = 18;
+  const std::string size = request_error(*pipeline, r);
+  EXPECT_NE(size.find("--size 18x12: width 18 must be a positive multiple of 4"), std::string::npos)
+      << size;
+  r = request();
+  r.height = 0;
+  EXPECT_NE(request_error(*pipeline, r).find("height 0"), std::string::npos);
+  r = request();
+  r.frames = 0;
+  EXPECT_NE(request_error(*pipeline, r).find("--frames must be >= 1, got 0"), std::string::npos);
+  r = request();
+  r.steps = 0;
+  EXPECT_NE(request_error(*pipeline, r).find("--steps"), std::string::npos);
+}
+
+TEST_F(PipelineTest, MissingModelAndBadTableAreConfigErrors) {
+  GenerateRequest r = request();
+  r.model = (dir_ / "absent.yaml").string();
+  EXPECT_THROW(Pipeline::load(r), ConfigError);
+  r.model = "no-such-model-name";
+  try {
+    Pipeline::load(r);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-model-name.yaml"), std::string::npos);
+  }
+  r = request();
+  r.table = std::string(SAGEGEN_SOURCE_DIR) + "/configs/tables/tiny-8bit.yaml";  // other model
+  EXPECT_THROW(Pipeline::load(r), ConfigError);
+}
+
+TEST_F(PipelineTest, CudaWithoutAGpuIsARequestError) {
+  GenerateRequest r = request();
+  r.device = DeviceChoice::kCuda;
+  std::unique_ptr<Pipeline> pipeline;
+  try {
+    pipeline = Pipeline::load(r);
+  } catch (const RequestError& e) {
+    EXPECT_NE(std::string(e.what()).find("--device cuda"), std::string::npos);
+    return;
+  }
+  EXPECT_EQ(pipeline->device_name(), "cuda:0");  // a GPU is present: it must be used
+}
+
+TEST_F(PipelineTest, LatentModelsOnlyTimeSteps) {
+  GenerateRequest r = request();
+  r.model = (dir_ / "small-latent.yaml").string();
+  r.width = 64;
+  r.height = 32;
+  r.frames = 5;  // 1 + 4: two latent frames
+  auto pipeline = Pipeline::load(r);
+  EXPECT_EQ(pipeline->patch_width(), 32);
+  EXPECT_THROW(pipeline->generate(r), ConfigError);
+  const DenoiseStepTiming timing = pipeline->time_denoise_step(r, 1, 2);
+  EXPECT_EQ(timing.video_tokens, 2 * 1 * 2);  // 2 frames x (32/8/4) x (64/8/4)
+  EXPECT_EQ(timing.batch, 2);
+  EXPECT_GT(timing.seconds_per_step, 0.0);
+  EXPECT_GT(timing.attention_seconds_per_step, 0.0);
+  EXPECT_LE(timing.attention_seconds_per_step, timing.synced_seconds_per_step);
+  EXPECT_EQ(timing.attention_calls.at("fp16"), 4);
+  r.frames = 4;
+  EXPECT_THROW(pipeline->time_denoise_step(r, 0, 1), RequestError);
+}
+
+// The shipped built-in config end to end on the CPU (2 steps keep CI short; the step time is
+// printed: docs/pipeline.md has the 20-step figure).
+TEST(BuiltInModel, TinyTextToImageRunsOnCpu) {
+  GenerateRequest r;
+  r.model = std::string(SAGEGEN_SOURCE_DIR) + "/configs/models/sagegen-tiny.yaml";
+  r.prompt = "a red circle";
+  r.steps = 2;
+  r.device = DeviceChoice::kCpu;
+  r.attention = sageattn::Variant::kFp16;
+  auto pipeline = Pipeline::load(r);
+  const GenerateResult result = pipeline->generate(r);
+  EXPECT_EQ(result.video.sizes(), (std::vector<std::int64_t>{1, 64, 64, 3}));
+  EXPECT_GT(result.video.to(at::kFloat).std().item<double>(), 0.0);
+  std::printf("sagegen-tiny 64x64, CFG, cpu: %.3f s/step\n", result.seconds_per_step);
+}
+
+}  // namespace
+}  // namespace sagegen
