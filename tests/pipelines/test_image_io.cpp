@@ -24,13 +24,20 @@ void remove_test_dir(const fs::path& dir) {
   fs::remove(dir, ignored);
 }
 
-fs::path test_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::temp_directory_path() / ("sagegen_image_io_" + std::to_string(::getpid()) + "_" + info->name());
-  remove_test_dir(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+class ImageIo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("sagegen_image_io_" + std::to_string(::getpid()) + "_" + info->name());
+    remove_test_dir(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { remove_test_dir(dir_); }
+  const fs::path& test_dir() const { return dir_; }
+
+ private:
+  fs::path dir_;
+};
 
 at::Tensor random_frames(std::int64_t frames, std::int64_t height, std::int64_t width) {
   return at::randint(0, 256, {frames, height, width, 3}, at::TensorOptions().dtype(at::kByte));
@@ -53,7 +60,7 @@ std::string error_of(Fn&& fn) {
   return "(no error)";
 }
 
-TEST(ImageIo, PngRoundTripIsExact) {
+TEST_F(ImageIo, PngRoundTripIsExact) {
   at::manual_seed(5);
   const fs::path path = test_dir() / "image.png";
   const at::Tensor image = random_frames(1, 37, 53)[0];  // odd sizes: no row padding assumptions
@@ -63,7 +70,7 @@ TEST(ImageIo, PngRoundTripIsExact) {
   EXPECT_TRUE(at::equal(back, image));
 }
 
-TEST(ImageIo, PngAcceptsNonContiguousInput) {
+TEST_F(ImageIo, PngAcceptsNonContiguousInput) {
   at::manual_seed(6);
   const fs::path path = test_dir() / "transposed.png";
   const at::Tensor image = random_frames(1, 16, 24)[0].transpose(0, 1);  // [24, 16, 3], strided
@@ -71,7 +78,7 @@ TEST(ImageIo, PngAcceptsNonContiguousInput) {
   EXPECT_TRUE(at::equal(read_png(path), image.contiguous()));
 }
 
-TEST(ImageIo, PngErrorsNameThePathAndTheTensor) {
+TEST_F(ImageIo, PngErrorsNameThePathAndTheTensor) {
   const fs::path dir = test_dir();
   const at::Tensor image = at::zeros({8, 8, 3}, at::kByte);
   std::string message = error_of([&] { write_png(dir / "missing_dir" / "x.png", image); });
@@ -95,7 +102,7 @@ TEST(ImageIo, PngErrorsNameThePathAndTheTensor) {
   EXPECT_NE(message.find("not.png"), std::string::npos) << message;
 }
 
-TEST(ImageIo, FrameStripPutsFramesSideBySideInOrder) {
+TEST_F(ImageIo, FrameStripPutsFramesSideBySideInOrder) {
   const fs::path path = test_dir() / "strip.png";
   const at::Tensor frames = indexed_frames(4, 6, 5);
   write_frame_strip(path, frames);
@@ -106,7 +113,7 @@ TEST(ImageIo, FrameStripPutsFramesSideBySideInOrder) {
   }
 }
 
-TEST(ImageIo, FramePngsOnePerFrame) {
+TEST_F(ImageIo, FramePngsOnePerFrame) {
   at::manual_seed(7);
   const fs::path dir = test_dir();
   const at::Tensor frames = random_frames(3, 8, 8);
@@ -116,7 +123,7 @@ TEST(ImageIo, FramePngsOnePerFrame) {
   for (std::size_t f = 0; f < paths.size(); ++f) EXPECT_TRUE(at::equal(read_png(paths[f]), frames[f]));
 }
 
-TEST(ImageIo, VideoWithoutEncoderWritesFramePngsAndStrip) {
+TEST_F(ImageIo, VideoWithoutEncoderWritesFramePngsAndStrip) {
   at::manual_seed(8);
   const fs::path dir = test_dir();
   const at::Tensor frames = random_frames(5, 8, 12);
@@ -129,7 +136,7 @@ TEST(ImageIo, VideoWithoutEncoderWritesFramePngsAndStrip) {
   EXPECT_EQ(read_png(files.strip).sizes(), (at::IntArrayRef{8, 60, 3}));
 }
 
-TEST(ImageIo, VideoAutoEncodesWhenOpenCvIsBuiltIn) {
+TEST_F(ImageIo, VideoAutoEncodesWhenOpenCvIsBuiltIn) {
   at::manual_seed(9);
   const fs::path dir = test_dir();
   const at::Tensor frames = random_frames(8, 64, 64);
@@ -150,7 +157,7 @@ TEST(ImageIo, VideoAutoEncodesWhenOpenCvIsBuiltIn) {
   EXPECT_EQ(entries, 0);
 }
 
-TEST(ImageIo, VideoRejectsBadInput) {
+TEST_F(ImageIo, VideoRejectsBadInput) {
   const fs::path dir = test_dir();
   std::string message = error_of([&] { write_video(dir / "v.mp4", at::zeros({8, 8, 3}, at::kByte), 8.0); });
   EXPECT_NE(message.find("v.mp4"), std::string::npos) << message;
@@ -159,7 +166,7 @@ TEST(ImageIo, VideoRejectsBadInput) {
   EXPECT_NE(message.find("fps 0"), std::string::npos) << message;
 }
 
-TEST(ImageIo, JsonSidecarRoundTripPretty) {
+TEST_F(ImageIo, JsonSidecarRoundTripPretty) {
   const fs::path path = test_dir() / "out.json";
   const nlohmann::json sidecar = {{"prompt", "a red circle"}, {"seed", 42}, {"calls", {{"sage2-8b", 10}}}};
   write_json(path, sidecar);

@@ -15,13 +15,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path test_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::temp_directory_path() /
-                 ("sagegen_safetensors_" + std::to_string(::getpid()) + "_" + info->name());
-  fs::create_directories(dir);
-  return dir;
+// libtorch.so (the 2.11 wheel) exports its own std::filesystem::remove_all, which crashes when it
+// wins symbol resolution; remove the test's flat directory file by file instead.
+void remove_test_dir(const fs::path& dir) {
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir, ignored)) fs::remove(entry.path(), ignored);
+  fs::remove(dir, ignored);
 }
+
+// One directory per test, removed when the test ends.
+struct TestDir {
+  TestDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path = fs::temp_directory_path() /
+           ("sagegen_safetensors_" + std::to_string(::getpid()) + "_" + info->name());
+    remove_test_dir(path);
+    fs::create_directories(path);
+  }
+  ~TestDir() { remove_test_dir(path); }
+  fs::path path;
+};
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -45,7 +58,8 @@ std::string make_file(const std::string& header, const std::string& data,
 // Expects open() + read_all() of `bytes` to throw a SafetensorsError whose message contains the
 // file name and every one of `fragments`; checks both read modes.
 void expect_rejected(const std::string& bytes, const std::vector<std::string>& fragments) {
-  const fs::path path = test_dir() / "corrupt.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "corrupt.safetensors";
   write_bytes(path, bytes);
   for (ReadMode mode : {ReadMode::kMmap, ReadMode::kStream}) {
     try {
@@ -68,7 +82,8 @@ at::Tensor sample(at::ScalarType type, std::vector<std::int64_t> shape) {
 
 TEST(Safetensors, RoundTripEveryDtypeBothReadModes) {
   at::manual_seed(1);
-  const fs::path path = test_dir() / "all.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "all.safetensors";
   NamedTensors tensors = {
       {"f32", sample(at::kFloat, {3, 5})},     {"f16", sample(at::kHalf, {7})},
       {"bf16", sample(at::kBFloat16, {2, 3, 4})}, {"i8", sample(at::kChar, {9})},
@@ -90,7 +105,8 @@ TEST(Safetensors, RoundTripEveryDtypeBothReadModes) {
 }
 
 TEST(Safetensors, CanonicalLayoutSortedAlignedSpacePadded) {
-  const fs::path path = test_dir() / "canonical.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "canonical.safetensors";
   save_safetensors(path, {{"zeta", at::ones({3}, at::kByte)}, {"alpha", at::ones({1}, at::kHalf)}});
   const std::string bytes = read_bytes(path);
   std::uint64_t length = 0;
@@ -107,7 +123,8 @@ TEST(Safetensors, CanonicalLayoutSortedAlignedSpacePadded) {
 }
 
 TEST(Safetensors, WriterRejectsUnsupportedDtypeAndUnwritableDirectory) {
-  const fs::path dir = test_dir();
+  const TestDir scratch;
+  const fs::path dir = scratch.path;
   EXPECT_THROW(save_safetensors(dir / "f64.safetensors", {{"w", at::ones({2}, at::kDouble)}}),
                SafetensorsError);
   try {
@@ -119,7 +136,8 @@ TEST(Safetensors, WriterRejectsUnsupportedDtypeAndUnwritableDirectory) {
 }
 
 TEST(Safetensors, LoadIntoFillsParametersThatRequireGrad) {
-  const fs::path path = test_dir() / "model.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "model.safetensors";
   const at::Tensor weight = at::arange(6, at::kFloat).reshape({2, 3});
   save_safetensors(path, {{"block.weight", weight}, {"block.bias", at::ones({3}, at::kHalf)}});
   at::Tensor target_weight = at::zeros({2, 3}).requires_grad_(true);
@@ -134,7 +152,8 @@ TEST(Safetensors, LoadIntoFillsParametersThatRequireGrad) {
 }
 
 TEST(Safetensors, LoadIntoConvertsDtypeOnlyWhenAsked) {
-  const fs::path path = test_dir() / "half.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "half.safetensors";
   const at::Tensor half = at::tensor({1.5, -2.25, 3.0}).to(at::kHalf);
   save_safetensors(path, {{"w", half}});
   at::Tensor target = at::zeros({3}, at::kFloat);
@@ -153,7 +172,8 @@ TEST(Safetensors, LoadIntoConvertsDtypeOnlyWhenAsked) {
 }
 
 TEST(Safetensors, LoadIntoReportsMissingExtraAndMisShapedTensorsByName) {
-  const fs::path path = test_dir() / "model.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "model.safetensors";
   save_safetensors(path, {{"a.weight", at::ones({2, 3})}, {"old.bias", at::ones({4})}});
   at::Tensor a = at::zeros({3, 2});
   at::Tensor b = at::zeros({5});
@@ -179,7 +199,8 @@ TEST(Safetensors, LoadIntoReportsMissingExtraAndMisShapedTensorsByName) {
 }
 
 TEST(Safetensors, MissingFileNamesThePath) {
-  const fs::path path = test_dir() / "absent.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "absent.safetensors";
   for (ReadMode mode : {ReadMode::kMmap, ReadMode::kStream}) {
     try {
       SafetensorsFile::open(path, mode);
@@ -209,7 +230,8 @@ TEST(SafetensorsCorrupt, HeaderJsonButNotAnObject) {
 }
 
 TEST(SafetensorsCorrupt, TruncatedData) {
-  const fs::path path = test_dir() / "good.safetensors";
+  const TestDir scratch;
+  const fs::path path = scratch.path / "good.safetensors";
   save_safetensors(path, {{"layer.weight", at::ones({4, 4})}});
   std::string bytes = read_bytes(path);
   bytes.resize(bytes.size() - 10);
