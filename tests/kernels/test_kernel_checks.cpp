@@ -64,6 +64,18 @@ TEST(GuardedInputs, DetectsAWriteIntoAGuardAndAModifiedInput) {
   EXPECT_EQ(problems.find("q"), std::string::npos) << problems;
 }
 
+// The output check relies on this: after poisoning, memory the API allocates reads NaN until
+// written, in both allocator pools (a small LSE and a large output).
+TEST(PoisonedAllocator, FreshAllocationsReadNaNUntilWritten) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the allocator poisoning needs one";
+  for (const int64_t elements : {int64_t{3000}, int64_t{8} << 20}) {
+    poison_cuda_allocator(int64_t{64} << 20);
+    const at::Tensor fresh =
+        at::empty({elements}, at::TensorOptions().device(at::kCUDA).dtype(at::kBFloat16));
+    EXPECT_TRUE(at::isnan(fresh).all().item<bool>()) << elements << " elements";
+  }
+}
+
 TEST(KernelCases, NamesAreUniqueAndCoverTheRequiredShapes) {
   const auto cases = all_kernel_cases();
   std::set<std::string> names;
