@@ -16,21 +16,16 @@
 #include "cuda/params.h"
 #include "sageattn/tiles.h"
 
-// Rows per warp of the attention kernel (16 or 32); an experiment switch until measured.
-#ifndef SAGEATTN_WARP_ROWS
-#define SAGEATTN_WARP_ROWS 32
-#endif
-
 namespace sageattn::cuda {
 
 template <int kDp, QkBits kBits, PvType kPv>
 struct AttentionTile {
   static constexpr int kBlockQ = kMmaTiles.block_q;
   static constexpr int kBlockK = kMmaTiles.block_k;
-  // Rows one warp computes. The quantization groups stay those of tiles.h (32-row warp groups,
-  // thread group row % 8) whatever this is: with 16-row warps, two warps share a 32-row group
-  // and each thread still holds rows of one thread group.
-  static constexpr int kWarpRows = SAGEATTN_WARP_ROWS;
+  // Rows one warp computes. The quantization groups are those of tiles.h (32-row warp groups,
+  // thread group row % 8) whatever this is; 16-row warps (two per scale group, 128 registers,
+  // 16 warps per SM) were correct but 7-20% slower on the H100 (docs/gpu-notes.md run 6).
+  static constexpr int kWarpRows = kMmaTiles.warp_q;
   static constexpr int kWarps = kBlockQ / kWarpRows;
   static constexpr int kThreads = kWarps * 32;
   static constexpr int kMTiles = kWarpRows / 16;  // m16 tiles per warp
@@ -57,6 +52,9 @@ struct AttentionTile {
   static constexpr int kKScaleSmem = kScaleGroupsPerWarp * 4;
   static constexpr int kStageSmem = kKSmem + kVSmem + kDeltaSmem + kKScaleSmem;
   static constexpr int kSmemBytes = kQSmem + 2 * kStageSmem;
+  // hd64 needs ~170 registers and ~40 KB: three CTAs (12 warps) fit an SM; hd128 (O alone is 128
+  // registers per thread, 72 KB of shared memory) fits two.
+  static constexpr int kMinCtasPerSm = kDp == 64 ? 3 : 2;
   static_assert(kWarpRows == 16 || kWarpRows == 32, "warps of one or two m16 tiles");
   static_assert(kMmaTiles.warp_q % kWarpRows == 0, "a warp's rows must lie in one scale group");
   static_assert(kBlockK == 64, "PV k-steps assume 64 keys per block");
@@ -71,7 +69,8 @@ inline constexpr int kMagicBits = 0x4B400000;  // 12582912.0f = 1.5 * 2^23
 inline constexpr float kMagic = 12582912.0f;
 
 template <int kDp, QkBits kBits, PvType kPv>
-__global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
+__global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
+                                  AttentionTile<kDp, kBits, kPv>::kMinCtasPerSm)
     attention_kernel(const AttentionParams p) {
   using T = AttentionTile<kDp, kBits, kPv>;
   extern __shared__ __align__(16) std::uint8_t smem[];
@@ -241,13 +240,8 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads, 2)
       }
     };
     qk_step(0, std::true_type{});
-    // 32-row warps: unrolled, 3-6% faster than rolled on the H100 (docs/gpu-notes.md run 4).
-    // 16-row warps (128 registers): rolled, so one k-step's fragments are live at a time.
-#if SAGEATTN_WARP_ROWS == 16
-#pragma unroll 1
-#else
+    // Unrolled: 3-6% faster than a rolled loop on the H100 (docs/gpu-notes.md run 4).
 #pragma unroll
-#endif
     for (int ks = 1; ks < T::kQkSteps; ++ks) qk_step(ks, std::false_type{});
 
     // ---- scores in base 2: int * (q_scale * k_scale) + delta_s, masked ----
