@@ -52,9 +52,10 @@ struct AttentionTile {
   static constexpr int kKScaleSmem = kScaleGroupsPerWarp * 4;
   static constexpr int kStageSmem = kKSmem + kVSmem + kDeltaSmem + kKScaleSmem;
   static constexpr int kSmemBytes = kQSmem + 2 * kStageSmem;
-  // hd64 needs ~170 registers and ~40 KB: three CTAs (12 warps) fit an SM; hd128 (O alone is 128
-  // registers per thread, 72 KB of shared memory) fits two.
-  static constexpr int kMinCtasPerSm = kDp == 64 ? 3 : 2;
+  // CTAs per SM the register budget is cut for. hd128: two (O alone is 128 registers a thread).
+  // hd64 FP8-PV: three (168 registers, some spills) measured 4-11% faster than two; hd64 sage1:
+  // three measured 2-6% slower (docs/gpu-notes.md run 7), so two.
+  static constexpr int kMinCtasPerSm = (kDp == 64 && kPv == PvType::kFp8) ? 3 : 2;
   static_assert(kWarpRows == 16 || kWarpRows == 32, "warps of one or two m16 tiles");
   static_assert(kMmaTiles.warp_q % kWarpRows == 0, "a warp's rows must lie in one scale group");
   static_assert(kBlockK == 64, "PV k-steps assume 64 keys per block");
