@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "sagegen/attention_context.h"
 #include "sagegen/errors.h"
+#include "sagegen/io/safetensors.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/rope.h"
 #include "sagegen/models/text_encoder.h"
@@ -216,6 +218,41 @@ TEST(Model, RandomInitAndForwardAreDeterministic) {
   const at::Tensor va = a->forward(x, t, text, attention);
   EXPECT_TRUE(at::equal(va, b->forward(x, t, text, attention)));
   EXPECT_FALSE(at::equal(va, c->forward(x, t, text, attention)));
+}
+
+// A checkpoint written from one model loads into another by name; a missing tensor is named.
+TEST(Model, WeightsRoundTripThroughSafetensors) {
+  c10::InferenceMode inference;
+  const auto source = random_dit(small_dit(), 21);
+  std::map<std::string, at::Tensor> saved;
+  models::collect_parameters(*source, "", saved);
+  const std::string path = ::testing::TempDir() + "sagegen_test_weights_" +
+                           std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                           ".safetensors";
+  io::save_safetensors(path, saved);
+
+  const auto target = random_dit(small_dit(), 22);
+  std::map<std::string, at::Tensor> params;
+  models::collect_parameters(*target, "", params);
+  models::load_weights(params, path);
+  AttentionContext attention(4);
+  attention.set_step(0);
+  const at::Tensor x = at::randn({1, 3, 1, 8, 8});
+  const at::Tensor t = at::full({1}, 100.0);
+  const at::Tensor text = at::randn({1, 6, 48});
+  EXPECT_TRUE(at::equal(source->forward(x, t, text, attention),
+                        target->forward(x, t, text, attention)));
+
+  saved.erase("blocks.1.attn2.to_k.bias");
+  io::save_safetensors(path, saved);
+  try {
+    models::load_weights(params, path);
+    ADD_FAILURE() << "a missing tensor loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("blocks.1.attn2.to_k.bias"), std::string::npos)
+        << e.what();
+  }
+  std::remove(path.c_str());
 }
 
 TEST(TextEncoder, EncodesAndPadsWithZeros) {
