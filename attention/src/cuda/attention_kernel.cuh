@@ -51,7 +51,11 @@ struct AttentionTile {
   static constexpr int kDeltaSmem = kBlockK * 4;
   static constexpr int kKScaleSmem = kScaleGroupsPerWarp * 4;
   static constexpr int kStageSmem = kKSmem + kVSmem + kDeltaSmem + kKScaleSmem;
-  static constexpr int kSmemBytes = kQSmem + 2 * kStageSmem;
+  // Three K/V stages with a prefetch distance of one: the stage a prefetch overwrites was read
+  // two iterations earlier, which the barrier after the previous wait already orders, so each
+  // iteration needs one __syncthreads instead of two.
+  static constexpr int kStages = 3;
+  static constexpr int kSmemBytes = kQSmem + kStages * kStageSmem;
   // CTAs per SM the register budget is cut for. hd128: two (O alone is 128 registers a thread).
   // hd64 FP8-PV: three (168 registers, some spills) measured 4-11% faster than two; hd64 sage1:
   // three measured 2-6% slower (docs/gpu-notes.md run 7), so two.
@@ -194,9 +198,9 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
   if (p.causal) first_masked = min(first_masked, qb * T::kBlockQ / T::kBlockK);
   auto step = [&](int kb, auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
-    const int stage = kb & 1;
+    const int stage = kb % T::kStages;
     if (kb + 1 < k_blocks) {
-      load_kv(kb + 1, stage ^ 1);
+      load_kv(kb + 1, (kb + 1) % T::kStages);
       ptx::cp_async_commit();
       ptx::cp_async_wait<1>();
     } else {
@@ -372,7 +376,6 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
         }
       }
     }
-    __syncthreads();  // the next iteration's prefetch overwrites this stage
   };
   for (int kb = 0; kb < k_blocks; ++kb) {
     if (kb < first_masked) {
