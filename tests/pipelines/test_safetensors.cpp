@@ -104,22 +104,70 @@ TEST(Safetensors, RoundTripEveryDtypeBothReadModes) {
   }
 }
 
-TEST(Safetensors, CanonicalLayoutSortedAlignedSpacePadded) {
+TEST(Safetensors, CanonicalLayoutAlignedByDtypeThenNameSpacePadded) {
   const TestDir scratch;
   const fs::path path = scratch.path / "canonical.safetensors";
-  save_safetensors(path, {{"zeta", at::ones({3}, at::kByte)}, {"alpha", at::ones({1}, at::kHalf)}});
+  save_safetensors(path, {{"zeta", at::ones({3}, at::kByte)},
+                          {"alpha", at::ones({1}, at::kHalf)},
+                          {"beta", at::ones({2}, at::kFloat)},
+                          {"gamma", at::ones({1}, at::kFloat)}});
   const std::string bytes = read_bytes(path);
   std::uint64_t length = 0;
   for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[i]);
   EXPECT_EQ((8 + length) % 8, 0u);
   const std::string header = bytes.substr(8, length);
-  EXPECT_LT(header.find("\"alpha\""), header.find("\"zeta\""));
   EXPECT_EQ(header.find_last_not_of(' '), header.rfind('}'));  // only spaces after the JSON
-  EXPECT_EQ(bytes.size(), 8 + length + 2 + 3);
-  // alpha (2 bytes) first in the data, then zeta
+  EXPECT_EQ(bytes.size(), 8 + length + 8 + 4 + 2 + 3);
+  // Widest dtype first (F32 by name, then F16, then U8), so every tensor is aligned.
   const SafetensorsFile file = SafetensorsFile::open(path);
-  EXPECT_EQ(file.find("alpha")->begin, 0u);
-  EXPECT_EQ(file.find("zeta")->begin, 2u);
+  EXPECT_EQ(file.find("beta")->begin, 0u);
+  EXPECT_EQ(file.find("gamma")->begin, 8u);
+  EXPECT_EQ(file.find("alpha")->begin, 12u);
+  EXPECT_EQ(file.find("zeta")->begin, 14u);
+  EXPECT_LT(header.find("\"beta\""), header.find("\"gamma\""));
+  EXPECT_LT(header.find("\"gamma\""), header.find("\"alpha\""));
+}
+
+// Written by the reference implementation (Python safetensors 0.8.0, `safetensors.torch.save`) for
+// the tensors built below; the data bytes are little-endian values.
+const char kReferenceHeader[] =
+    R"({"__metadata__":{"format":"pt"},"w.f32":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+    R"("w.bf16":{"dtype":"BF16","shape":[2,1],"data_offsets":[24,28]},"w.f16":{"dtype":"F16","shape":[3],)"
+    R"("data_offsets":[28,34]},"w.i8":{"dtype":"I8","shape":[3],"data_offsets":[34,37]},"w.u8":{"dtype":"U8",)"
+    R"("shape":[2],"data_offsets":[37,39]}})";
+const std::string kReferenceData(
+    "\x00\x00\x00\x00\x00\x00\x80\x3e\x00\x00\x00\x3f\x00\x00\x40\x3f\x00\x00\x80\x3f\x00\x00\xa0\x3f"
+    "\x00\x3f\x40\xc0\x00\x3e\x00\xc0\xff\x7b\x80\x00\x7f\x00\xff",
+    39);
+
+NamedTensors reference_tensors() {
+  return {
+      {"w.f32", at::arange(6, at::kFloat).reshape({2, 3}) / 4},
+      {"w.f16", at::tensor({1.5, -2.0, 65504.0}).to(at::kHalf)},
+      {"w.bf16", at::tensor({0.5, -3.0}).reshape({2, 1}).to(at::kBFloat16)},
+      {"w.i8", at::tensor({-128, 0, 127}).to(at::kChar)},
+      {"w.u8", at::tensor({0, 255}).to(at::kByte)},
+  };
+}
+
+TEST(Safetensors, ReadsWhatTheReferenceImplementationWrites) {
+  const TestDir scratch;
+  const fs::path path = scratch.path / "reference.safetensors";
+  write_bytes(path, make_file(kReferenceHeader, kReferenceData));
+  const SafetensorsFile file = SafetensorsFile::open(path);
+  EXPECT_EQ(file.metadata().at("format"), "pt");
+  for (const auto& [name, expected] : reference_tensors()) {
+    const at::Tensor actual = file.read(name);
+    EXPECT_EQ(actual.scalar_type(), expected.scalar_type()) << name;
+    EXPECT_TRUE(at::equal(actual, expected)) << name << ": " << actual;
+  }
+}
+
+TEST(Safetensors, WritesTheSameBytesAsTheReferenceImplementation) {
+  const TestDir scratch;
+  const fs::path path = scratch.path / "ours.safetensors";
+  save_safetensors(path, reference_tensors(), {{"format", "pt"}});
+  EXPECT_EQ(read_bytes(path), make_file(kReferenceHeader, kReferenceData));
 }
 
 TEST(Safetensors, WriterRejectsUnsupportedDtypeAndUnwritableDirectory) {

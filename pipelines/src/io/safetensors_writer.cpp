@@ -1,7 +1,10 @@
-// Canonical safetensors: compact JSON header with "__metadata__" first and tensors in name order,
-// padded with spaces so the data buffer starts 8-byte aligned; data in the same name order.
+// Canonical safetensors, byte for byte what the reference implementation (Python safetensors 0.8)
+// writes: compact JSON header with "__metadata__" first, tensors ordered by dtype (F32, BF16, F16,
+// I8, U8: widest first, so every tensor stays aligned) then by name, header padded with spaces so
+// the data buffer starts 8-byte aligned.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +13,22 @@
 #include "sagegen/io/safetensors.h"
 
 namespace sagegen::io {
+namespace {
+
+// The reference implementation orders by its Dtype enum, descending; for these five that is
+// F32 > BF16 > F16 > I8 > U8.
+int layout_rank(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return 0;
+    case DType::kBF16: return 1;
+    case DType::kF16: return 2;
+    case DType::kI8: return 3;
+    case DType::kU8: return 4;
+  }
+  return 5;
+}
+
+}  // namespace
 
 using detail::throw_safetensors_error;
 
@@ -19,9 +38,13 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
 
-  std::vector<at::Tensor> contiguous;
-  std::uint64_t offset = 0;
-  for (const auto& [name, tensor] : tensors) {  // std::map: already in name order
+  struct Entry {
+    const std::string* name;
+    DType dtype;
+    const at::Tensor* tensor;
+  };
+  std::vector<Entry> entries;
+  for (const auto& [name, tensor] : tensors) {
     if (name.empty() || name == "__metadata__") {
       throw_safetensors_error(file, "cannot save a tensor named '{}'", name);
     }
@@ -31,9 +54,21 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
       throw_safetensors_error(file, "tensor '{}' has dtype {}, not one of F32, F16, BF16, I8, U8",
                               name, c10::toString(tensor.scalar_type()));
     }
-    at::Tensor cpu = tensor.detach().to(at::kCPU).contiguous();
+    entries.push_back({&name, *dtype, &tensor});
+  }
+  // std::map iterates in name order, so a stable sort by dtype keeps names sorted within a dtype.
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return layout_rank(a.dtype) < layout_rank(b.dtype);
+  });
+
+  std::vector<at::Tensor> contiguous;
+  std::uint64_t offset = 0;
+  for (const Entry& entry : entries) {
+    const std::string& name = *entry.name;
+    const auto dtype = entry.dtype;
+    at::Tensor cpu = entry.tensor->detach().to(at::kCPU).contiguous();
     const std::uint64_t bytes = cpu.nbytes();
-    header[name] = {{"dtype", to_string(*dtype)},
+    header[name] = {{"dtype", to_string(dtype)},
                     {"shape", cpu.sizes().vec()},
                     {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;

@@ -77,8 +77,9 @@ class SafetensorsFile {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes `tensors` (any device; copied to the CPU) in canonical form: names sorted, data laid out
-// in name order, header padded with spaces to a multiple of 8 bytes so every tensor is aligned.
+// Writes `tensors` (any device; copied to the CPU) in canonical form, the bytes the reference
+// Python implementation writes for the same tensors: tensors ordered by dtype (F32, BF16, F16, I8,
+// U8) then name, so each is aligned; compact header padded with spaces to a multiple of 8 bytes.
 // The file is written under a temporary name and renamed, so a reader never sees half a file.
 void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
                       const Metadata& metadata = {});
