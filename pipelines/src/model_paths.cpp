@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -8,9 +10,29 @@
 #include "sagegen/pipeline.h"
 
 namespace sagegen {
+namespace {
+
+namespace fs = std::filesystem;
+
+void add_with_parents(fs::path dir, std::vector<fs::path>& roots) {
+  for (; !dir.empty(); dir = dir.parent_path()) {
+    roots.push_back(dir);
+    if (dir == dir.parent_path()) break;
+  }
+}
+
+// The running executable's folder (Linux), so a binary in build/app/ finds the repository's
+// configs from any working directory.
+fs::path executable_dir() {
+  char buffer[4096];
+  const ssize_t length = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  if (length <= 0) return {};
+  return fs::path(std::string(buffer, static_cast<std::size_t>(length))).parent_path();
+}
+
+}  // namespace
 
 std::string resolve_model_config(const std::string& model) {
-  namespace fs = std::filesystem;
   if (model.empty()) throw ConfigError("--model: empty model name");
   std::error_code error;
   if (fs::is_regular_file(model, error)) return model;
@@ -24,10 +46,8 @@ std::string resolve_model_config(const std::string& model) {
   if (const char* env = std::getenv("SAGEGEN_ROOT"); env != nullptr && *env != '\0') {
     roots.emplace_back(env);
   }
-  for (fs::path dir = fs::current_path(error); !dir.empty(); dir = dir.parent_path()) {
-    roots.push_back(dir);
-    if (dir == dir.parent_path()) break;
-  }
+  add_with_parents(fs::current_path(error), roots);
+  add_with_parents(executable_dir(), roots);
   std::string searched;
   for (const fs::path& root : roots) {
     const fs::path candidate = root / "configs" / "models" / (model + ".yaml");
@@ -36,7 +56,7 @@ std::string resolve_model_config(const std::string& model) {
   }
   throw ConfigError(fmt::format(
       "--model {}: no model config named '{}.yaml' under configs/models/ of $SAGEGEN_ROOT, the "
-      "working directory or its parents; searched:{}",
+      "working directory, the executable's directory or their parents; searched:{}",
       model, model, searched));
 }
 

@@ -87,7 +87,8 @@ class Pipeline {
 };
 
 // Finds a model config: an existing file path as given, otherwise `<name>.yaml` under
-// configs/models/ of $SAGEGEN_ROOT, the working directory or one of its parents.
+// configs/models/ of $SAGEGEN_ROOT, the working directory, the executable's directory or one of
+// their parents.
 // Throws ConfigError listing the places searched.
 std::string resolve_model_config(const std::string& model);
 
