@@ -353,6 +353,16 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
     cuda::launch_attention_sage1(params, dp, stream);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
+
+  if (result.lse.defined() && k_sums.defined()) {
+    // The kernel's LSE is that of the K-smoothed scores; add back the row shift K smoothing
+    // removed, sm_scale * (q . k_mean), as the golden model does (docs/numerics.md step 7).
+    const at::Tensor k_mean = k_sums.sum(0) / static_cast<double>(p.len_k);  // [B, Hkv, D]
+    const at::Tensor k_mean_q = k_mean.repeat_interleave(p.heads_q / p.heads_kv, 1);  // [B, Hq, D]
+    const at::Tensor shift =
+        at::matmul(qh.to(at::kFloat), k_mean_q.unsqueeze(-1)).squeeze(-1);  // [B, Hq, Lq]
+    result.lse.add_(shift * static_cast<float>(p.sm_scale));
+  }
   return result;
 }
 
