@@ -44,7 +44,8 @@ int run_bench_pipeline(const CommandLine& cl) {
       std::any_of(cl.generation_flags.begin(), cl.generation_flags.end(),
                   [](const auto& flag) { return flag.first == "model" || flag.first == "config"; });
   if (!model_given) request.model = kDefaultBenchModel;
-  if (request.prompt.empty()) request.prompt = "a benchmark";
+  // Any prompt in the vocabulary: the text only sets the cross-attention keys and values.
+  if (request.prompt.empty()) request.prompt = "a red circle";
   request.seed = resolve_seed(request.seed);
 
   std::vector<sageattn::Variant> variants = cl.bench.variants;
