@@ -2,6 +2,7 @@
 // shapes, determinism, request errors, attention routing and counts, progress, latent configs.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -24,6 +25,7 @@ class PipelineTest : public ::testing::Test {
     fs::create_directories(dir_);
     write(dir_ / "small.yaml", config_text("pixel", ""));
     write(dir_ / "small-latent.yaml", config_text("latent", "latent_scale: [4, 8, 8]\n"));
+    write(dir_ / "small-f32.yaml", config_text("pixel", "cuda_dtype: float32\n"));
     write(dir_ / "small-table.yaml", R"(model: small-test
 default: sage2-8b
 rules:
@@ -34,7 +36,7 @@ rules:
   // std::remove and rmdir, not fs::remove_all: the torch wheel's libtorch.so exports its own
   // std::filesystem::remove_all, which the dynamic linker may pick and which crashes.
   static void TearDownTestSuite() {
-    for (const char* name : {"small.yaml", "small-latent.yaml", "small-table.yaml"}) {
+    for (const char* name : {"small.yaml", "small-latent.yaml", "small-f32.yaml", "small-table.yaml"}) {
       std::remove((dir_ / name).c_str());
     }
     rmdir(dir_.c_str());
@@ -221,6 +223,23 @@ TEST_F(PipelineTest, LatentModelsOnlyTimeSteps) {
   EXPECT_EQ(timing.attention_calls.at("fp16"), 4);
   r.frames = 4;
   EXPECT_THROW(pipeline->time_denoise_step(r, 0, 1), RequestError);
+}
+
+// GPU (skipped without one): same noise as the CPU, so a float32 model lands on nearly the same
+// pixels; a few levels of difference come from other summation orders in the kernels.
+TEST_F(PipelineTest, CudaRunStartsFromTheCpuNoise) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA GPU";
+  GenerateRequest r = request();
+  r.model = (dir_ / "small-f32.yaml").string();
+  r.attention = sageattn::Variant::kFp16;
+  const GenerateResult cpu = Pipeline::load(r)->generate(r);
+  r.device = DeviceChoice::kCuda;
+  const GenerateResult gpu = Pipeline::load(r)->generate(r);
+  EXPECT_EQ(gpu.device, "cuda:0");
+  EXPECT_TRUE(gpu.video.device().is_cpu());
+  const at::Tensor diff = (cpu.video.to(at::kInt) - gpu.video.to(at::kInt)).abs();
+  EXPECT_LE(diff.max().item<int>(), 3);
+  EXPECT_LT(diff.to(at::kFloat).mean().item<double>(), 0.5);
 }
 
 // The shipped built-in config end to end on the CPU (2 steps keep CI short; the step time is
