@@ -16,11 +16,6 @@
 #include "cuda/params.h"
 #include "sageattn/tiles.h"
 
-// Experiment switch (docs/gpu-notes.md run 10): sage1 PV loop order.
-#ifndef SAGEATTN_PV_KEYS_OUTER
-#define SAGEATTN_PV_KEYS_OUTER 0
-#endif
-
 namespace sageattn::cuda {
 
 template <int kDp, QkBits kBits, PvType kPv>
@@ -366,19 +361,11 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
           pa[mt][ks][2] = ptx::half2_bits(s[mt][2 * ks + 1][0], s[mt][2 * ks + 1][1]);
           pa[mt][ks][3] = ptx::half2_bits(s[mt][2 * ks + 1][2], s[mt][2 * ks + 1][3]);
         }
-#if SAGEATTN_PV_KEYS_OUTER
-      // Keys 0-31 for every channel tile first: these MMAs need only the first half of P, so
-      // the exponentials of the second half can overlap them.
-#pragma unroll
-      for (int kp = 0; kp < 2; ++kp) {
-#pragma unroll
-        for (int nt = 0; nt < T::kDimTiles; ++nt) {
-#else
+      // (Keys-outer order measured the same on the H100, docs/gpu-notes.md run 10.)
 #pragma unroll
       for (int nt = 0; nt < T::kDimTiles; ++nt) {
 #pragma unroll
         for (int kp = 0; kp < 2; ++kp) {
-#endif
           std::uint32_t bv[4];
           ptx::ldmatrix_x4_trans(bv, ptx::smem_addr(sv + (kp * 32 + (lane / 8) * 8 + lane % 8) * T::kVStride +
                                                     nt * 16));
