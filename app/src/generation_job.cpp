@@ -1,5 +1,6 @@
 #include "generation_job.h"
 
+#include <cstdio>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -17,7 +18,8 @@ std::int64_t resolve_seed(std::int64_t seed) {
   std::random_device device;
   // 31 bits: the seed stays a plain positive number in every tool that reads the sidecar.
   const std::int64_t drawn = std::uniform_int_distribution<std::int64_t>(0, (1LL << 31) - 1)(device);
-  spdlog::info("seed: {} (random)", drawn);
+  // Printed whatever the log level: without it a random result cannot be reproduced.
+  std::fprintf(stderr, "seed: %lld (random)\n", static_cast<long long>(drawn));
   return drawn;
 }
 

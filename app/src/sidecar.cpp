@@ -48,6 +48,7 @@ nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult
   j["frames"] = result.frames;
   j["fps"] = request.fps;
   j["model"] = request.model;
+  j["model_config"] = resolve_model_config(request.model);  // the file the name resolved to
   j["model_name"] = result.model_name;
   j["weights"] = request.weights;
   j["random_weights"] = result.random_weights;

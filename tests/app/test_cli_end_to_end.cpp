@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_process.h"
+#include "generation_settings.h"
 #include "sagegen/io/image.h"
 
 namespace sagegen::cli {
@@ -98,6 +99,13 @@ TEST(CliHelp, HelpVersionAndNotImplementedCommands) {
   }
 }
 
+TEST(CliHelp, HelpMentionsEveryGenerationFlag) {
+  const ProcessResult help = run_sagegen({"-h"});
+  for (const auto& key : generation_keys()) {
+    EXPECT_NE(help.out.find("--" + key), std::string::npos) << key;
+  }
+}
+
 TEST(CliBench, WithoutAGpuSaysSoAndFails) {
   if (at::hasCUDA()) GTEST_SKIP() << "a GPU is present; bench-pipeline is exercised on the GPU machine";
   const ProcessResult r = run_sagegen({"bench-pipeline"});
@@ -127,6 +135,7 @@ TEST(CliGenerate, ImageWithSidecarOnCpu) {
   EXPECT_EQ(sidecar["frames"], 1);
   EXPECT_EQ(sidecar["model"], kTinyModel);
   EXPECT_EQ(sidecar["model_name"], "cli-test-tiny");
+  EXPECT_EQ(sidecar["model_config"], kTinyModel);
   EXPECT_EQ(sidecar["random_weights"], true);
   EXPECT_EQ(sidecar["attention_override"], "fp16");
   EXPECT_EQ(sidecar["device"], "cpu");
@@ -158,7 +167,9 @@ TEST(CliGenerate, SameSeedSameBytesAndOverwriteIsExplicit) {
 
 TEST(CliGenerate, RandomSeedIsPrintedAndSaved) {
   TempDir dir;
-  const ProcessResult r = run_sagegen(tiny_args(dir.path() / "r.png", {"-s", "-1", "--steps", "1"}));
+  // Printed even when the logs are quiet: the seed is what makes the output reproducible.
+  const ProcessResult r = run_sagegen(
+      tiny_args(dir.path() / "r.png", {"-s", "-1", "--steps", "1", "--log-level", "error"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto at = r.err.find("seed: ");
   ASSERT_NE(at, std::string::npos) << r.err;
