@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 

@@ -38,13 +38,13 @@ class TextEncoder : public torch::nn::Module {
   // ids: [B, L] int64 with L <= max_length. Returns [B, L, width].
   at::Tensor forward(const at::Tensor& ids, AttentionContext& attention) const;
 
-  // One prompt's token ids -> [1, max_length, width]: encoded, then zero-padded.
-  // first_layer_id: the attention id of layer 0 (2 * DiT depth; see attention_context.h).
+  // One prompt's token ids -> [1, max_length, width]: encoded, then zero-padded. At most
+  // max_length ids are read.
   at::Tensor encode_padded(const std::vector<std::int64_t>& ids, AttentionContext& attention) const;
 
   std::int64_t max_length;
   std::int64_t width;
-  int first_layer_id = 0;
+  int first_layer_id = 0;  // attention id of layer 0: 2 * DiT depth (attention_context.h)
   std::shared_ptr<Embedding> token_embedding, position_embedding;
   std::vector<std::shared_ptr<TextEncoderLayer>> layers;
   std::shared_ptr<LayerNorm> norm_out;
