@@ -94,6 +94,20 @@ TEST(CommandLine, ErrorsNameTheFlagAndTheValue) {
   EXPECT_EQ(error_of({"-p", "x", "--repeat", "3"}), "unknown flag '--repeat' (see sagegen --help)");
 }
 
+TEST(CommandLine, BenchFlagErrors) {
+  EXPECT_EQ(error_of({"bench-pipeline", "--variants", "fp16,int2"}).rfind(
+                "--variants: unknown attention variant 'int2' (one of: ", 0),
+            0u);
+  EXPECT_EQ(error_of({"bench-pipeline", "--warmup", "-1"}),
+            "--warmup: -1 is out of range (must be >= 0)");
+  EXPECT_EQ(error_of({"bench-pipeline", "--repeat", "0"}),
+            "--repeat: 0 is out of range (must be >= 1)");
+  const auto defaults = parse({"bench-pipeline"});
+  EXPECT_TRUE(defaults.bench.variants.empty());
+  EXPECT_EQ(defaults.bench.warmup_steps, 1);
+  EXPECT_EQ(defaults.bench.timed_steps, 3);
+}
+
 TEST(CommandLine, AttentionErrorListsTheVariants) {
   const std::string message = error_of({"-p", "x", "--attention", "int3"});
   EXPECT_EQ(message.rfind("--attention: unknown attention variant 'int3' (one of: ", 0), 0u)
