@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
 
 #include "sagegen/io/image.h"
 #include "sagegen/io/json.h"
@@ -140,13 +143,20 @@ TEST_F(ImageIo, VideoAutoEncodesWhenOpenCvIsBuiltIn) {
   at::manual_seed(9);
   const fs::path dir = test_dir();
   const at::Tensor frames = random_frames(8, 64, 64);
+  std::ostringstream log;
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "video-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
   const VideoFiles files = write_video(dir / "clip.mp4", frames, 8.0);
+  spdlog::set_default_logger(previous);
   EXPECT_TRUE(fs::exists(files.strip));
   if (!video_encoding_available()) {
     EXPECT_FALSE(files.video.has_value());
     EXPECT_EQ(files.frame_pngs.size(), 8u);
+    EXPECT_NE(log.str().find("needs OpenCV"), std::string::npos) << log.str();
     return;
   }
+  EXPECT_EQ(log.str().find("needs OpenCV"), std::string::npos) << log.str();
   ASSERT_TRUE(files.video.has_value()) << "OpenCV is built in but neither MP4 nor AVI was written";
   EXPECT_GT(fs::file_size(*files.video), 0u);
   EXPECT_TRUE(files.codec == "mp4v" || files.codec == "MJPG") << files.codec;
