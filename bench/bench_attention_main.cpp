@@ -26,8 +26,16 @@ namespace {
 
 // A variant passes verification when its slice is this close to exact attention. Loose on
 // purpose: it separates a broken kernel from a working one; the GPU tests hold the tight bounds.
-constexpr double kMinCos = 0.99;
-constexpr double kMaxRelL1 = 0.15;
+struct SanityFloor {
+  double min_cos;
+  double max_rel_l1;
+};
+// INT4 QK is far coarser: docs/numerics.md measures cos 0.985 / rel L1 0.14 for the golden model,
+// and these inputs (K channel offsets) give rel L1 ~0.20 on the H100.
+SanityFloor sanity_floor(const std::string& variant) {
+  if (variant == "sage2-4b") return {0.95, 0.35};
+  return {0.99, 0.15};
+}
 // Rows compared per head: one whole Q block of the mma.sync kernels (tiles.h).
 constexpr int64_t kSliceRows = 128;
 // Rotate input sets until they cover this many L2 sizes, so repeated calls read from HBM.
@@ -102,7 +110,8 @@ Row measure(const Runner& runner, const Case& c, const std::vector<Inputs>& sets
     row.accuracy = compare_rows(at::cat(rows), exact, finite);
     if (!finite || std::isnan(row.accuracy.cos)) {
       row.status = "nan";
-    } else if (row.accuracy.cos < kMinCos || row.accuracy.rel_l1 > kMaxRelL1) {
+    } else if (row.accuracy.cos < sanity_floor(runner.name).min_cos ||
+               row.accuracy.rel_l1 > sanity_floor(runner.name).max_rel_l1) {
       row.status = "inaccurate";
     } else {
       row.status = "ok";
