@@ -1,13 +1,11 @@
 #include "cli_process.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -43,22 +41,6 @@ ProcessResult run_sagegen(const std::vector<std::string>& args,
   result.out = read_text(out_path);
   result.err = read_text(err_path);
   return result;
-}
-
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("sagegen-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  // Not std::filesystem::remove_all: libtorch.so (torch 2.11 wheel) exports its own copy of it,
-  // which the dynamic linker prefers to libstdc++'s, and that copy crashes (null call).
-  nftw(
-      path_.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
-      FTW_DEPTH | FTW_PHYS);
 }
 
 std::string read_text(const std::filesystem::path& path) {

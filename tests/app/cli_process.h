@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir.h"
+
 namespace sagegen::cli::testing {
 
 struct ProcessResult {
@@ -16,18 +18,7 @@ struct ProcessResult {
 ProcessResult run_sagegen(const std::vector<std::string>& args,
                           const std::filesystem::path& working_dir = SAGEGEN_SOURCE_DIR);
 
-// A fresh empty directory under the system temp dir, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using sagegen::testing::TempDir;
 
 std::string read_text(const std::filesystem::path& path);
 void write_text(const std::filesystem::path& path, const std::string& text);

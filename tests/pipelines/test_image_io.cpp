@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <sstream>
 
+#include "common/temp_dir.h"
 #include "sagegen/io/image.h"
 #include "sagegen/io/json.h"
 #include "sagegen/io/video.h"
@@ -19,23 +20,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// libtorch.so (the 2.11 wheel) exports its own std::filesystem::remove_all, which crashes when it
-// wins symbol resolution; remove the test's flat directory file by file instead.
-void remove_test_dir(const fs::path& dir) {
-  std::error_code ignored;
-  for (const auto& entry : fs::directory_iterator(dir, ignored)) fs::remove(entry.path(), ignored);
-  fs::remove(dir, ignored);
-}
+using sagegen::testing::remove_tree;
 
 class ImageIo : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::temp_directory_path() / ("sagegen_image_io_" + std::to_string(::getpid()) + "_" + info->name());
-    remove_test_dir(dir_);
+    remove_tree(dir_);
     fs::create_directories(dir_);
   }
-  void TearDown() override { remove_test_dir(dir_); }
+  void TearDown() override { remove_tree(dir_); }
   const fs::path& test_dir() const { return dir_; }
 
  private:

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
 #include <unistd.h>
 
+#include "common/temp_dir.h"
 #include "sagegen/pipeline.h"
 
 namespace sagegen {
@@ -33,14 +35,7 @@ rules:
   - {layers: [1, 3], steps: all, variant: fp16}
 )");
   }
-  // std::remove and rmdir, not fs::remove_all: the torch wheel's libtorch.so exports its own
-  // std::filesystem::remove_all, which the dynamic linker may pick and which crashes.
-  static void TearDownTestSuite() {
-    for (const char* name : {"small.yaml", "small-latent.yaml", "small-f32.yaml", "small-table.yaml"}) {
-      std::remove((dir_ / name).c_str());
-    }
-    rmdir(dir_.c_str());
-  }
+  static void TearDownTestSuite() { sagegen::testing::remove_tree(dir_); }
 
   static std::string config_text(const std::string& space, const std::string& extra) {
     return "name: small-test\nspace: " + space + "\n" + extra + R"(dit:

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "sagegen/io/safetensors.h"
 
 namespace sagegen::io {
@@ -15,26 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// libtorch.so (the 2.11 wheel) exports its own std::filesystem::remove_all, which crashes when it
-// wins symbol resolution; remove the test's flat directory file by file instead.
-void remove_test_dir(const fs::path& dir) {
-  std::error_code ignored;
-  for (const auto& entry : fs::directory_iterator(dir, ignored)) fs::remove(entry.path(), ignored);
-  fs::remove(dir, ignored);
-}
-
-// One directory per test, removed when the test ends.
-struct TestDir {
-  TestDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("sagegen_safetensors_" + std::to_string(::getpid()) + "_" + info->name());
-    remove_test_dir(path);
-    fs::create_directories(path);
-  }
-  ~TestDir() { remove_test_dir(path); }
-  fs::path path;
-};
+using TestDir = sagegen::testing::TempDir;
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -59,7 +41,7 @@ std::string make_file(const std::string& header, const std::string& data,
 // file name and every one of `fragments`; checks both read modes.
 void expect_rejected(const std::string& bytes, const std::vector<std::string>& fragments) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "corrupt.safetensors";
+  const fs::path path = scratch.path() / "corrupt.safetensors";
   write_bytes(path, bytes);
   for (ReadMode mode : {ReadMode::kMmap, ReadMode::kStream}) {
     try {
@@ -83,7 +65,7 @@ at::Tensor sample(at::ScalarType type, std::vector<std::int64_t> shape) {
 TEST(Safetensors, RoundTripEveryDtypeBothReadModes) {
   at::manual_seed(1);
   const TestDir scratch;
-  const fs::path path = scratch.path / "all.safetensors";
+  const fs::path path = scratch.path() / "all.safetensors";
   NamedTensors tensors = {
       {"f32", sample(at::kFloat, {3, 5})},     {"f16", sample(at::kHalf, {7})},
       {"bf16", sample(at::kBFloat16, {2, 3, 4})}, {"i8", sample(at::kChar, {9})},
@@ -106,7 +88,7 @@ TEST(Safetensors, RoundTripEveryDtypeBothReadModes) {
 
 TEST(Safetensors, CanonicalLayoutAlignedByDtypeThenNameSpacePadded) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "canonical.safetensors";
+  const fs::path path = scratch.path() / "canonical.safetensors";
   save_safetensors(path, {{"zeta", at::ones({3}, at::kByte)},
                           {"alpha", at::ones({1}, at::kHalf)},
                           {"beta", at::ones({2}, at::kFloat)},
@@ -152,7 +134,7 @@ NamedTensors reference_tensors() {
 
 TEST(Safetensors, ReadsWhatTheReferenceImplementationWrites) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "reference.safetensors";
+  const fs::path path = scratch.path() / "reference.safetensors";
   write_bytes(path, make_file(kReferenceHeader, kReferenceData));
   const SafetensorsFile file = SafetensorsFile::open(path);
   EXPECT_EQ(file.metadata().at("format"), "pt");
@@ -165,14 +147,14 @@ TEST(Safetensors, ReadsWhatTheReferenceImplementationWrites) {
 
 TEST(Safetensors, WritesTheSameBytesAsTheReferenceImplementation) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "ours.safetensors";
+  const fs::path path = scratch.path() / "ours.safetensors";
   save_safetensors(path, reference_tensors(), {{"format", "pt"}});
   EXPECT_EQ(read_bytes(path), make_file(kReferenceHeader, kReferenceData));
 }
 
 TEST(Safetensors, WriterRejectsUnsupportedDtypeAndUnwritableDirectory) {
   const TestDir scratch;
-  const fs::path dir = scratch.path;
+  const fs::path dir = scratch.path();
   EXPECT_THROW(save_safetensors(dir / "f64.safetensors", {{"w", at::ones({2}, at::kDouble)}}),
                SafetensorsError);
   try {
@@ -185,7 +167,7 @@ TEST(Safetensors, WriterRejectsUnsupportedDtypeAndUnwritableDirectory) {
 
 TEST(Safetensors, LoadIntoFillsParametersThatRequireGrad) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "model.safetensors";
+  const fs::path path = scratch.path() / "model.safetensors";
   const at::Tensor weight = at::arange(6, at::kFloat).reshape({2, 3});
   save_safetensors(path, {{"block.weight", weight}, {"block.bias", at::ones({3}, at::kHalf)}});
   at::Tensor target_weight = at::zeros({2, 3}).requires_grad_(true);
@@ -201,7 +183,7 @@ TEST(Safetensors, LoadIntoFillsParametersThatRequireGrad) {
 
 TEST(Safetensors, LoadIntoConvertsDtypeOnlyWhenAsked) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "half.safetensors";
+  const fs::path path = scratch.path() / "half.safetensors";
   const at::Tensor half = at::tensor({1.5, -2.25, 3.0}).to(at::kHalf);
   save_safetensors(path, {{"w", half}});
   at::Tensor target = at::zeros({3}, at::kFloat);
@@ -221,7 +203,7 @@ TEST(Safetensors, LoadIntoConvertsDtypeOnlyWhenAsked) {
 
 TEST(Safetensors, LoadIntoReportsMissingExtraAndMisShapedTensorsByName) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "model.safetensors";
+  const fs::path path = scratch.path() / "model.safetensors";
   save_safetensors(path, {{"a.weight", at::ones({2, 3})}, {"old.bias", at::ones({4})}});
   at::Tensor a = at::zeros({3, 2});
   at::Tensor b = at::zeros({5});
@@ -248,7 +230,7 @@ TEST(Safetensors, LoadIntoReportsMissingExtraAndMisShapedTensorsByName) {
 
 TEST(Safetensors, MissingFileNamesThePath) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "absent.safetensors";
+  const fs::path path = scratch.path() / "absent.safetensors";
   for (ReadMode mode : {ReadMode::kMmap, ReadMode::kStream}) {
     try {
       SafetensorsFile::open(path, mode);
@@ -279,7 +261,7 @@ TEST(SafetensorsCorrupt, HeaderJsonButNotAnObject) {
 
 TEST(SafetensorsCorrupt, TruncatedData) {
   const TestDir scratch;
-  const fs::path path = scratch.path / "good.safetensors";
+  const fs::path path = scratch.path() / "good.safetensors";
   save_safetensors(path, {{"layer.weight", at::ones({4, 4})}});
   std::string bytes = read_bytes(path);
   bytes.resize(bytes.size() - 10);

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "sagegen/io/safetensors.h"
 
 namespace sagegen::io {
@@ -18,13 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// libtorch.so (the 2.11 wheel) exports its own std::filesystem::remove_all, which crashes when it
-// wins symbol resolution; remove the test's flat directory file by file instead.
-void remove_test_dir(const fs::path& dir) {
-  std::error_code ignored;
-  for (const auto& entry : fs::directory_iterator(dir, ignored)) fs::remove(entry.path(), ignored);
-  fs::remove(dir, ignored);
-}
+using sagegen::testing::remove_tree;
 
 constexpr int kMutations = 5000;
 constexpr std::uint32_t kSeed = 20261125;
@@ -142,7 +137,7 @@ TEST(SafetensorsFuzz, MutatedFilesLoadOrThrowCleanly) {
   EXPECT_EQ(loaded + rejected, kMutations);
   EXPECT_GT(loaded, 0);    // flips in the data buffer leave a valid file
   EXPECT_GT(rejected, kMutations / 4);
-  remove_test_dir(dir);
+  remove_tree(dir);
 }
 
 }  // namespace
