@@ -2,7 +2,8 @@
 
 #include <ATen/ATen.h>
 
-#include <limits>
+#include "sageattn/metrics.h"
+#include "sageattn/reference.h"
 
 namespace sagegen::bench {
 namespace {
@@ -22,22 +23,21 @@ int64_t head_count(const at::Tensor& x, sageattn::Layout layout) {
 at::Tensor exact_rows(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                       sageattn::Layout layout, const RowSlice& slice, bool causal,
                       double sm_scale) {
+  // One (batch, head) of the inputs, kept 4-D, through the library's exact FP64 attention.
   // GQA: query head h reads key/value head h / (H_q / H_kv).
+  const int head_axis = layout == sageattn::Layout::kHND ? 1 : 2;
   const int64_t group = head_count(q, layout) / head_count(k, layout);
-  const int64_t kv_head = slice.head / group;
-  const at::Tensor q_rows = head_matrix(q, layout, slice.batch, slice.head)
-                                .slice(0, slice.row_begin, slice.row_end)
-                                .to(at::kCPU, at::kDouble);
-  const at::Tensor k_all = head_matrix(k, layout, slice.batch, kv_head).to(at::kCPU, at::kDouble);
-  const at::Tensor v_all = head_matrix(v, layout, slice.batch, kv_head).to(at::kCPU, at::kDouble);
-  at::Tensor scores = at::matmul(q_rows, k_all.t()) * sm_scale;  // [rows, L_k]
-  if (causal) {
-    const auto rows = at::arange(slice.row_begin, slice.row_end, scores.options().dtype(at::kLong));
-    const auto keys = at::arange(k_all.size(0), scores.options().dtype(at::kLong));
-    scores.masked_fill_(keys.unsqueeze(0) > rows.unsqueeze(1),
-                        -std::numeric_limits<double>::infinity());
-  }
-  return at::matmul(at::softmax(scores, -1), v_all);
+  const auto one_head = [&](const at::Tensor& x, int64_t head) {
+    return x.narrow(0, slice.batch, 1).narrow(head_axis, head, 1);
+  };
+  sageattn::AttentionOptions options;
+  options.layout = layout;
+  options.causal = causal;
+  options.sm_scale = sm_scale;
+  const at::Tensor out = sageattn::reference::exact_attention_rows(
+      one_head(q, slice.head), one_head(k, slice.head / group), one_head(v, slice.head / group),
+      options, slice.row_begin, slice.row_end).out;
+  return out.reshape({slice.row_end - slice.row_begin, q.size(-1)});  // [rows, D]
 }
 
 at::Tensor output_rows(const at::Tensor& out, sageattn::Layout layout, const RowSlice& slice) {
@@ -47,13 +47,8 @@ at::Tensor output_rows(const at::Tensor& out, sageattn::Layout layout, const Row
 }
 
 Accuracy compare_rows(const at::Tensor& got_rows, const at::Tensor& want_rows, bool finite) {
-  Accuracy accuracy;
-  accuracy.finite = finite;
-  const at::Tensor got = got_rows.flatten();
-  const at::Tensor want = want_rows.flatten();
-  accuracy.cos = (at::dot(got, want) / (got.norm() * want.norm())).item<double>();
-  accuracy.rel_l1 = ((got - want).abs().sum() / want.abs().sum()).item<double>();
-  return accuracy;
+  const sageattn::ErrorMetrics metrics = sageattn::compare(got_rows, want_rows);
+  return {metrics.cos_sim, metrics.rel_l1, finite};
 }
 
 }  // namespace sagegen::bench
