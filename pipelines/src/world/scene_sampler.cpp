@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace sagegen::world {
 
@@ -33,7 +34,7 @@ using detail::Rng;
 constexpr float kEdgeMargin = 0.02f;   // objects keep this far from the image border
 constexpr float kObjectGap = 0.04f;    // bounding boxes keep this far apart along the relation axis
 constexpr float kOffAxisRatio = 0.6f;  // off-axis offset <= this x on-axis: the relation is clear
-constexpr int kMaxAttempts = 100000;
+constexpr int kMaxAttempts = 1000;
 
 std::array<std::uint8_t, 3> dark_tone(Rng& rng, float gray) {
   std::array<std::uint8_t, 3> tone{};
@@ -119,34 +120,38 @@ void place_lone_object(ObjectLabel& object, Position position, Rng& rng) {
   }
 }
 
-SceneLabel draw_scene(const WorldOptions& options, Rng& rng) {
+// Objects, motion and relation are drawn once; only positions are redrawn until the scene is
+// valid, so hard-to-place scenes (two objects, a long move) are not crowded out by easy ones.
+std::optional<SceneLabel> draw_scene(const WorldOptions& options, Rng& rng) {
+  constexpr int kPlacementTries = 2000;
   SceneLabel label;
   label.background = draw_background(options, rng);
   const int count = options.max_objects == 1 ? 1 : 1 + rng.below(2);
   const Motion motion = options.frames > 1 ? static_cast<Motion>(1 + rng.below(6)) : Motion::kNone;
   label.objects.push_back(draw_object(rng, motion));
-  if (count == 1) {
-    if (motion == Motion::kNone) {
-      const auto position = static_cast<Position>(rng.below(5));
-      place_lone_object(label.objects[0], position, rng);
-      label.position = position;
-    } else {
-      label.objects[0].cx = rng.uniform(0.0f, 1.0f);
-      label.objects[0].cy = rng.uniform(0.0f, 1.0f);
-      label.position = detail::position_of(label.objects[0].cx, label.objects[0].cy);
-    }
+  if (count == 1 && motion == Motion::kNone) {
+    const auto position = static_cast<Position>(rng.below(5));
+    place_lone_object(label.objects[0], position, rng);
+    label.position = position;
     return label;
   }
-  ObjectLabel second = draw_object(rng, Motion::kNone);
-  // Different colours: the colour names which object is which, in the caption and the evaluator.
-  while (second.colour == label.objects[0].colour) second.colour = static_cast<Colour>(rng.below(kColourCount));
-  label.objects.push_back(second);
-  label.relation = static_cast<Relation>(rng.below(4));
-  for (ObjectLabel& object : label.objects) {
-    object.cx = rng.uniform(0.0f, 1.0f);
-    object.cy = rng.uniform(0.0f, 1.0f);
+  if (count == 2) {
+    ObjectLabel second = draw_object(rng, Motion::kNone);
+    // Different colours: the colour names which object is which, in the caption and the evaluator.
+    while (second.colour == label.objects[0].colour) second.colour = static_cast<Colour>(rng.below(kColourCount));
+    label.objects.push_back(second);
+    label.relation = static_cast<Relation>(rng.below(4));
   }
-  return label;
+  for (int attempt = 0; attempt < kPlacementTries; ++attempt) {
+    for (ObjectLabel& object : label.objects) {
+      object.cx = rng.uniform(0.0f, 1.0f);
+      object.cy = rng.uniform(0.0f, 1.0f);
+    }
+    if (!is_valid(label, options.frames)) continue;
+    if (count == 1) label.position = detail::position_of(label.objects[0].cx, label.objects[0].cy);
+    return label;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -180,10 +185,10 @@ SceneLabel make_label(const WorldOptions& options, std::uint64_t seed) {
   detail::check_options(options);
   Rng rng(seed);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    SceneLabel label = draw_scene(options, rng);
-    if (!is_valid(label, options.frames)) continue;
-    if (!options.include_held_out && is_held_out(label)) continue;
-    return label;
+    std::optional<SceneLabel> label = draw_scene(options, rng);
+    if (!label) continue;
+    if (!options.include_held_out && is_held_out(*label)) continue;
+    return *label;
   }
   TORCH_CHECK(false, "world::make_label: no valid scene after ", kMaxAttempts, " draws for seed ", seed);
 }
