@@ -1,0 +1,84 @@
+// Flow-matching trainer of the built-in DiT and its text encoder (trained together):
+// x_t = (1 - t) x0 + t noise with logit-normal t, loss = MSE(model(x_t, t), noise - x0);
+// AdamW with fp32 master weights, warm-up + cosine LR, global-norm gradient clipping, EMA of the
+// weights (what inference uses), bf16 autocast on CUDA and fp32 on the CPU. Attention runs the
+// fp16 variant (torch SDPA), which is differentiable.
+// Randomness (noise, t, caption dropout, frames mix) comes from a CPU generator seeded by
+// (seed, step), so resuming from a checkpoint reproduces the uninterrupted run.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sagegen/io/safetensors.h"
+#include "sagegen/model_config.h"
+#include "sagegen/train/train_config.h"
+#include "sagegen/train/training_data.h"
+
+namespace sagegen::train {
+
+struct TrainProgress {
+  std::int64_t step = 0;   // optimizer steps done
+  std::int64_t total = 0;  // config.steps
+  double loss = 0;         // mean over the steps since the last report
+  double lr = 0;
+  double grad_norm = 0;    // before clipping, of the last step
+  double samples_per_second = 0;
+  double seconds = 0;      // since run() began
+};
+using TrainProgressFn = std::function<void(const TrainProgress&)>;
+
+class Trainer {
+ public:
+  // Builds the model from config.model (random init or config.init_weights) on `device`.
+  Trainer(TrainConfig config, const at::Device& device);
+  // The same with a model config given directly (tests).
+  Trainer(TrainConfig config, ModelConfig model, const at::Device& device);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // One optimizer step on `batch`; returns the loss (a 0-dim device tensor, not synchronised).
+  at::Tensor train_step(const TrainingBatch& batch);
+
+  // Loss of the current (non-EMA) weights on `batch` with noise and t drawn from `seed`,
+  // no caption dropout, no update. The same seed gives the same noise and t.
+  double evaluate_loss(const TrainingBatch& batch, std::uint64_t seed);
+
+  // Trains from step() to config.steps, reporting every log_every steps (and at the end),
+  // appending to out_dir/loss.csv and writing out_dir/checkpoint-<step>.safetensors every
+  // save_every steps and at the end, then out_dir/ema-bf16.safetensors.
+  void run(TrainingData& data, const std::filesystem::path& out_dir,
+           const TrainProgressFn& progress = {});
+
+  // Model, EMA and AdamW moments (F32) with the step and seed in the metadata.
+  void save_checkpoint(const std::filesystem::path& path) const;
+  // Restores everything save_checkpoint wrote. The checkpoint's tensor names and shapes must
+  // match this model; its seed must equal config.seed (else the data would differ).
+  void load_checkpoint(const std::filesystem::path& path);
+
+  std::int64_t step() const;
+  const TrainConfig& config() const;
+  const ModelConfig& model_config() const;
+  io::NamedTensors parameters() const;  // name -> live parameter (shares storage)
+  io::NamedTensors ema_weights() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The checkpoint to resume from: `path` itself when it is a file, else the highest-step
+// checkpoint-*.safetensors in the directory. Throws ConfigError when there is none.
+std::filesystem::path find_checkpoint(const std::filesystem::path& path);
+
+// Writes the EMA weights of a checkpoint as BF16 under the model's own tensor names: the file a
+// model config's `weights:` key loads.
+void export_ema_weights(const std::filesystem::path& checkpoint, const std::filesystem::path& out);
+
+}  // namespace sagegen::train

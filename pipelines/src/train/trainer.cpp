@@ -1,0 +1,366 @@
+#include "sagegen/train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "autocast_scope.h"
+#include "checkpoint_names.h"
+#include "sagegen/attention_context.h"
+#include "sagegen/errors.h"
+#include "sagegen/models/text_encoder.h"
+#include "sagegen/models/wan_dit.h"
+#include "sagegen/models/weights.h"
+#include "sagegen/text/tokenizer.h"
+#include "sagegen/train/schedule.h"
+#include "seeds.h"
+
+namespace sagegen::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Noise and t for one step: the CPU gets its own generator; CUDA reseeds its default generator
+// (the trainer is its only user while it runs), which resets the Philox offset too.
+at::Generator step_generator(const at::Device& device, std::uint64_t seed) {
+  if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
+  at::Generator gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(seed);
+  return gen;
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  TrainConfig config;
+  ModelConfig model;
+  at::Device device{at::kCPU};
+  bool autocast = false;
+  std::optional<text::WordTokenizer> tokenizer;
+  std::shared_ptr<models::TextEncoder> text_encoder;
+  std::shared_ptr<models::WanTransformer3DModel> dit;
+  AttentionContext attention{1, sageattn::Variant::kFp16};
+  std::vector<std::string> names;  // sorted: the checkpoint's order
+  std::vector<at::Tensor> params, ema, exp_avg, exp_avg_sq;
+  std::vector<at::Tensor> decayed;  // matrices only: norms, biases and embeddings tables of 1-D
+  std::int64_t step = 0;
+  at::Tensor last_grad_norm;
+
+  void build();
+  at::Tensor encode_text(const std::vector<std::string>& captions);
+  at::Tensor flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
+                                std::int64_t dropout_index);
+  void optimizer_step(double lr);
+};
+
+void Trainer::Impl::build() {
+  if (model.space != ModelSpace::kPixel) {
+    throw ConfigError(fmt::format("{}: model {} denoises VAE latents; the trainer trains pixel-space "
+                                  "models only", model.source_path, model.name));
+  }
+  if (device.is_cuda()) {
+    if (model.cuda_dtype == ComputeDType::kFloat16) {
+      throw ConfigError(fmt::format("{}: cuda_dtype fp16: training in fp16 needs loss scaling, "
+                                    "which the trainer does not implement; use bf16 or fp32",
+                                    model.source_path));
+    }
+    autocast = model.cuda_dtype == ComputeDType::kBFloat16;
+  }
+  const at::TensorOptions options = at::TensorOptions().device(device).dtype(at::kFloat);
+  try {
+    tokenizer.emplace(text::WordTokenizer::from_file(model.text_encoder.vocab_path));
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(fmt::format("{}: text_encoder.vocab: {}", model.source_path, e.what()));
+  }
+  text_encoder = std::make_shared<models::TextEncoder>(
+      model.text_encoder, tokenizer->vocab_size(), model.dit.text_length, model.dit.eps, options);
+  text_encoder->first_layer_id = model.dit_attention_layers();
+  dit = std::make_shared<models::WanTransformer3DModel>(model.dit, options);
+
+  std::map<std::string, at::Tensor> named;
+  models::collect_parameters(*dit, "", named);
+  models::collect_parameters(*text_encoder, "text_encoder.", named);
+  if (config.init_weights.empty()) {
+    models::init_random(named, model.random_seed);
+  } else {
+    models::load_weights(named, config.init_weights);
+  }
+  at::NoGradGuard no_grad;
+  for (auto& [name, param] : named) {
+    param.requires_grad_(true);
+    names.push_back(name);
+    params.push_back(param);
+    ema.push_back(param.detach().clone());
+    exp_avg.push_back(at::zeros_like(param));
+    exp_avg_sq.push_back(at::zeros_like(param));
+    if (param.dim() >= 2 && name.find("embedding") == std::string::npos) decayed.push_back(param);
+  }
+  // Full precision attention: torch SDPA, differentiable; the quantized kernels are forward-only.
+  attention = AttentionContext(model.dit_attention_layers(), sageattn::Variant::kFp16);
+  attention.use_override(sageattn::Variant::kFp16);
+}
+
+at::Tensor Trainer::Impl::encode_text(const std::vector<std::string>& captions) {
+  // Each prompt is encoded at its own length, as the pipeline does; prompts of one length share a
+  // forward pass, so a batch costs a few passes (one per distinct length), not one per prompt.
+  const std::int64_t max_length = text_encoder->max_length;
+  const text::TokenizedBatch tokens = tokenizer->encode_batch(captions, max_length);
+  const at::Tensor lengths = tokens.mask.sum(1).to(at::kLong).contiguous();
+  std::map<std::int64_t, std::vector<std::int64_t>> by_length;
+  for (std::int64_t i = 0; i < lengths.size(0); ++i) {
+    by_length[lengths.data_ptr<std::int64_t>()[i]].push_back(i);
+  }
+  std::vector<at::Tensor> pieces, order;
+  for (const auto& [length, rows] : by_length) {
+    const at::Tensor index = at::tensor(rows, at::kLong);
+    const at::Tensor ids = tokens.ids.index_select(0, index).slice(1, 0, length).to(device);
+    const at::Tensor features = text_encoder->forward(ids, attention);  // [n, length, width]
+    pieces.push_back(at::constant_pad_nd(features, {0, 0, 0, max_length - length}));
+    order.push_back(index);
+  }
+  const at::Tensor inverse = at::argsort(at::cat(order)).to(device);
+  return at::cat(pieces).index_select(0, inverse);  // [B, max_length, width], caption order
+}
+
+at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
+                                             std::int64_t dropout_index) {
+  const at::Tensor x0 = batch.pixels.to(device, at::kFloat);  // [B, 3, F, H, W]
+  const std::int64_t b = x0.size(0);
+  TORCH_CHECK(b == static_cast<std::int64_t>(batch.captions.size()), "training batch: ", b,
+              " samples but ", batch.captions.size(), " captions");
+  std::vector<std::string> captions = batch.captions;
+  if (dropout_index >= 0 && config.caption_dropout > 0) {
+    for (std::int64_t i = 0; i < b; ++i) {
+      const std::uint64_t bits = derive_seed(config.seed, SeedStream::kCaptionDropout,
+                                             static_cast<std::uint64_t>(dropout_index) * 65536u + i);
+      if (unit_interval(bits) < config.caption_dropout) captions[i].clear();
+    }
+  }
+  at::Generator gen = step_generator(device, seed);
+  const at::Tensor noise = at::randn(x0.sizes(), gen, x0.options());
+  const at::Tensor logits = at::randn({b}, gen, x0.options());
+  const at::Tensor t = at::sigmoid(logits * config.logit_normal_std + config.logit_normal_mean);
+  const at::Tensor t5 = t.view({b, 1, 1, 1, 1});
+  const at::Tensor x_t = (1.0 - t5) * x0 + t5 * noise;
+  const at::Tensor target = noise - x0;
+
+  AutocastScope autocast_scope(autocast);
+  const at::Tensor text = encode_text(captions);
+  const at::Tensor velocity = dit->forward(x_t, t * 1000.0, text, attention);
+  return at::mse_loss(velocity.to(at::kFloat), target);
+}
+
+void Trainer::Impl::optimizer_step(double lr) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads;
+  grads.reserve(params.size());
+  for (const auto& p : params) grads.push_back(p.grad().defined() ? p.grad() : at::zeros_like(p));
+
+  const std::vector<at::Tensor> norms = at::_foreach_norm(grads);
+  last_grad_norm = at::stack(norms).norm();
+  if (config.grad_clip > 0) {
+    // No host sync: the coefficient stays on the device.
+    const at::Tensor coefficient = (config.grad_clip / (last_grad_norm + 1e-6)).clamp_max(1.0);
+    at::_foreach_mul_(grads, coefficient);
+  }
+
+  // AdamW (decoupled weight decay), bias-corrected, as torch.optim.AdamW.
+  const double t = static_cast<double>(step + 1);
+  const double correction1 = 1.0 - std::pow(config.beta1, t);
+  const double correction2 = 1.0 - std::pow(config.beta2, t);
+  if (config.weight_decay > 0 && !decayed.empty()) {
+    at::_foreach_mul_(decayed, 1.0 - lr * config.weight_decay);
+  }
+  at::_foreach_lerp_(exp_avg, grads, 1.0 - config.beta1);
+  at::_foreach_mul_(exp_avg_sq, config.beta2);
+  at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - config.beta2);
+  std::vector<at::Tensor> denominator = at::_foreach_sqrt(exp_avg_sq);
+  at::_foreach_div_(denominator, std::sqrt(correction2));
+  at::_foreach_add_(denominator, config.adam_eps);
+  at::_foreach_addcdiv_(params, exp_avg, denominator, -lr / correction1);
+
+  ema_update(ema, params, ema_decay_at(step, config.ema_decay));
+  for (auto& p : params) p.mutable_grad() = at::Tensor();
+}
+
+Trainer::Trainer(TrainConfig config, const at::Device& device)
+    : Trainer(config, load_model_config(config.model), device) {}
+
+Trainer::Trainer(TrainConfig config, ModelConfig model, const at::Device& device)
+    : impl_(std::make_unique<Impl>()) {
+  validate_train_config(config);
+  impl_->config = std::move(config);
+  impl_->model = std::move(model);
+  impl_->device = device;
+  impl_->build();
+  std::int64_t count = 0;
+  for (const auto& p : impl_->params) count += p.numel();
+  spdlog::info("train: model {} ({:.2f}M parameters) on {}, {}", impl_->model.name, count / 1e6,
+               device.str(), impl_->autocast ? "bf16 autocast" : "fp32");
+}
+
+Trainer::~Trainer() = default;
+
+at::Tensor Trainer::train_step(const TrainingBatch& batch) {
+  Impl& m = *impl_;
+  const TrainConfig& c = m.config;
+  const double lr = learning_rate_at(m.step, c.lr, c.warmup_steps, c.steps, c.min_lr_ratio);
+  const at::Tensor loss = m.flow_matching_loss(
+      batch, derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step)), m.step);
+  loss.backward();
+  m.optimizer_step(lr);
+  ++m.step;
+  return loss.detach();
+}
+
+double Trainer::evaluate_loss(const TrainingBatch& batch, std::uint64_t seed) {
+  at::NoGradGuard no_grad;
+  return impl_->flow_matching_loss(batch, seed, /*dropout_index=*/-1).item<double>();
+}
+
+void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgressFn& progress) {
+  Impl& m = *impl_;
+  const TrainConfig& c = m.config;
+  fs::create_directories(out_dir);
+  const fs::path log_path = out_dir / "loss.csv";
+  const bool new_log = !fs::exists(log_path);
+  std::ofstream log(log_path, std::ios::app);
+  if (!log) throw ConfigError(fmt::format("{}: cannot open the loss log for writing", log_path.string()));
+  if (new_log) log << "step,loss,lr,grad_norm,samples_per_second,seconds\n";
+
+  const auto start = Clock::now();
+  auto report_start = start;
+  at::Tensor loss_sum;
+  std::int64_t losses = 0, samples = 0;
+  while (m.step < c.steps) {
+    const TrainingBatch batch = data.batch_for_step(m.step);
+    const at::Tensor loss = train_step(batch);
+    loss_sum = loss_sum.defined() ? loss_sum + loss : loss;
+    ++losses;
+    samples += batch.pixels.size(0);
+    const bool last = m.step == c.steps;
+    if (m.step % c.log_every == 0 || last) {
+      TrainProgress p;
+      p.step = m.step;
+      p.total = c.steps;
+      p.loss = loss_sum.item<double>() / losses;  // synchronises: the step's work is done
+      p.lr = learning_rate_at(m.step - 1, c.lr, c.warmup_steps, c.steps, c.min_lr_ratio);
+      p.grad_norm = m.last_grad_norm.item<double>();
+      const auto now = Clock::now();
+      p.samples_per_second = samples / std::chrono::duration<double>(now - report_start).count();
+      p.seconds = std::chrono::duration<double>(now - start).count();
+      log << fmt::format("{},{:.6f},{:.6g},{:.4f},{:.1f},{:.2f}\n", p.step, p.loss, p.lr,
+                         p.grad_norm, p.samples_per_second, p.seconds);
+      log.flush();
+      if (!std::isfinite(p.loss)) {
+        throw std::runtime_error(fmt::format("train: the loss is {} at step {}; stopping (lower "
+                                             "--lr or raise warmup)", p.loss, p.step));
+      }
+      if (progress) progress(p);
+      loss_sum = at::Tensor();
+      losses = samples = 0;
+      report_start = now;
+    }
+    if (c.save_every > 0 && m.step % c.save_every == 0 && !last) {
+      save_checkpoint(out_dir / checkpoint_file_name(m.step));
+    }
+  }
+  save_checkpoint(out_dir / checkpoint_file_name(m.step));
+  write_ema_bf16(ema_weights(), out_dir / "ema-bf16.safetensors",
+                 {{"model", m.model.name}, {"step", std::to_string(m.step)}});
+}
+
+void Trainer::save_checkpoint(const fs::path& path) const {
+  const Impl& m = *impl_;
+  io::NamedTensors tensors;
+  for (std::size_t i = 0; i < m.names.size(); ++i) {
+    tensors[std::string(kModelPrefix) + m.names[i]] = m.params[i].detach();
+    tensors[std::string(kEmaPrefix) + m.names[i]] = m.ema[i];
+    tensors[std::string(kAdamMeanPrefix) + m.names[i]] = m.exp_avg[i];
+    tensors[std::string(kAdamSquarePrefix) + m.names[i]] = m.exp_avg_sq[i];
+  }
+  io::Metadata metadata{
+      {"format", std::string(kCheckpointFormat)},
+      {"step", std::to_string(m.step)},
+      {"seed", std::to_string(m.config.seed)},
+      {"model", m.model.name},
+      {"model_config", m.model.source_path},
+      {"train_config", m.config.source_path},
+      {"rng", "noise, t, caption dropout and scenes are seeded from (seed, step)"},
+  };
+  io::save_safetensors(path, tensors, metadata);
+  spdlog::info("train: checkpoint {} (step {})", path.string(), m.step);
+}
+
+void Trainer::load_checkpoint(const fs::path& path) {
+  Impl& m = *impl_;
+  const io::SafetensorsFile file = io::SafetensorsFile::open(path);
+  const io::Metadata& metadata = file.metadata();
+  const auto value = [&](const std::string& key) {
+    const auto it = metadata.find(key);
+    if (it == metadata.end()) {
+      throw ConfigError(fmt::format("{}: not a sagegen training checkpoint (metadata has no '{}')",
+                                    path.string(), key));
+    }
+    return it->second;
+  };
+  if (value("format") != kCheckpointFormat) {
+    throw ConfigError(fmt::format("{}: format '{}', expected '{}'", path.string(), value("format"),
+                                  kCheckpointFormat));
+  }
+  if (value("seed") != std::to_string(m.config.seed)) {
+    throw ConfigError(fmt::format("{}: trained with seed {}, this run has seed {}; resuming would "
+                                  "change the data (pass --seed {})",
+                                  path.string(), value("seed"), m.config.seed, value("seed")));
+  }
+  const std::int64_t step = std::stoll(value("step"));
+  io::NamedTensors targets;
+  for (std::size_t i = 0; i < m.names.size(); ++i) {
+    targets[std::string(kModelPrefix) + m.names[i]] = m.params[i];
+    targets[std::string(kEmaPrefix) + m.names[i]] = m.ema[i];
+    targets[std::string(kAdamMeanPrefix) + m.names[i]] = m.exp_avg[i];
+    targets[std::string(kAdamSquarePrefix) + m.names[i]] = m.exp_avg_sq[i];
+  }
+  {
+    at::NoGradGuard no_grad;
+    io::load_into(targets, path);
+  }
+  if (step > m.config.steps) {
+    throw ConfigError(fmt::format("{}: at step {}, beyond this run's {} steps", path.string(), step,
+                                  m.config.steps));
+  }
+  m.step = step;
+  spdlog::info("train: resumed from {} at step {}", path.string(), step);
+}
+
+std::int64_t Trainer::step() const { return impl_->step; }
+const TrainConfig& Trainer::config() const { return impl_->config; }
+const ModelConfig& Trainer::model_config() const { return impl_->model; }
+
+io::NamedTensors Trainer::parameters() const {
+  io::NamedTensors out;
+  for (std::size_t i = 0; i < impl_->names.size(); ++i) out[impl_->names[i]] = impl_->params[i];
+  return out;
+}
+
+io::NamedTensors Trainer::ema_weights() const {
+  io::NamedTensors out;
+  for (std::size_t i = 0; i < impl_->names.size(); ++i) out[impl_->names[i]] = impl_->ema[i];
+  return out;
+}
+
+}  // namespace sagegen::train
