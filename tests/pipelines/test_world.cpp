@@ -35,7 +35,7 @@ TEST(World, SameSeedSameBytesDifferentSeedsDiffer) {
   }
 }
 
-TEST(World, VideoFramesChangeOnlyWhenSomethingMoves) {
+TEST(World, ClipFramesChangeAndImagesHaveNoMotion) {
   const Sample clip = make_sample(video_options(), 3);
   ASSERT_NE(clip.label.objects[0].motion, Motion::kNone);
   EXPECT_FALSE(at::equal(clip.pixels[0], clip.pixels[11])) << clip.caption;
