@@ -99,6 +99,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       throw UsageError("unknown command '" + args[0] + "' (commands: " + command_names() + ")");
     }
     i = 1;
+    if (cl.command == Command::kTrain || cl.command == Command::kEval) {
+      cl.command_args.assign(args.begin() + 1, args.end());
+      return cl;
+    }
   }
 
   std::vector<std::string> positionals;

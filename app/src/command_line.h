@@ -41,6 +41,8 @@ struct CommandLine {
   bool overwrite = false;
   spdlog::level::level_enum log_level = spdlog::level::info;
   BenchOptions bench;
+  // train, eval: the arguments after the command, parsed by run_train / run_eval (their flags differ).
+  std::vector<std::string> command_args;
 };
 
 // Parses argv (without argv[0]). Throws UsageError naming the flag and the bad value.

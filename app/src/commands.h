@@ -9,5 +9,7 @@ namespace sagegen::cli {
 int run_generate(const CommandLine& cl);
 int run_batch(const CommandLine& cl);
 int run_bench_pipeline(const CommandLine& cl);
+int run_train(const CommandLine& cl);
+int run_eval(const CommandLine& cl);
 
 }  // namespace sagegen::cli

@@ -25,7 +25,9 @@ usage:
   sagegen [generate] -p PROMPT [options]     generate one image or video
   sagegen batch FILE.yaml [options]          run a list of jobs (options override every job)
   sagegen bench-pipeline [options]           time one denoising step per attention variant (GPU)
-  sagegen calibrate | compare | train | eval (not implemented yet)
+  sagegen train --config FILE.yaml [options]  train the built-in model (sagegen train --help)
+  sagegen eval [options]                      prompt adherence per attribute (sagegen eval --help)
+  sagegen calibrate | compare (not implemented yet)
 
 generation options:
   -p, --prompt TEXT           what to draw (required for generate)

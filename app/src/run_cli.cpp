@@ -38,8 +38,8 @@ int dispatch(const CommandLine& cl) {
     case Command::kBenchPipeline: return run_bench_pipeline(cl);
     case Command::kCalibrate: return not_implemented(cl.command, 6);
     case Command::kCompare: return not_implemented(cl.command, 6);
-    case Command::kTrain: return not_implemented(cl.command, 5);
-    case Command::kEval: return not_implemented(cl.command, 5);
+    case Command::kTrain: return run_train(cl);
+    case Command::kEval: return run_eval(cl);
   }
   return kFailureExitCode;
 }

@@ -1,0 +1,149 @@
+// The trainer's pure parts: training YAML and flag checks, the LR schedule, the EMA formula and
+// the frames mix.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sagegen/errors.h"
+#include "sagegen/train/schedule.h"
+#include "sagegen/train/train_config.h"
+#include "sagegen/train/training_data.h"
+
+namespace sagegen::train {
+namespace {
+
+constexpr const char* kValidYaml = R"(model: ../models/sagegen-tiny.yaml
+steps: 4000
+batch: 128
+lr: 4.0e-4
+warmup: 500
+ema: 0.999
+caption_dropout: 0.1
+frames_mix:
+  - {frames: 1, weight: 3}
+  - {frames: 8, weight: 1, batch: 16}
+size: 64
+seed: 7
+)";
+
+// The ConfigError message of `f`, or "" when it did not throw.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TrainConfig, ParsesKeysAndResolvesTheModelPath) {
+  const TrainConfig c = parse_train_config(kValidYaml, "run.yaml", "/repo/configs/train");
+  EXPECT_EQ(c.model, "/repo/configs/models/sagegen-tiny.yaml");
+  EXPECT_EQ(c.steps, 4000);
+  EXPECT_EQ(c.batch, 128);
+  EXPECT_DOUBLE_EQ(c.lr, 4e-4);
+  EXPECT_EQ(c.warmup_steps, 500);
+  EXPECT_DOUBLE_EQ(c.ema_decay, 0.999);
+  ASSERT_EQ(c.frames_mix.size(), 2u);
+  EXPECT_EQ(c.frames_mix[1].frames, 8);
+  EXPECT_EQ(c.frames_mix[1].batch, 16);
+  EXPECT_EQ(c.seed, 7u);
+}
+
+TEST(TrainConfig, ShippedConfigsLoad) {
+  for (const char* name : {"tiny-t2i.yaml", "tiny-t2v.yaml"}) {
+    const std::string path = std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/" + name;
+    const TrainConfig c = load_train_config(path);
+    EXPECT_GT(c.steps, c.warmup_steps) << name;
+  }
+}
+
+TEST(TrainConfig, UnknownKeyNamesFileLineAndKey) {
+  const std::string message = error_of(
+      [] { parse_train_config(std::string(kValidYaml) + "learning_rate: 1\n", "run.yaml", "/"); });
+  EXPECT_NE(message.find("run.yaml:13"), std::string::npos) << message;
+  EXPECT_NE(message.find("learning_rate"), std::string::npos) << message;
+}
+
+TEST(TrainConfig, BadValuesNameTheKey) {
+  const auto with = [](const std::string& from, const std::string& to) {
+    std::string text = kValidYaml;
+    text.replace(text.find(from), from.size(), to);
+    return error_of([&] { parse_train_config(text, "run.yaml", "/"); });
+  };
+  EXPECT_NE(with("lr: 4.0e-4", "lr: -1").find("lr"), std::string::npos);
+  EXPECT_NE(with("lr: 4.0e-4", "lr: fast").find("expected a number"), std::string::npos);
+  EXPECT_NE(with("warmup: 500", "warmup: 4000").find("warmup"), std::string::npos);
+  EXPECT_NE(with("ema: 0.999", "ema: 1.5").find("ema"), std::string::npos);
+  EXPECT_NE(with("batch: 16}", "batches: 16}").find("frames_mix[1].batches"), std::string::npos);
+  EXPECT_NE(with("steps: 4000", "steps: 0").find("steps"), std::string::npos);
+}
+
+TEST(TrainConfig, FlagsOverrideWithChecks) {
+  TrainConfig c = parse_train_config(kValidYaml, "run.yaml", "/");
+  apply_train_setting(c, "steps", "60", "--steps");
+  apply_train_setting(c, "lr", "1e-3", "--lr");
+  apply_train_setting(c, "batch", "8", "--batch");
+  EXPECT_EQ(c.steps, 60);
+  EXPECT_DOUBLE_EQ(c.lr, 1e-3);
+  EXPECT_EQ(frames_for_step(c, 0).batch, 8);  // --batch applies to every kind of the mix
+
+  const std::string bad_lr = error_of([&] { apply_train_setting(c, "lr", "abc", "--lr"); });
+  EXPECT_NE(bad_lr.find("--lr"), std::string::npos) << bad_lr;
+  EXPECT_NE(bad_lr.find("abc"), std::string::npos) << bad_lr;
+  const std::string zero_steps = error_of([&] { apply_train_setting(c, "steps", "0", "--steps"); });
+  EXPECT_NE(zero_steps.find(">= 1"), std::string::npos) << zero_steps;
+  EXPECT_NE(error_of([&] { apply_train_setting(c, "steps", "12x", "--steps"); }), "");
+  EXPECT_NE(error_of([&] { apply_train_setting(c, "colour", "red", "--colour"); }), "");
+  TrainConfig short_run = c;
+  apply_train_setting(short_run, "steps", "100", "--steps");
+  EXPECT_NE(error_of([&] { validate_train_config(short_run); }).find("warmup"), std::string::npos);
+}
+
+TEST(LearningRate, WarmupThenCosineToTheFloor) {
+  // warmup 10, 111 steps: decay over steps 10..110 (100 steps).
+  EXPECT_DOUBLE_EQ(learning_rate_at(0, 1.0, 10, 111, 0.1), 0.1);
+  EXPECT_DOUBLE_EQ(learning_rate_at(4, 1.0, 10, 111, 0.1), 0.5);
+  EXPECT_DOUBLE_EQ(learning_rate_at(9, 1.0, 10, 111, 0.1), 1.0);
+  EXPECT_DOUBLE_EQ(learning_rate_at(10, 1.0, 10, 111, 0.1), 1.0);
+  EXPECT_NEAR(learning_rate_at(60, 1.0, 10, 111, 0.1), 0.55, 1e-12);
+  EXPECT_NEAR(learning_rate_at(110, 1.0, 10, 111, 0.1), 0.1, 1e-12);
+  EXPECT_DOUBLE_EQ(learning_rate_at(0, 2.0, 0, 50, 0.0), 2.0);
+  for (int step = 11; step < 111; ++step) {
+    EXPECT_LT(learning_rate_at(step, 1.0, 10, 111, 0.1), learning_rate_at(step - 1, 1.0, 10, 111, 0.1));
+  }
+}
+
+TEST(Ema, DecayWarmsUpAndUpdateIsALerp) {
+  EXPECT_DOUBLE_EQ(ema_decay_at(0, 0.999), 0.1);
+  EXPECT_DOUBLE_EQ(ema_decay_at(90, 0.999), 0.91);
+  EXPECT_DOUBLE_EQ(ema_decay_at(1'000'000, 0.999), 0.999);
+
+  std::vector<at::Tensor> ema{at::tensor({1.0f, 2.0f}), at::tensor({-4.0f})};
+  const std::vector<at::Tensor> params{at::tensor({3.0f, 6.0f}), at::tensor({4.0f})};
+  ema_update(ema, params, 0.75);  // 0.75 * ema + 0.25 * params
+  EXPECT_TRUE(at::allclose(ema[0], at::tensor({1.5f, 3.0f})));
+  EXPECT_TRUE(at::allclose(ema[1], at::tensor({-2.0f})));
+}
+
+TEST(FramesMix, FollowsTheWeightsAndPerKindBatch) {
+  TrainConfig c = parse_train_config(kValidYaml, "run.yaml", "/");
+  int images = 0;
+  constexpr int kSteps = 4000;
+  for (int step = 0; step < kSteps; ++step) {
+    const FramesMixEntry kind = frames_for_step(c, step);
+    if (kind.frames == 1) {
+      ++images;
+      EXPECT_EQ(kind.batch, 128);
+    } else {
+      EXPECT_EQ(kind.frames, 8);
+      EXPECT_EQ(kind.batch, 16);
+    }
+  }
+  EXPECT_NEAR(images / static_cast<double>(kSteps), 0.75, 0.03);
+}
+
+}  // namespace
+}  // namespace sagegen::train
