@@ -42,6 +42,7 @@ struct EvalOptions {
   std::string prompts_file;
   bool rendered = false;
   bool help = false;
+  bool log_level_given = false;
 };
 
 SetChoice parse_set(const std::string& value) {
@@ -85,6 +86,7 @@ EvalOptions parse_eval_args(const std::vector<std::string>& args) {
       const auto level = spdlog::level::from_str(value);
       if (level == spdlog::level::off && value != "off") throw UsageError(flag + ": unknown log level '" + value + "'");
       spdlog::set_level(level);
+      options.log_level_given = true;
     } else if (is_generation_key(key) && key != "prompt" && key != "negative-prompt") {
       apply_generation_setting(options.settings, key, value, flag);
     } else {
@@ -185,6 +187,8 @@ int run_eval(const CommandLine& cl) {
       request.attention ? std::string(sageattn::to_string(*request.attention)) : std::string("the model's table");
   spdlog::info("eval: model '{}' on {}, {}x{}, {} frames, {} steps, attention: {}", pipeline->model_name(),
                pipeline->device_name(), request.width, request.height, request.frames, request.steps, attention);
+  // One info line per generation would bury the progress bar; --log-level info brings them back.
+  if (!options.log_level_given) spdlog::set_level(spdlog::level::warn);
   for (const PromptSetRun& run : runs) {
     ProgressBar bar("eval " + run.title, static_cast<int>(run.prompts.size()), progress_style_for(stderr));
     const auto draw = [&](const std::string& prompt, int index) {
