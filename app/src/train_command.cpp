@@ -167,7 +167,7 @@ int run_train(const CommandLine& cl) {
   bool line_open = false;
   const std::int64_t first_step = trainer.step();
   trainer.run(*data, out, [&](const train::TrainProgress& p) {
-    const std::string label = fmt::format("train loss {:.4f} lr {:.2e} {:.0f} samples/s", p.loss,
+    const std::string label = fmt::format("train loss {:.4f} lr {:.2e} {:.1f} samples/s", p.loss,
                                           p.lr, p.samples_per_second);
     // The bar's rate and ETA count this session's steps only (a resumed run starts mid-way).
     const std::string bar =
