@@ -97,7 +97,12 @@ void Trainer::Impl::build() {
   if (config.init_weights.empty()) {
     models::init_random(named, model.random_seed);
   } else {
-    models::load_weights(named, config.init_weights);
+    try {
+      models::load_weights(named, config.init_weights);
+    } catch (const ConfigError& e) {
+      // The weights' own message names the file; say which key of which config asked for it.
+      throw ConfigError(fmt::format("{}: init_weights: {}", config.source_path, e.what()));
+    }
   }
   at::NoGradGuard no_grad;
   for (auto& [name, param] : named) {
