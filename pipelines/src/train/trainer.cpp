@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-
 #include <chrono>
 #include <cmath>
 #include <fstream>
