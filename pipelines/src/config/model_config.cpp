@@ -107,14 +107,7 @@ std::string to_string(ComputeDType dtype) {
 
 ModelConfig parse_model_config(const std::string& yaml, const std::string& source_name,
                                const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1,
-                                  e.msg));
-  }
-  config::StrictMap map(root, source_name, "");
+  config::StrictMap map(config::parse_document(yaml, source_name), source_name, "");
   ModelConfig config;
   config.source_path = source_name;
   config.name = map.required_string("name");

@@ -5,6 +5,15 @@
 #include "sagegen/errors.h"
 
 namespace sagegen::config {
+
+YAML::Node parse_document(const std::string& yaml, const std::string& source) {
+  try {
+    return YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.msg));
+  }
+}
+
 namespace {
 
 std::string location(const std::string& source, const YAML::Node& node) {

@@ -10,6 +10,9 @@
 
 namespace sagegen::config {
 
+// Parses a YAML document; a syntax error becomes a ConfigError "source:line: YAML syntax error: ...".
+YAML::Node parse_document(const std::string& yaml, const std::string& source);
+
 class StrictMap {
  public:
   // `path` is the dotted key path of this mapping ("" for the document root).

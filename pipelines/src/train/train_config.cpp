@@ -86,14 +86,7 @@ double parse_number(const std::string& value, const std::string& flag) {
 
 TrainConfig parse_train_config(const std::string& yaml, const std::string& source_name,
                                const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1,
-                                  e.msg));
-  }
-  config::StrictMap map(root, source_name, "");
+  config::StrictMap map(config::parse_document(yaml, source_name), source_name, "");
   TrainConfig c;
   c.source_path = source_name;
   c.model = resolve_relative(map.required_string("model"), base_dir);
