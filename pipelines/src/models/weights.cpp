@@ -1,13 +1,11 @@
 #include "sagegen/models/weights.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Context.h>
 
 #include <cmath>
-#include <mutex>
 
 #include "sagegen/io/safetensors.h"
+#include "seeded_generator.h"
 
 namespace sagegen::models {
 namespace {
@@ -15,15 +13,6 @@ namespace {
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-at::Generator generator_for(const at::Device& device, std::uint64_t seed) {
-  if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
-  // Other devices: the default generator, reseeded (one random init at a time).
-  at::Generator gen = at::globalContext().defaultGenerator(device);
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_current_seed(seed);
-  return gen;
 }
 
 }  // namespace
@@ -38,7 +27,7 @@ void collect_parameters(const torch::nn::Module& module, const std::string& pref
 void init_random(std::map<std::string, at::Tensor>& parameters, std::uint64_t seed) {
   at::NoGradGuard no_grad;
   if (parameters.empty()) return;
-  at::Generator gen = generator_for(parameters.begin()->second.device(), seed);
+  at::Generator gen = seeded_generator(parameters.begin()->second.device(), seed);
   for (auto& [name, param] : parameters) {  // std::map: a fixed order, so a fixed stream
     if (ends_with(name, "scale_shift_table")) {
       param.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(param.size(-1))), gen);

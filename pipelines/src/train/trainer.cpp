@@ -2,8 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Context.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,7 +9,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -24,6 +21,7 @@
 #include "sagegen/models/weights.h"
 #include "sagegen/text/tokenizer.h"
 #include "sagegen/train/schedule.h"
+#include "seeded_generator.h"
 #include "seeds.h"
 
 namespace sagegen::train {
@@ -31,16 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Noise and t for one step: the CPU gets its own generator; CUDA reseeds its default generator
-// (the trainer is its only user while it runs), which resets the Philox offset too.
-at::Generator step_generator(const at::Device& device, std::uint64_t seed) {
-  if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
-  at::Generator gen = at::globalContext().defaultGenerator(device);
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_current_seed(seed);
-  return gen;
-}
 
 }  // namespace
 
@@ -154,7 +142,7 @@ at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::ui
       if (unit_interval(bits) < config.caption_dropout) captions[i].clear();
     }
   }
-  at::Generator gen = step_generator(device, seed);
+  at::Generator gen = seeded_generator(device, seed);
   const at::Tensor noise = at::randn(x0.sizes(), gen, x0.options());
   const at::Tensor logits = at::randn({b}, gen, x0.options());
   const at::Tensor t = at::sigmoid(logits * config.logit_normal_std + config.logit_normal_mean);
