@@ -14,6 +14,7 @@
 #include "sagegen/attention_context.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/text_encoder.h"
+#include "sagegen/models/text_to_video_model.h"
 #include "sagegen/models/wan_dit.h"
 #include "sagegen/models/weights.h"
 #include "sagegen/scheduler.h"
@@ -142,20 +143,11 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   const at::TensorOptions options =
       at::TensorOptions().device(impl->device).dtype(compute_dtype(config, impl->device));
 
-  try {
-    impl->tokenizer.emplace(text::WordTokenizer::from_file(config.text_encoder.vocab_path));
-  } catch (const std::runtime_error& e) {
-    throw ConfigError(fmt::format("{}: text_encoder.vocab: {}", config.source_path, e.what()));
-  }
-  impl->text_encoder = std::make_shared<models::TextEncoder>(
-      config.text_encoder, impl->tokenizer->vocab_size(), config.dit.text_length, config.dit.eps,
-      options);
-  impl->text_encoder->first_layer_id = config.dit_attention_layers();
-  impl->dit = std::make_shared<models::WanTransformer3DModel>(config.dit, options);
-
-  std::map<std::string, at::Tensor> parameters;
-  models::collect_parameters(*impl->dit, "", parameters);
-  models::collect_parameters(*impl->text_encoder, "text_encoder.", parameters);
+  models::TextToVideoModel model = models::build_text_to_video_model(config, options);
+  impl->tokenizer = std::move(model.tokenizer);
+  impl->text_encoder = model.text_encoder;
+  impl->dit = model.dit;
+  std::map<std::string, at::Tensor>& parameters = model.parameters;
   if (config.random_weights) {
     spdlog::warn("model {}: random weights (seed {}): output is noise", config.name,
                  config.random_seed);

@@ -17,6 +17,7 @@
 #include "sagegen/attention_context.h"
 #include "sagegen/errors.h"
 #include "sagegen/models/text_encoder.h"
+#include "sagegen/models/text_to_video_model.h"
 #include "sagegen/models/wan_dit.h"
 #include "sagegen/models/weights.h"
 #include "sagegen/text/tokenizer.h"
@@ -68,19 +69,11 @@ void Trainer::Impl::build() {
     autocast = model.cuda_dtype == ComputeDType::kBFloat16;
   }
   const at::TensorOptions options = at::TensorOptions().device(device).dtype(at::kFloat);
-  try {
-    tokenizer.emplace(text::WordTokenizer::from_file(model.text_encoder.vocab_path));
-  } catch (const std::runtime_error& e) {
-    throw ConfigError(fmt::format("{}: text_encoder.vocab: {}", model.source_path, e.what()));
-  }
-  text_encoder = std::make_shared<models::TextEncoder>(
-      model.text_encoder, tokenizer->vocab_size(), model.dit.text_length, model.dit.eps, options);
-  text_encoder->first_layer_id = model.dit_attention_layers();
-  dit = std::make_shared<models::WanTransformer3DModel>(model.dit, options);
-
-  std::map<std::string, at::Tensor> named;
-  models::collect_parameters(*dit, "", named);
-  models::collect_parameters(*text_encoder, "text_encoder.", named);
+  models::TextToVideoModel built = models::build_text_to_video_model(model, options);
+  tokenizer = std::move(built.tokenizer);
+  text_encoder = built.text_encoder;
+  dit = built.dit;
+  std::map<std::string, at::Tensor>& named = built.parameters;
   if (config.init_weights.empty()) {
     models::init_random(named, model.random_seed);
   } else {
