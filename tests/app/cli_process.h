@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "common/temp_dir.h"
 
 namespace sagegen::cli::testing {
@@ -20,7 +21,7 @@ ProcessResult run_sagegen(const std::vector<std::string>& args,
 
 using sagegen::testing::TempDir;
 
-std::string read_text(const std::filesystem::path& path);
-void write_text(const std::filesystem::path& path, const std::string& text);
+using sagegen::testing::read_bytes;
+using sagegen::testing::write_bytes;
 
 }  // namespace sagegen::cli::testing

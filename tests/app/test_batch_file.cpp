@@ -9,13 +9,13 @@ namespace sagegen::cli {
 namespace {
 
 using testing::TempDir;
-using testing::write_text;
+using testing::write_bytes;
 
 class BatchFileTest : public ::testing::Test {
  protected:
   std::string write(const std::string& yaml) {
     const auto path = (dir_.path() / "jobs.yaml").string();
-    write_text(path, yaml);
+    write_bytes(path, yaml);
     return path;
   }
   // The error message with the temp path replaced by "jobs.yaml".

@@ -17,7 +17,7 @@ namespace sagegen::cli {
 namespace {
 
 using testing::ProcessResult;
-using testing::read_text;
+using testing::read_bytes;
 using testing::run_sagegen;
 using testing::TempDir;
 namespace fs = std::filesystem;
@@ -123,7 +123,7 @@ TEST(CliGenerate, ImageWithSidecarOnCpu) {
   const at::Tensor image = io::read_png(png);
   EXPECT_EQ(image.sizes(), (at::IntArrayRef{32, 32, 3}));
 
-  const auto sidecar = nlohmann::json::parse(read_text(dir.path() / "pic.json"));
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "pic.json"));
   EXPECT_EQ(sidecar["prompt"], "a red circle above a blue square");
   EXPECT_EQ(sidecar["negative_prompt"], "blurry");
   EXPECT_EQ(sidecar["seed"], 7);
@@ -160,9 +160,9 @@ TEST(CliGenerate, SameSeedSameBytesAndOverwriteIsExplicit) {
   const ProcessResult again = run_sagegen(tiny_args(first, {"-s", "3"}));
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("exists (pass --overwrite to replace it)"), std::string::npos) << again.err;
-  const std::string before = read_text(first);
+  const std::string before = read_bytes(first);
   ASSERT_EQ(run_sagegen(tiny_args(first, {"-s", "3", "--overwrite"})).exit_code, 0);
-  EXPECT_EQ(read_text(first), before);  // CPU runs are deterministic
+  EXPECT_EQ(read_bytes(first), before);  // CPU runs are deterministic
 }
 
 TEST(CliGenerate, RandomSeedIsPrintedAndSaved) {
@@ -174,7 +174,7 @@ TEST(CliGenerate, RandomSeedIsPrintedAndSaved) {
   const auto at = r.err.find("seed: ");
   ASSERT_NE(at, std::string::npos) << r.err;
   const std::int64_t printed = std::stoll(r.err.substr(at + 6));
-  const auto sidecar = nlohmann::json::parse(read_text(dir.path() / "r.json"));
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "r.json"));
   EXPECT_EQ(sidecar["seed"].get<std::int64_t>(), printed);
   EXPECT_GE(printed, 0);
 }
@@ -194,7 +194,7 @@ TEST(CliGenerate, VideoWritesStripAndSidecar) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const at::Tensor strip = io::read_png(dir.path() / "clip_strip.png");
   EXPECT_EQ(strip.sizes(), (at::IntArrayRef{32, 3 * 32, 3}));
-  const auto sidecar = nlohmann::json::parse(read_text(dir.path() / "clip.json"));
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "clip.json"));
   EXPECT_EQ(sidecar["frames"], 3);
   EXPECT_EQ(sidecar["fps"], 4.0);
   const fs::path media = sidecar["files"]["media"].get<std::string>();
@@ -204,7 +204,7 @@ TEST(CliGenerate, VideoWritesStripAndSidecar) {
 
 std::string write_batch(const fs::path& dir) {
   const fs::path path = dir / "jobs.yaml";
-  testing::write_text(path, "defaults: {steps: 1, size: 32x32, attention: fp16}\n"
+  testing::write_bytes(path, "defaults: {steps: 1, size: 32x32, attention: fp16}\n"
                             "jobs:\n"
                             "  - {prompt: a red circle, seed: 1}\n"
                             "  - {prompt: a green ring, seed: 2, name: ring}\n");
@@ -257,7 +257,7 @@ TEST(CliBatch, AFailingJobIsReportedAndTheRestContinue) {
 TEST(CliBatch, FileErrorsExitWith2BeforeAnyJobRuns) {
   TempDir dir;
   const fs::path path = dir.path() / "bad.yaml";
-  testing::write_text(path, "jobs:\n  - {prompt: x, seed: 1}\n  - {prompt: y, colour: red}\n");
+  testing::write_bytes(path, "jobs:\n  - {prompt: x, seed: 1}\n  - {prompt: y, colour: red}\n");
   const ProcessResult r = run_sagegen({"batch", path.string(), "-o", dir.path().string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.rfind("sagegen: error: " + path.string() + ":3: unknown key 'colour' in a job", 0),

@@ -34,7 +34,7 @@ TEST(CliEval, BadFlagsAndPromptFilesExitTwoWithOneLine) {
 
   TempDir dir("cli-eval");
   const auto prompts = dir.path() / "prompts.txt";
-  write_text(prompts, "a red circle above a blue square\n\na purple banana\n");
+  write_bytes(prompts, "a red circle above a blue square\n\na purple banana\n");
   const ProcessResult bad_line = run_sagegen({"eval", "--prompts", prompts.string()});
   EXPECT_EQ(bad_line.exit_code, 2);
   EXPECT_NE(bad_line.err.find(prompts.string() + ":3: prompt parser: word 'banana'"), std::string::npos)

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/files.h"
 #include "common/temp_dir.h"
 #include "sagegen/io/safetensors.h"
 
@@ -18,15 +19,8 @@ namespace fs = std::filesystem;
 
 using TestDir = sagegen::testing::TempDir;
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream stream(path, std::ios::binary | std::ios::trunc);
-  stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using sagegen::testing::read_bytes;
+using sagegen::testing::write_bytes;
 
 // A file from a header text and raw data bytes, with the length prefix computed (or forced).
 std::string make_file(const std::string& header, const std::string& data,

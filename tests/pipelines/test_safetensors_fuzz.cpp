@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "common/files.h"
 #include "common/temp_dir.h"
 #include "sagegen/io/safetensors.h"
 
@@ -24,15 +25,8 @@ using sagegen::testing::remove_tree;
 constexpr int kMutations = 5000;
 constexpr std::uint32_t kSeed = 20261125;
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream stream(path, std::ios::binary | std::ios::trunc);
-  stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using sagegen::testing::read_bytes;
+using sagegen::testing::write_bytes;
 
 class Mutator {
  public:
