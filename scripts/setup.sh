@@ -41,10 +41,36 @@ if [[ ! -x "$venv/bin/python" ]]; then
   step "creating the Python venv for libtorch at $venv"
   python3 -m venv "$venv" || fail "python3 -m venv failed (apt-get install python3-venv?)"
 fi
+# The torch wheel's own dependency list pulls ~3 GB of CUDA libraries that the CUDA toolkit on
+# this machine already has, plus triton (Python-only). Where the toolkit's libraries resolve
+# through the loader cache we install torch without its dependencies and add only the pieces
+# the toolkit lacks; that keeps the venv near 1.6 GB instead of 4.6 GB (CI disks are small).
+# SAGEGEN_TORCH_FULL=1 forces the wheel's full dependency set. docs/dependencies.md says more.
+toolkit_sonames=(libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcudnn.so.9 libnccl.so.2
+  libcusparse.so.12 libcufft.so.12 libcurand.so.10 libcupti.so.13 libnvJitLink.so.13)
+toolkit_has_torch_libs() {
+  local cache
+  cache="$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null)" || return 1
+  for so in "${toolkit_sonames[@]}"; do
+    grep -q "^[[:space:]]*$so " <<<"$cache" || { echo "$so"; return 1; }
+  done
+}
+lean_torch_packages=("torch==$torch_version" nvidia-cusparselt-cu13==0.8.0
+  nvidia-nvshmem-cu13==3.4.5 nvidia-cufile==1.15.1.6
+  filelock typing-extensions "setuptools<82" sympy mpmath networkx jinja2 markupsafe fsspec)
+pip_install=("$venv/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check)
+
 if ! "$venv/bin/python" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$torch_version' else 1)" 2>/dev/null; then
-  step "installing torch==$torch_version (libtorch) from PyPI into the venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "torch==$torch_version" \
-    || fail "pip install torch==$torch_version failed (is PyPI reachable?)"
+  if [[ "${SAGEGEN_TORCH_FULL:-0}" != 1 ]] && missing_so="$(toolkit_has_torch_libs)"; then
+    step "installing torch==$torch_version (libtorch) from PyPI; CUDA libraries from the toolkit"
+    "${pip_install[@]}" --no-deps "${lean_torch_packages[@]}" \
+      || fail "pip install torch==$torch_version failed (is PyPI reachable? is the disk full? df -h $venv)"
+  else
+    [[ "${SAGEGEN_TORCH_FULL:-0}" == 1 ]] || step "the CUDA toolkit lacks ${missing_so:-its libraries}: installing torch with all its CUDA wheels"
+    step "installing torch==$torch_version (libtorch) with its dependencies from PyPI"
+    "${pip_install[@]}" "torch==$torch_version" \
+      || fail "pip install torch==$torch_version failed (is PyPI reachable? is the disk full? df -h $venv)"
+  fi
 else
   step "torch $torch_version present in the venv"
 fi
