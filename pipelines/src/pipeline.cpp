@@ -11,6 +11,8 @@
 #include <optional>
 
 #include "request_checks.h"
+#include "sageattn/attention.h"
+#include "table_device_check.h"
 #include "sagegen/attention_context.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/text_encoder.h"
@@ -70,6 +72,7 @@ struct Pipeline::Impl {
   std::shared_ptr<models::WanTransformer3DModel> dit;
   std::optional<sageattn::PrecisionTable> table;
   std::string table_path;
+  AttentionObserver observer;
 
   // An attention context for `steps` sampling steps, with the request's override or the table.
   AttentionContext make_context(const GenerateRequest& request, int steps) const;
@@ -83,6 +86,7 @@ struct Pipeline::Impl {
 AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, int steps) const {
   AttentionContext attention(config.dit_attention_layers());
   attention.use_override(request.attention);
+  if (observer) attention.set_observer(observer);
   if (table && !request.attention) {
     try {
       attention.use_table(table->resolve(config.name, config.dit_attention_layers(), steps),
@@ -165,6 +169,14 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     } catch (const sageattn::TableError& e) {
       throw ConfigError(e.what());
     }
+    // A variant this device cannot run fails now, naming its rule, not mid-generation.
+    check_table_variants_run(*impl->table, impl->device_name, [&](sageattn::Variant variant) {
+      const at::Tensor probe = at::zeros({1, 16, config.dit.heads, config.dit.head_dim}, options);
+      sageattn::AttentionOptions probe_options;
+      probe_options.variant = variant;
+      probe_options.layout = sageattn::Layout::kNHD;
+      return sageattn::why_unsupported(probe, probe, probe, probe_options);
+    });
     impl->table_path = table_path;
   }
   std::int64_t count = 0;
@@ -278,7 +290,12 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   return timing;
 }
 
+void Pipeline::set_attention_observer(AttentionObserver observer) {
+  impl_->observer = std::move(observer);
+}
+
 const std::string& Pipeline::model_name() const { return impl_->config.name; }
+int Pipeline::attention_layers() const { return impl_->config.dit_attention_layers(); }
 const std::string& Pipeline::device_name() const { return impl_->device_name; }
 bool Pipeline::random_weights() const { return impl_->config.random_weights; }
 int Pipeline::patch_height() const {

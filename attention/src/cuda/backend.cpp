@@ -192,6 +192,12 @@ AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
 
 bool compiled() { return true; }
 
+int device_arch(int device) {
+  if (device < 0 || device >= static_cast<int>(c10::cuda::device_count())) return 0;
+  const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
+  return props->major * 10 + props->minor;
+}
+
 std::string why_unsupported(const Problem& problem, Variant variant) {
   return choose(problem, variant).reason;
 }
