@@ -27,7 +27,8 @@ usage:
   sagegen bench-pipeline [options]           time one denoising step per attention variant (GPU)
   sagegen train --config FILE.yaml [options]  train the built-in model (sagegen train --help)
   sagegen eval [options]                      prompt adherence per attribute (sagegen eval --help)
-  sagegen calibrate | compare (not implemented yet)
+  sagegen calibrate [options]                 write an adaptive precision table (sagegen calibrate --help)
+  sagegen compare (not implemented yet)
 
 generation options:
   -p, --prompt TEXT           what to draw (required for generate)

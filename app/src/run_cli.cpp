@@ -36,7 +36,7 @@ int dispatch(const CommandLine& cl) {
     case Command::kGenerate: return run_generate(cl);
     case Command::kBatch: return run_batch(cl);
     case Command::kBenchPipeline: return run_bench_pipeline(cl);
-    case Command::kCalibrate: return not_implemented(cl.command, 6);
+    case Command::kCalibrate: return run_calibrate(cl);
     case Command::kCompare: return not_implemented(cl.command, 6);
     case Command::kTrain: return run_train(cl);
     case Command::kEval: return run_eval(cl);

@@ -17,9 +17,11 @@
 #include "sagegen/calibrate/attention_error.h"
 #include "sagegen/calibrate/calibrator.h"
 #include "sagegen/calibrate/choose.h"
+#include "sagegen/calibrate/heatmap.h"
 #include "sagegen/calibrate/metrics_csv.h"
 #include "sagegen/calibrate/table_from_decisions.h"
 #include "sagegen/errors.h"
+#include "sagegen/io/canvas.h"
 #include "sagegen/pipeline.h"
 #include "table_device_check.h"
 
@@ -381,6 +383,65 @@ TEST_F(Calibration, CsvHasOneRowPerLayerStepAndVariant) {
   sagegen::testing::TempDir dir;
   write_metrics_csv(dir.path() / "m.csv", grid(), d);
   EXPECT_EQ(sagegen::testing::read_bytes(dir.path() / "m.csv"), csv);
+}
+
+// ---- heat-map ------------------------------------------------------------------------------
+
+figures::Rgb pixel_at(const at::Tensor& image, int x, int y) {
+  const auto p = image.accessor<std::uint8_t, 3>();
+  return {p[y][x][0], p[y][x][1], p[y][x][2]};
+}
+
+TEST_F(Calibration, HeatmapColoursCellsByTheFourBitMetricAndMarksTheChoice) {
+  const Decisions d = choose_paper(grid(), 0.3);
+  const at::Tensor image = render_heatmap(grid(), d, "cli-test-tiny paper");
+  ASSERT_EQ(image.dim(), 3);
+  ASSERT_EQ(image.size(2), 3);
+  const HeatmapGeometry g = heatmap_geometry(grid());
+  EXPECT_GE(g.cell, 14);
+  EXPECT_GT(image.size(0), g.top + kLayers * g.cell);
+  EXPECT_GT(image.size(1), g.left + kSteps * g.cell);
+  // The lowest and highest 4-bit metrics get the two ends of the colour map (sampled at a cell
+  // corner, away from the letter); every cell is one of the map's colours there.
+  std::pair<int, int> low{0, 0}, high{0, 0};
+  const auto metric = [&](std::pair<int, int> c) {
+    return grid().at(c.first, c.second, Variant::kSage2Int4).metric_mean;
+  };
+  for (int layer = 0; layer < kLayers; ++layer) {
+    for (int step = 0; step < kSteps; ++step) {
+      if (metric({layer, step}) < metric(low)) low = {layer, step};
+      if (metric({layer, step}) > metric(high)) high = {layer, step};
+    }
+  }
+  const auto corner = [&](std::pair<int, int> c) {
+    return pixel_at(image, g.left + c.second * g.cell + 1, g.top + c.first * g.cell + 1);
+  };
+  EXPECT_EQ(corner(low), figures::colormap(0.0f));
+  EXPECT_EQ(corner(high), figures::colormap(1.0f));
+  // A letter is drawn inside every cell: some pixel differs from the corner's colour, and the
+  // 8-bit and 4-bit cells' letters differ.
+  const auto letter_pixels = [&](int layer, int step) {
+    std::vector<bool> mask;
+    const figures::Rgb background = corner({layer, step});
+    for (int y = 0; y < g.cell; ++y) {
+      for (int x = 0; x < g.cell; ++x) {
+        mask.push_back(pixel_at(image, g.left + step * g.cell + x, g.top + layer * g.cell + y) != background);
+      }
+    }
+    return mask;
+  };
+  std::vector<bool> eight, four;
+  for (int layer = 0; layer < kLayers; ++layer) {
+    for (int step = 0; step < kSteps; ++step) {
+      const auto mask = letter_pixels(layer, step);
+      EXPECT_GT(std::count(mask.begin(), mask.end(), true), 4) << layer << "," << step;
+      (d.at(layer, step).variant == Variant::kSage2Int8 ? eight : four) = mask;
+    }
+  }
+  EXPECT_NE(eight, four);
+  sagegen::testing::TempDir dir;
+  write_heatmap_png(dir.path() / "h.png", grid(), d, "title");
+  EXPECT_TRUE(fs::exists(dir.path() / "h.png"));
 }
 
 // ---- costs files -------------------------------------------------------------------------

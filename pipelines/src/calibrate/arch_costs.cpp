@@ -108,7 +108,7 @@ std::string find_costs_file(const std::string& arch) {
   for (const std::filesystem::path& root : config_search_roots()) {
     const std::filesystem::path candidate = root / "configs" / "costs" / (arch + ".yaml");
     if (std::filesystem::is_regular_file(candidate, error)) return candidate.string();
-    if (searched.size() < 400) searched += "\n  " + candidate.string();
+    if (searched.size() < 400) searched += (searched.empty() ? " " : ", ") + candidate.string();
   }
   throw ConfigError(fmt::format(
       "--arch {}: no costs file '{}.yaml' under configs/costs/ of $SAGEGEN_ROOT, the working "
