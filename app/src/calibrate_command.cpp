@@ -124,9 +124,7 @@ int run_calibrate(const CommandLine& cl) {
                               ? "outputs/calibrated-" + pipeline->model_name() + "-" +
                                     std::string(calibrate::to_string(args.mode)) + ".yaml"
                               : args.out;
-  refuse_existing(out, "--out", args.overwrite);
-  refuse_existing(args.csv, "--csv", args.overwrite);
-  refuse_existing(args.heatmap, "--heatmap", args.overwrite);
+  if (args.out.empty()) refuse_existing(out, "--out", args.overwrite);  // the default name
   check_size_against_patch(*pipeline, base, "--size");
 
   calibrate::ChoiceSettings choice;
