@@ -186,6 +186,29 @@ TEST_F(Calibration, ObserverIsRemovedAfterMeasuring) {
   EXPECT_GT(calls, 0);
 }
 
+TEST(Measure, NoCandidateThatRunsIsAnError) {
+  auto pipeline = Pipeline::load(tiny_request());
+  CalibrationOptions options = tiny_options();
+  options.seeds = {1};
+  options.steps = 1;
+  options.engine = sageattn::Engine::kKernel;  // CPU tensors: no kernel runs them
+  try {
+    measure(*pipeline, options);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("calibrate: no candidate variant runs on cpu; sage2-8b: "
+                                         "engine kernel needs CUDA tensors"),
+              std::string::npos)
+        << e.what();
+  }
+  // With an engine that runs, one candidate is enough.
+  options.engine = sageattn::Engine::kAuto;
+  options.candidates = {Variant::kSage2Int8};
+  const Measurement m = measure(*pipeline, options);
+  EXPECT_TRUE(m.unavailable.empty());
+  EXPECT_EQ(m.grid.at(0, 0, Variant::kSage2Int8).samples, 1);
+}
+
 // ---- paper mode --------------------------------------------------------------------------
 
 TEST_F(Calibration, PaperSendsTheWorstRatioToEightBit) {

@@ -51,7 +51,8 @@ Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
                     const RunProgressFn& progress) {
   if (options.prompts.empty()) throw std::invalid_argument("calibrate: no calibration prompts");
   if (options.seeds.empty()) throw std::invalid_argument("calibrate: no seeds");
-  MetricAccumulator accumulator(pipeline.attention_layers(), options.steps, options.candidates);
+  MetricAccumulator accumulator(pipeline.attention_layers(), options.steps, options.candidates,
+                                options.engine);
   ObserverScope scope(pipeline,
                       [&accumulator](const AttentionCall& call) { accumulator.observe(call); });
   GenerateRequest request;
@@ -73,6 +74,16 @@ Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
       ++done;
       if (progress) progress(done, total);
     }
+  }
+  if (accumulator.unavailable().size() == options.candidates.size()) {
+    std::string reasons;
+    for (const auto& [variant, why] : accumulator.unavailable()) {
+      reasons += fmt::format("; {}: {}", sageattn::to_string(variant), why);
+    }
+    throw std::runtime_error(fmt::format(
+        "calibrate: no candidate variant runs on {}{} (calibrate on the CPU with --device cpu, "
+        "where the golden model runs every variant)",
+        pipeline.device_name(), reasons));
   }
   return Measurement{accumulator.result(), accumulator.unavailable(), accumulator.calls_measured(),
                      total};

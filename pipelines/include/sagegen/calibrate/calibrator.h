@@ -31,6 +31,9 @@ struct CalibrationOptions {
   std::vector<sageattn::Variant> candidates = {sageattn::Variant::kSage2Int4,
                                                sageattn::Variant::kSage2Int8,
                                                sageattn::Variant::kSage1};
+  // Who computes the candidates: auto = the kernels on CUDA, the golden model on the CPU;
+  // golden measures on a GPU the numerics of variants it has no kernel for (slow: host copies).
+  sageattn::Engine engine = sageattn::Engine::kAuto;
 };
 
 // The built-in calibration prompts: 8 captions of the shapes world's fixed "seen" evaluation set
@@ -48,7 +51,7 @@ struct Measurement {
 using RunProgressFn = std::function<void(int done, int total)>;
 
 // Generates every (prompt, seed) with fp16 attention everywhere and measures the candidates on
-// every DiT call. Errors from the pipeline (RequestError for a bad size, ...) propagate; the
+// every DiT call. std::runtime_error when no candidate runs on the device. Errors from the pipeline (RequestError for a bad size, ...) propagate; the
 // pipeline's attention observer is removed again on return or throw.
 Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
                     const RunProgressFn& progress = {});
