@@ -15,6 +15,7 @@
 #include "table_device_check.h"
 #include "sagegen/attention_context.h"
 #include "sagegen/model_config.h"
+#include "sagegen/models/prediction.h"
 #include "sagegen/models/text_encoder.h"
 #include "sagegen/models/text_to_video_model.h"
 #include "sagegen/models/wan_dit.h"
@@ -122,7 +123,10 @@ at::Tensor Pipeline::Impl::velocity(const at::Tensor& x, double timestep, const 
   // Cond and uncond share one batched forward: one pass over the weights instead of two.
   const at::Tensor input = with_cfg ? at::cat({x, x}) : x;
   const at::Tensor t = at::full({input.size(0)}, timestep, x.options());
-  const at::Tensor v = dit->forward(input, t, text, attention);
+  const at::Tensor output = dit->forward(input, t, text, attention);
+  const at::Tensor v = models::velocity_from_output(
+      output, input, at::scalar_tensor(timestep / kTimestepScale, input.options()),
+      config.prediction);
   if (!with_cfg) return v;
   const std::vector<at::Tensor> halves = v.chunk(2, 0);
   return guide(halves[0], halves[1], cfg_scale);

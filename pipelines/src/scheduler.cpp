@@ -24,7 +24,7 @@ FlowMatchEulerScheduler::FlowMatchEulerScheduler(int steps, double shift) {
 double FlowMatchEulerScheduler::timestep(int step) const {
   TORCH_CHECK(step >= 0 && step < steps(), "FlowMatchEulerScheduler: step ", step,
               " out of range [0, ", steps(), ")");
-  return sigmas_[step] * 1000.0;
+  return sigmas_[step] * kTimestepScale;
 }
 
 at::Tensor FlowMatchEulerScheduler::step(const at::Tensor& x, const at::Tensor& velocity,

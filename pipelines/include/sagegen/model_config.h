@@ -19,6 +19,12 @@ enum class TextConditioning : std::uint8_t {
 
 enum class ComputeDType : std::uint8_t { kFloat32, kBFloat16, kFloat16 };
 
+// What the DiT's output means. kVelocity: the flow-matching velocity noise - x0 (Wan, FLUX).
+// kSample: the clean sample x0, turned into a velocity by models/prediction.h; a model whose
+// patches have more values than its width cannot pass the input noise through to a velocity,
+// but it can predict the clean image (the "x-prediction" of pixel-space DiTs).
+enum class Prediction : std::uint8_t { kVelocity, kSample };
+
 struct Extent3 {
   int t = 1;  // frames
   int h = 1;  // rows
@@ -64,6 +70,7 @@ struct ModelConfig {
   std::uint64_t random_seed = 0;
   std::string table;     // resolved path of the default adaptive table; empty: none
   ComputeDType cuda_dtype = ComputeDType::kBFloat16;  // the CPU always computes in float32
+  Prediction prediction = Prediction::kVelocity;
   int default_width = 64;
   int default_height = 64;
 

@@ -11,6 +11,9 @@
 
 namespace sagegen {
 
+// The DiT's timestep input is the noise level sigma in [0, 1] times this (Wan's scale).
+inline constexpr double kTimestepScale = 1000.0;
+
 // t' = shift * t / (1 + (shift - 1) * t). shift > 0.
 double shift_timestep(double t, double shift);
 

@@ -143,6 +143,16 @@ ModelConfig parse_model_config(const std::string& yaml, const std::string& sourc
   }
   if (map.has("table")) config.table = resolve_relative(map.required_string("table"), base_dir);
   if (map.has("cuda_dtype")) config.cuda_dtype = parse_dtype(map, "cuda_dtype");
+  if (map.has("prediction")) {
+    const std::string name = map.required_string("prediction");
+    if (name == "velocity") {
+      config.prediction = Prediction::kVelocity;
+    } else if (name == "sample") {
+      config.prediction = Prediction::kSample;
+    } else {
+      map.fail("prediction", fmt::format("'{}' is not one of: velocity, sample", name));
+    }
+  }
   if (map.has("default_size")) {
     const std::vector<int> size = map.required_int_list("default_size", 2, 1);
     config.default_width = size[0];

@@ -17,9 +17,11 @@
 #include "sagegen/attention_context.h"
 #include "sagegen/errors.h"
 #include "sagegen/models/text_encoder.h"
+#include "sagegen/models/prediction.h"
 #include "sagegen/models/text_to_video_model.h"
 #include "sagegen/models/wan_dit.h"
 #include "sagegen/models/weights.h"
+#include "sagegen/scheduler.h"
 #include "sagegen/text/tokenizer.h"
 #include "sagegen/train/schedule.h"
 #include "seeded_generator.h"
@@ -148,8 +150,9 @@ at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::ui
 
   AutocastScope autocast_scope(autocast);
   const at::Tensor text = encode_text(captions);
-  const at::Tensor velocity = dit->forward(x_t, t * 1000.0, text, attention);
-  return at::mse_loss(velocity.to(at::kFloat), target);
+  const at::Tensor output = dit->forward(x_t, t * kTimestepScale, text, attention).to(at::kFloat);
+  const at::Tensor velocity = models::velocity_from_output(output, x_t, t5, model.prediction);
+  return at::mse_loss(velocity, target);
 }
 
 void Trainer::Impl::optimizer_step(double lr) {
