@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "request_checks.h"
+#include "sageattn/attention.h"
 #include "sagegen/attention_context.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/text_encoder.h"
@@ -281,6 +282,18 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
 const std::string& Pipeline::model_name() const { return impl_->config.name; }
 const std::string& Pipeline::device_name() const { return impl_->device_name; }
 bool Pipeline::random_weights() const { return impl_->config.random_weights; }
+std::string Pipeline::why_variant_unsupported(sageattn::Variant variant) const {
+  const DitConfig& dit = impl_->config.dit;
+  // Token counts do not decide support (the kernels take any length); one tile's worth will do.
+  constexpr std::int64_t kProbeTokens = 128;
+  const at::Tensor probe = at::zeros({1, kProbeTokens, dit.heads, dit.head_dim},
+                                     at::TensorOptions().device(impl_->device).dtype(
+                                         compute_dtype(impl_->config, impl_->device)));
+  sageattn::AttentionOptions options;
+  options.variant = variant;
+  options.layout = sageattn::Layout::kNHD;  // as AttentionContext::attend calls it
+  return sageattn::why_unsupported(probe, probe, probe, options);
+}
 int Pipeline::patch_height() const {
   return impl_->config.dit.patch.h * impl_->config.latent_scale.h;
 }
