@@ -37,7 +37,7 @@ int dispatch(const CommandLine& cl) {
     case Command::kBatch: return run_batch(cl);
     case Command::kBenchPipeline: return run_bench_pipeline(cl);
     case Command::kCalibrate: return not_implemented(cl.command, 6);
-    case Command::kCompare: return not_implemented(cl.command, 6);
+    case Command::kCompare: return run_compare(cl);
     case Command::kTrain: return run_train(cl);
     case Command::kEval: return run_eval(cl);
   }

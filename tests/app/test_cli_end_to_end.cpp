@@ -91,7 +91,7 @@ TEST(CliHelp, HelpVersionAndNotImplementedCommands) {
   EXPECT_EQ(version.out.rfind("sagegen ", 0), 0u);
 
   for (const auto& [command, issue] : std::vector<std::pair<std::string, int>>{
-           {"calibrate", 6}, {"compare", 6}}) {
+           {"calibrate", 6}}) {
     const ProcessResult r = run_sagegen({command});
     EXPECT_EQ(r.exit_code, 2) << command;
     EXPECT_EQ(r.err, "sagegen: " + command + ": not implemented yet (issue " +
