@@ -1,12 +1,11 @@
 // `sagegen compare`: one prompt and seed under several attention variants and/or adaptive
 // tables, each measured against full precision (fp16) from the same seed: PSNR, SSIM, prompt
 // adherence and time, drawn as a labelled grid PNG and written as CSV and JSON.
-#include <ATen/Context.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -22,8 +21,6 @@
 #include "sagegen/io/json.h"
 #include "sagegen/model_config.h"
 #include "usage_error.h"
-
-#include <nlohmann/json.hpp>
 
 namespace sagegen::cli {
 namespace {

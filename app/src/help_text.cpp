@@ -28,8 +28,8 @@ usage:
   sagegen train --config FILE.yaml [options]  train the built-in model (sagegen train --help)
   sagegen eval [options]                      prompt adherence per attribute (sagegen eval --help)
   sagegen compare -p PROMPT [options]        one prompt and seed under several variants/tables
-                                              vs fp16: grid PNG, PSNR, SSIM, adherence, time
-                                              (sagegen compare --help)
+                                             vs fp16: grid PNG, PSNR, SSIM, adherence, time
+                                             (sagegen compare --help)
   sagegen calibrate (not implemented yet)
 
 generation options:
