@@ -49,8 +49,11 @@ Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal
   runner.run = [options](const Inputs& in) {
     return sageattn::attention(in.q, in.k, in.v, options).out;
   };
-  // No quantization-only entry is exposed by libsageattn yet (cuda_backend.h has run() only),
-  // so quantize_only stays empty and the table says "n/a".
+  if (*variant != sageattn::Variant::kFp16) {
+    runner.quantize_only = [options](const Inputs& in) {
+      sageattn::quantize_only(in.q, in.k, in.v, options);
+    };
+  }
   return runner;
 }
 

@@ -12,11 +12,14 @@
 #   scripts/gpu_suite.sh --bench-args '--variants sage2-8b,sdpa-cudnn --hd 128'
 #   scripts/gpu_suite.sh --all-tests      also every other ctest suite (CPU ones included)
 #   scripts/gpu_suite.sh --ptxas          also keep the kernels' ptxas resource report
+#   scripts/gpu_suite.sh --e2e            also the CUDA pipeline tests and `sagegen --prompt` on CUDA
+#   scripts/gpu_suite.sh --train SECONDS  first train the built-in model (t2i) for that long;
+#                                         --train-args adds flags to `sagegen train`
 set -uo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 
-run_tests=1 run_bench=1 run_op=1 quick=0 all_tests=0 ptxas=0
+run_tests=1 run_bench=1 run_op=1 quick=0 all_tests=0 ptxas=0 e2e=0 train_seconds=0 train_args=
 gtest_filter='*' bench_args=''
 build_dir=${SAGEGEN_BUILD_DIR:-build-device}
 jobs=${SAGEGEN_JOBS:-16}
@@ -30,6 +33,9 @@ while [[ $# -gt 0 ]]; do
     --bench-args) bench_args="$2"; shift ;;
     --all-tests) all_tests=1 ;;
     --ptxas) ptxas=1 ;;
+    --e2e) e2e=1 ;;
+    --train) train_seconds="$2"; shift ;;
+    --train-args) train_args="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "gpu_suite.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -50,9 +56,12 @@ stamp() { echo "[$(( $(date +%s) - started ))s] $*"; }
 card=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
 note "date: $(date -u '+%Y-%m-%d %H:%M UTC')  card: ${card:-none}  commit: $(git rev-parse --short HEAD 2>/dev/null || echo 'n/a (no .git here)')"
 
-# $OUT returns at most 8 files: build.log tests.log torch_op.log bench.log bench.csv summary.txt
-# (+ ctest.log with --all-tests, ptxas.txt with --ptxas); everything else stays in $build_dir.
+# $OUT returns at most 8 files: summary.txt tests.log torch_op.log bench.csv (+ build.log when the
+# build fails, ctest.log with --all-tests, ptxas.txt with --ptxas, e2e.log with --e2e, loss.csv
+# and the weights in parts with --train); the full build and bench logs stay in $build_dir.
 rm -f "$build_dir/measured.txt" "$build_dir/bench_summary.txt"
+mkdir -p "$build_dir"
+build_log="$build_dir/build.log"
 
 # ---- configure + build -------------------------------------------------------------------------
 stamp "configure ($build_dir)"
@@ -62,8 +71,9 @@ cuda_flags=''
 if ! cmake -S . -B "$build_dir" -G Ninja \
     ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
     -DCMAKE_BUILD_TYPE=Release -DSAGEGEN_CUDA=ON -DSAGEGEN_CUDA_ARCHS=90a -DSAGEGEN_OPENCV=OFF \
-    -DCMAKE_CUDA_FLAGS="$cuda_flags" >"$OUT/build.log" 2>&1; then
-  tail -40 "$OUT/build.log"
+    -DCMAKE_CUDA_FLAGS="$cuda_flags" >"$build_log" 2>&1; then
+  tail -40 "$build_log"
+  cp "$build_log" "$OUT/"
   note "configure: FAILED (see build.log)"; exit 1
 fi
 
@@ -71,6 +81,8 @@ targets=()
 [[ $run_tests == 1 ]] && targets+=(test_kernels)
 [[ $run_op == 1 ]] && targets+=(sageattn_ops)
 [[ $run_bench == 1 ]] && targets+=(sagegen_bench_attention)
+[[ $e2e == 1 || $train_seconds != 0 ]] && targets+=(sagegen)
+[[ $e2e == 1 ]] && targets+=(test_pipelines)
 known=$(ninja -C "$build_dir" -t targets all 2>/dev/null | sed 's/:.*//')
 build_list=()
 for t in "${targets[@]}"; do
@@ -80,13 +92,46 @@ done
 stamp "build ${build_list[*]:-nothing} (-j$jobs)"
 build_ok=1
 if [[ ${#build_list[@]} -gt 0 ]]; then
-  if ! cmake --build "$build_dir" -j "$jobs" --target "${build_list[@]}" >>"$OUT/build.log" 2>&1; then
+  if ! cmake --build "$build_dir" -j "$jobs" --target "${build_list[@]}" >>"$build_log" 2>&1; then
     build_ok=0
-    grep -E 'error|Error' "$OUT/build.log" | head -30
+    grep -E 'error|Error' "$build_log" | head -30
+    cp "$build_log" "$OUT/"
     note "build: FAILED (see build.log); running what was built"
   fi
 fi
-[[ $ptxas == 1 ]] && grep -E 'ptxas info|spill|bytes stack' "$OUT/build.log" >"$OUT/ptxas.txt"
+[[ $ptxas == 1 ]] && grep -E 'ptxas info|spill|bytes stack' "$build_log" >"$OUT/ptxas.txt"
+
+# ---- the pipeline on CUDA ----------------------------------------------------------------------
+e2e_line='e2e: not run'
+if [[ $e2e == 1 && -x "$build_dir/tests/pipelines/test_pipelines" ]]; then
+  stamp "pipeline tests on CUDA, sagegen --prompt --device cuda"
+  {
+    "$build_dir/tests/pipelines/test_pipelines" --gtest_filter='*Cuda*' --gtest_color=no
+    echo "test_pipelines rc=$?"
+    "$build_dir/app/sagegen" --prompt "a red circle above a blue square" --device cuda \
+      --out "$build_dir/e2e.png"
+    echo "sagegen rc=$?"
+  } >"$OUT/e2e.log" 2>&1
+  e2e_line="e2e: $(grep -E '^\[  PASSED  \]|^\[  FAILED  \] [0-9]' "$OUT/e2e.log" | tr '\n' ' ')$(grep -E '^(test_pipelines|sagegen) rc=' "$OUT/e2e.log" | tr '\n' ' ')"
+fi
+
+# ---- training the built-in model (after the quick end-to-end check) --------------------------------
+train_line='train: not run'
+if [[ $train_seconds != 0 && -x "$build_dir/app/sagegen" ]]; then
+  stamp "train t2i for ${train_seconds}s $train_args"
+  train_dir="$build_dir/train-t2i"
+  # shellcheck disable=SC2086  # train_args is a list of flags on purpose
+  "$build_dir/app/sagegen" train --config configs/train/tiny-t2i.yaml --device cuda \
+    --time-limit "$train_seconds" --out "$train_dir" $train_args >"$build_dir/train.log" 2>&1
+  rc=$?
+  # The trainer's info lines (parameters, fitted steps, checkpoints) and its last words.
+  { grep -E 'train: ' "$build_dir/train.log" | tail -8; tail -3 "$build_dir/train.log"; } | cut -c1-240 >>"$summary"
+  cp "$train_dir/loss.csv" "$OUT/loss.csv" 2>/dev/null
+  # Files come back at most 16 MiB each: the weights travel in parts (cat them back together).
+  [[ -f "$train_dir/ema-bf16.safetensors" ]] &&
+    split -b 15M -d "$train_dir/ema-bf16.safetensors" "$OUT/ema-bf16.safetensors.part"
+  train_line="train: rc=$rc, $(grep -c . "$OUT/loss.csv" 2>/dev/null || echo 0) loss rows; $(grep -E 'steps fit|time limit ran out' "$build_dir/train.log" | tail -1)"
+fi
 
 # ---- GPU tests ---------------------------------------------------------------------------------
 tests_line='tests: not run'
@@ -159,7 +204,7 @@ if [[ $run_bench == 1 && -x "$bench_bin" ]]; then
   stamp "bench $bench_args"
   # shellcheck disable=SC2086  # bench_args is a list of flags on purpose
   "$bench_bin" --csv "$OUT/bench.csv" --summary "$build_dir/bench_summary.txt" $bench_args \
-    >"$OUT/bench.log" 2>&1
+    >"$build_dir/bench.log" 2>&1
   bench_line="bench: rc=$? ($(wc -l <"$OUT/bench.csv" 2>/dev/null || echo 0) CSV lines)"
 elif [[ $run_bench == 1 ]]; then
   bench_line='bench: sagegen_bench_attention was not built'
@@ -170,6 +215,8 @@ stamp "done"
 {
   echo "==================== sagegen GPU suite ===================="
   cat "$summary"
+  echo "$e2e_line"
+  echo "$train_line"
   echo "$tests_line"
   echo "$op_line"
   echo "$bench_line"

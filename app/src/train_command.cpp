@@ -37,6 +37,7 @@ options (each overrides the config's key of the same name):
       --caption-dropout X   fraction of empty prompts
       --log-every N         loss report (progress, loss.csv) every N steps
       --save-every N        checkpoint every N steps (0: only at the end)
+      --time-limit SECONDS  wall-clock budget: fit the steps to it, stop when it runs out
   -o, --out DIR             where checkpoints, loss.csv and ema-bf16.safetensors go
                             (default outputs/train-<config name>)
       --resume PATH         a checkpoint, or a directory (its latest checkpoint)
@@ -58,7 +59,7 @@ struct TrainArgs {
 
 bool is_setting(const std::string& key) {
   for (const char* name : {"steps", "batch", "lr", "warmup", "ema", "seed", "grad-clip",
-                           "caption-dropout", "log-every", "save-every"}) {
+                           "caption-dropout", "log-every", "save-every", "time-limit"}) {
     if (key == name) return true;
   }
   return false;

@@ -79,6 +79,18 @@ AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Te
   TORCH_CHECK(false, "sageattn::attention: ", selection.reason);
 }
 
+void quantize_only(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                   const AttentionOptions& options) {
+  const Problem problem = validate(q, k, v, options);
+  const Selection selection = select(problem, options);
+  TORCH_CHECK(selection.route == Route::kCudaKernel, "sageattn::quantize_only: variant ",
+              to_string(selection.variant), " does not run the CUDA kernels here",
+              selection.reason.empty() ? std::string() : ": " + selection.reason);
+  AttentionOptions resolved = options;
+  resolved.variant = selection.variant;
+  cuda_backend::quantize_only(problem, selection.variant, q, k, v, resolved);
+}
+
 std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const AttentionOptions& options) {
   try {

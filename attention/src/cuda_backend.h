@@ -20,4 +20,9 @@ std::string why_unsupported(const Problem& problem, Variant variant);
 AttentionResult run(const Problem& problem, Variant variant, const at::Tensor& q,
                     const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options);
 
+// Only the quantization kernels run() would launch, their outputs discarded (the benchmark
+// times them apart). Throws where run() would not use the kernels.
+void quantize_only(const Problem& problem, Variant variant, const at::Tensor& q,
+                   const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options);
+
 }  // namespace sageattn::cuda_backend

@@ -22,4 +22,10 @@ AttentionResult run(const Problem& /*problem*/, Variant variant, const at::Tenso
   TORCH_CHECK(false, "sageattn::attention: variant ", to_string(variant), ": ", kNoKernels);
 }
 
+void quantize_only(const Problem& /*problem*/, Variant variant, const at::Tensor& /*q*/,
+                   const at::Tensor& /*k*/, const at::Tensor& /*v*/,
+                   const AttentionOptions& /*options*/) {
+  TORCH_CHECK(false, "sageattn::quantize_only: variant ", to_string(variant), ": ", kNoKernels);
+}
+
 }  // namespace sageattn::cuda_backend

@@ -159,6 +159,18 @@ TEST(AttentionDispatch, CudaBackendStubWhenNotCompiled) {
                {"sage2-8b", "no CUDA kernels"});
 }
 
+TEST(AttentionDispatch, QuantizeOnlyRefusesRequestsThatRunNoKernel) {
+  const test::Inputs in = test::make_inputs({1, 2, 2, 40, 40, 32}, 3);
+  AttentionOptions golden;  // CPU tensors: sage2-8b runs on the golden model
+  expect_error([&] { quantize_only(in.q, in.k, in.v, golden); },
+               {"sageattn::quantize_only: variant sage2-8b does not run the CUDA kernels"});
+  AttentionOptions fp16;
+  fp16.variant = Variant::kFp16;
+  expect_error([&] { quantize_only(in.q, in.k, in.v, fp16); }, {"variant fp16"});
+  // Validation comes first, as in attention().
+  expect_error([&] { quantize_only(in.q, in.k, in.v.to(at::kInt), golden); }, {"v has dtype Int"});
+}
+
 TEST(AttentionDispatch, ReturnsLseOnlyWhenAsked) {
   const test::Inputs in = test::make_inputs({1, 2, 2, 40, 40, 32}, 2);
   AttentionOptions opts;

@@ -50,6 +50,18 @@ TEST(KernelApi, SameInputsGiveBitwiseTheSameOutput) {
   }
 }
 
+TEST(KernelApi, QuantizeOnlyRunsTheQuantizationKernelsOfEachVariant) {
+  SKIP_WITHOUT_CUDA();
+  for (const Variant variant : {Variant::kSage2Int8, Variant::kSage2Int4, Variant::kSage1}) {
+    const KernelCase c = medium_case(variant);
+    const GuardedInputs in = make_guarded_inputs(c, /*seed=*/13);
+    if (!sageattn::why_unsupported(in.q, in.k, in.v, c.options()).empty()) continue;
+    EXPECT_NO_THROW(sageattn::quantize_only(in.q, in.k, in.v, c.options())) << variant_name(variant);
+    // A device-to-host copy waits for the stream: an asynchronous kernel fault surfaces here.
+    EXPECT_NO_THROW(at::zeros({1}, in.q.options()).item<float>()) << variant_name(variant);
+  }
+}
+
 TEST(KernelApi, AutoRunsSage2Int8WhereItsKernelRunsElseFp16) {
   SKIP_WITHOUT_CUDA();
   const KernelCase c = medium_case(Variant::kSage2Int8);

@@ -224,6 +224,20 @@ TEST_F(PipelineTest, LatentModelsOnlyTimeSteps) {
 // pixels; a few levels of difference come from other summation orders in the kernels.
 TEST_F(PipelineTest, CudaRunStartsFromTheCpuNoise) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA GPU";
+  // TF32 (torch's default for cuDNN convolutions, such as the patch embedding) would be a
+  // precision difference, not the seeding this test is about: float32 throughout.
+  struct NoTf32 {
+    bool cudnn = at::globalContext().allowTF32CuDNN();
+    bool cublas = at::globalContext().allowTF32CuBLAS();
+    NoTf32() {
+      at::globalContext().setAllowTF32CuDNN(false);
+      at::globalContext().setAllowTF32CuBLAS(false);
+    }
+    ~NoTf32() {
+      at::globalContext().setAllowTF32CuDNN(cudnn);
+      at::globalContext().setAllowTF32CuBLAS(cublas);
+    }
+  } no_tf32;
   GenerateRequest r = request();
   r.model = (dir_ / "small-f32.yaml").string();
   r.attention = sageattn::Variant::kFp16;

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +178,42 @@ TEST(TrainRun, RunWritesLogCheckpointsAndLoadableEmaWeights) {
   for (const auto& [name, tensor] : trainer.ema_weights()) {
     EXPECT_TRUE(at::allclose(fresh.at(name), tensor, 1e-2, 1e-2)) << name;  // bf16 rounding
   }
+}
+
+TEST(TrainRun, TimeLimitShortensTheRunAndStillSaves) {
+  sagegen::testing::TempDir dir("sagegen-train-time");
+  auto data = make_fixed_data(fixed_batch());
+  // A budget already spent: the run stops after its first step and saves as at the end.
+  TrainConfig spent = tiny_run(2000);
+  spent.time_limit_seconds = 1e-6;
+  Trainer stopped(spent, tiny_model(), at::Device(at::kCPU));
+  stopped.run(*data, dir.path() / "spent");
+  EXPECT_EQ(stopped.step(), 1);
+  EXPECT_TRUE(fs::exists(dir.path() / "spent" / "checkpoint-00000001.safetensors"));
+  EXPECT_TRUE(fs::exists(dir.path() / "spent" / "ema-bf16.safetensors"));
+
+  // A budget of about 60 step times: the steps are fitted after 20, far below the 2000 asked.
+  const auto start = std::chrono::steady_clock::now();
+  Trainer probe(tiny_run(20), tiny_model(), at::Device(at::kCPU));
+  probe.run(*data, dir.path() / "probe");
+  const double per_step =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 20;
+  TrainConfig budget = tiny_run(2000);
+  budget.time_limit_seconds = 60 * per_step;
+  Trainer fitted(budget, tiny_model(), at::Device(at::kCPU));
+  fitted.run(*data, dir.path() / "fitted");
+  EXPECT_GE(fitted.step(), 1);
+  EXPECT_LT(fitted.step(), 1000) << "the time limit did not shorten the run";
+  EXPECT_EQ(fitted.config().steps, fitted.step()) << "the schedule ends where the run ended";
+  EXPECT_TRUE(fs::exists(dir.path() / "fitted" / "ema-bf16.safetensors"));
+}
+
+TEST(TrainConfigTimeLimit, FlagAndKeyAreChecked) {
+  TrainConfig c = tiny_run(10);
+  apply_train_setting(c, "time-limit", "900", "--time-limit");
+  EXPECT_DOUBLE_EQ(c.time_limit_seconds, 900);
+  EXPECT_THROW(apply_train_setting(c, "time-limit", "-1", "--time-limit"), ConfigError);
+  EXPECT_THROW(apply_train_setting(c, "time-limit", "soon", "--time-limit"), ConfigError);
 }
 
 }  // namespace

@@ -26,4 +26,10 @@ AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Te
 std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const AttentionOptions& options);
 
+// For benchmarks: runs only the quantization kernels that attention() would launch for this
+// request on the CUDA kernel route and discards their outputs, so their share of a call can be
+// timed. Throws c10::Error (with the selector's reason) when the request does not run a kernel.
+void quantize_only(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                   const AttentionOptions& options);
+
 }  // namespace sageattn

@@ -188,42 +188,36 @@ AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
   return reference::golden_attention(q, k, v, golden);
 }
 
-}  // namespace
+// Everything the attention kernel reads, made by the quantization kernels of one call.
+struct Operands {
+  int dp = 0;  // the kernel's (padded) head dim
+  QkBits bits = QkBits::kInt8;
+  bool fp8_pv = true;
+  int64_t len_q_pad = 0, len_k_pad = 0;
+  at::Tensor q_int, q_scale, k_int, k_scale, k_sums, delta_s, v_operand, v_factor, v_mean;
+};
 
-bool compiled() { return true; }
-
-std::string why_unsupported(const Problem& problem, Variant variant) {
-  return choose(problem, variant).reason;
-}
-
-AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
-                    const at::Tensor& v, const AttentionOptions& options) {
-  const Choice choice = choose(p, variant);
-  TORCH_CHECK(choice.path != Path::kNone, "sageattn::cuda_backend::run: ", choice.reason);
-  if (choice.path == Path::kGoldenFallback) {
-    return run_golden_fallback(q, k, v, variant, options, p.head_dim);
-  }
-
-  const c10::cuda::CUDAGuard guard(q.device());
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  const int dp = choice.padded_dim;
-  const QkBits bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
+Operands quantize_operands(const Problem& p, Variant variant, const Choice& choice,
+                           const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           const AttentionOptions& options, cudaStream_t stream) {
+  Operands ops;
+  const int dp = ops.dp = choice.padded_dim;
+  const QkBits bits = ops.bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
   const int qk_bytes = bits == QkBits::kInt8 ? dp : dp / 2;
-  const bool fp8_pv = variant != Variant::kSage1;
+  const bool fp8_pv = ops.fp8_pv = variant != Variant::kSage1;
   const at::Tensor qh = hnd_view(q, p.layout);  // [B, Hq, Lq, D]
   const at::Tensor kh = hnd_view(k, p.layout);  // [B, Hkv, Lk, D]
   const at::Tensor vh = hnd_view(v, p.layout);
   const auto f32 = q.options().dtype(at::kFloat);
   const int64_t q_blocks = (p.len_q + kMmaTiles.block_q - 1) / kMmaTiles.block_q;
   const int64_t k_blocks = (p.len_k + kMmaTiles.block_k - 1) / kMmaTiles.block_k;
-  const int64_t len_q_pad = q_blocks * kMmaTiles.block_q;
-  const int64_t len_k_pad = k_blocks * kMmaTiles.block_k;
+  const int64_t len_q_pad = ops.len_q_pad = q_blocks * kMmaTiles.block_q;
+  const int64_t len_k_pad = ops.len_k_pad = k_blocks * kMmaTiles.block_k;
   // sm_scale * log2(e) rounded once to FP32, as the golden model folds it.
   const float scale_log2 = static_cast<float>(p.sm_scale * kLog2EDouble);
-
   // ---- Q: block means, smoothing, INT quantization ----
-  at::Tensor q_int = at::empty({p.batch, p.heads_q, len_q_pad, qk_bytes}, q.options().dtype(at::kChar));
-  at::Tensor q_scale = at::empty({p.batch, p.heads_q, q_blocks, kMmaTiles.block_q / kMmaTiles.warp_q,
+  at::Tensor& q_int = ops.q_int = at::empty({p.batch, p.heads_q, len_q_pad, qk_bytes}, q.options().dtype(at::kChar));
+  at::Tensor& q_scale = ops.q_scale = at::empty({p.batch, p.heads_q, q_blocks, kMmaTiles.block_q / kMmaTiles.warp_q,
                                   cuda::kScaleGroupsPerWarp}, f32);
   at::Tensor q_mean;
   {
@@ -245,9 +239,10 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   }
 
   // ---- K: token mean (column_stats partial sums), smoothing, INT quantization ----
-  at::Tensor k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
-  at::Tensor k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
-  at::Tensor k_sums, k_hat;
+  at::Tensor& k_int = ops.k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
+  at::Tensor& k_scale = ops.k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
+  at::Tensor& k_sums = ops.k_sums;
+  at::Tensor k_hat;
   {
     cuda::QuantRowsParams params;
     fill_source(params, kh);
@@ -274,7 +269,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
   // One FP32 batched GEMM per kv head; alpha applies the scale to the FP32 product, as the
   // golden model's separate multiply does. Padded keys get 0 (their k_hat rows are zero).
-  at::Tensor delta_s;
+  at::Tensor& delta_s = ops.delta_s;
   if (options.smooth_q) {
     const int64_t group = p.heads_q / p.heads_kv;
     const int64_t batches = p.batch * p.heads_kv;
@@ -286,7 +281,10 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   }
 
   // ---- V: per-channel statistics (column_stats), then the PV operand ----
-  at::Tensor v_sums, v_operand, v_factor, v_mean;
+  at::Tensor v_sums;
+  at::Tensor& v_operand = ops.v_operand;
+  at::Tensor& v_factor = ops.v_factor;
+  at::Tensor& v_mean = ops.v_mean;
   {
     cuda::QuantVParams params;
     fill_source(params, vh);
@@ -316,6 +314,41 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
+  return ops;
+}
+
+}  // namespace
+
+bool compiled() { return true; }
+
+std::string why_unsupported(const Problem& problem, Variant variant) {
+  return choose(problem, variant).reason;
+}
+
+void quantize_only(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
+                   const at::Tensor& v, const AttentionOptions& options) {
+  const Choice choice = choose(p, variant);
+  TORCH_CHECK(choice.path == Path::kKernel, "sageattn::cuda_backend::quantize_only: ",
+              choice.path == Path::kNone ? choice.reason
+                                         : "head_dim " + std::to_string(p.head_dim) +
+                                               " runs on the golden model, not the kernels");
+  const c10::cuda::CUDAGuard guard(q.device());
+  quantize_operands(p, variant, choice, q, k, v, options, at::cuda::getCurrentCUDAStream());
+}
+
+AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
+                    const at::Tensor& v, const AttentionOptions& options) {
+  const Choice choice = choose(p, variant);
+  TORCH_CHECK(choice.path != Path::kNone, "sageattn::cuda_backend::run: ", choice.reason);
+  if (choice.path == Path::kGoldenFallback) {
+    return run_golden_fallback(q, k, v, variant, options, p.head_dim);
+  }
+
+  const c10::cuda::CUDAGuard guard(q.device());
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  const Operands ops = quantize_operands(p, variant, choice, q, k, v, options, stream);
+  const auto f32 = q.options().dtype(at::kFloat);
+
   // ---- attention ----
   AttentionResult result;
   result.out = p.layout == Layout::kNHD
@@ -324,14 +357,14 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   if (options.return_lse) result.lse = at::empty({p.batch, p.heads_q, p.len_q}, f32);
   const at::Tensor out_hnd = hnd_view(result.out, p.layout);
   cuda::AttentionParams params;
-  params.q = q_int.const_data_ptr<std::int8_t>();
-  params.k = k_int.const_data_ptr<std::int8_t>();
-  params.v = v_operand.const_data_ptr();
-  params.q_scale = q_scale.const_data_ptr<float>();
-  params.k_scale = k_scale.const_data_ptr<float>();
-  params.delta_s = delta_s.defined() ? delta_s.const_data_ptr<float>() : nullptr;
-  params.v_factor = v_factor.defined() ? v_factor.const_data_ptr<float>() : nullptr;
-  params.v_mean = v_mean.defined() ? v_mean.const_data_ptr<float>() : nullptr;
+  params.q = ops.q_int.const_data_ptr<std::int8_t>();
+  params.k = ops.k_int.const_data_ptr<std::int8_t>();
+  params.v = ops.v_operand.const_data_ptr();
+  params.q_scale = ops.q_scale.const_data_ptr<float>();
+  params.k_scale = ops.k_scale.const_data_ptr<float>();
+  params.delta_s = ops.delta_s.defined() ? ops.delta_s.const_data_ptr<float>() : nullptr;
+  params.v_factor = ops.v_factor.defined() ? ops.v_factor.const_data_ptr<float>() : nullptr;
+  params.v_mean = ops.v_mean.defined() ? ops.v_mean.const_data_ptr<float>() : nullptr;
   params.out = result.out.data_ptr();
   params.out_type = elem_type(q.scalar_type());
   params.out_stride_b = out_hnd.stride(0);
@@ -344,21 +377,22 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   params.len_q = static_cast<int>(p.len_q);
   params.len_k = static_cast<int>(p.len_k);
   params.head_dim = static_cast<int>(p.head_dim);
-  params.len_q_pad = static_cast<int>(len_q_pad);
-  params.len_k_pad = static_cast<int>(len_k_pad);
+  params.len_q_pad = static_cast<int>(ops.len_q_pad);
+  params.len_k_pad = static_cast<int>(ops.len_k_pad);
   params.causal = p.causal;
-  if (fp8_pv) {
-    cuda::launch_attention_sage2(params, dp, bits, stream);
+  if (ops.fp8_pv) {
+    cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {
-    cuda::launch_attention_sage1(params, dp, stream);
+    cuda::launch_attention_sage1(params, ops.dp, stream);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 
-  if (result.lse.defined() && k_sums.defined()) {
+  if (result.lse.defined() && ops.k_sums.defined()) {
     // The kernel's LSE is that of the K-smoothed scores; add back the row shift K smoothing
     // removed, sm_scale * (q . k_mean), as the golden model does (docs/numerics.md step 7).
-    const at::Tensor k_mean = k_sums.sum(0) / static_cast<double>(p.len_k);  // [B, Hkv, D]
+    const at::Tensor k_mean = ops.k_sums.sum(0) / static_cast<double>(p.len_k);  // [B, Hkv, D]
     const at::Tensor k_mean_q = k_mean.repeat_interleave(p.heads_q / p.heads_kv, 1);  // [B, Hq, D]
+    const at::Tensor qh = hnd_view(q, p.layout);
     const at::Tensor shift =
         at::matmul(qh.to(at::kFloat), k_mean_q.unsqueeze(-1)).squeeze(-1);  // [B, Hq, Lq]
     result.lse.add_(shift * static_cast<float>(p.sm_scale));

@@ -130,6 +130,12 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
   if (map.has("log_every")) c.log_every = map.required_int("log_every", 1);
   if (map.has("save_every")) c.save_every = map.required_int("save_every", 0);
   if (map.has("data_threads")) c.data_threads = map.required_int("data_threads", 1);
+  if (map.has("time_limit")) {
+    c.time_limit_seconds = map.required_double("time_limit");
+    if (!(c.time_limit_seconds >= 0)) {
+      map.fail("time_limit", fmt::format("must be >= 0 seconds, got {}", c.time_limit_seconds));
+    }
+  }
   map.reject_unknown_keys();
   validate_train_config(c);
   return c;
@@ -174,6 +180,11 @@ void apply_train_setting(TrainConfig& config, const std::string& key, const std:
     config.caption_dropout = parse_number(value, flag);
     if (!(config.caption_dropout >= 0 && config.caption_dropout <= 1)) {
       throw ConfigError(fmt::format("{}: must be in [0, 1], got {}", flag, value));
+    }
+  } else if (key == "time-limit") {
+    config.time_limit_seconds = parse_number(value, flag);
+    if (!(config.time_limit_seconds >= 0)) {
+      throw ConfigError(fmt::format("{}: must be >= 0 seconds, got {}", flag, value));
     }
   } else {
     throw ConfigError(fmt::format("{}: not a training setting", flag));

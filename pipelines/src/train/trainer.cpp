@@ -30,6 +30,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+// Steps timed before a time limit fits the step count (enough to average out the first steps'
+// allocator and kernel-selection warm-up).
+constexpr std::int64_t kStepsBeforeFit = 20;
 
 }  // namespace
 
@@ -219,7 +222,7 @@ double Trainer::evaluate_loss(const TrainingBatch& batch, std::uint64_t seed) {
 
 void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgressFn& progress) {
   Impl& m = *impl_;
-  const TrainConfig& c = m.config;
+  TrainConfig& c = m.config;  // a time limit may shorten c.steps
   fs::create_directories(out_dir);
   const fs::path log_path = out_dir / "loss.csv";
   const bool new_log = !fs::exists(log_path);
@@ -231,12 +234,33 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
   auto report_start = start;
   at::Tensor loss_sum;
   std::int64_t losses = 0, samples = 0;
+  const std::int64_t first_step = m.step;
+  bool steps_fitted = false;
   while (m.step < c.steps) {
     const TrainingBatch batch = data.batch_for_step(m.step);
     const at::Tensor loss = train_step(batch);
     loss_sum = loss_sum.defined() ? loss_sum + loss : loss;
     ++losses;
     samples += batch.pixels.size(0);
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (c.time_limit_seconds > 0 && !steps_fitted && m.step - first_step >= kStepsBeforeFit) {
+      // Fit once, from the mean step time so far (the first steps' warm-up included: it errs
+      // on the short side), so the cosine schedule ends inside the budget.
+      steps_fitted = true;
+      const double per_step = elapsed / static_cast<double>(m.step - first_step);
+      const auto fit = m.step + static_cast<std::int64_t>((c.time_limit_seconds - elapsed) / per_step);
+      if (fit < c.steps) {
+        spdlog::info("train: {:.0f} ms a step; {} of {} steps fit the {:.0f} s time limit",
+                     per_step * 1e3, std::max(fit, m.step), c.steps, c.time_limit_seconds);
+        c.steps = std::max(fit, m.step);
+        c.warmup_steps = std::min(c.warmup_steps, std::max<std::int64_t>(c.steps - 1, 0));
+      }
+    }
+    if (c.time_limit_seconds > 0 && elapsed >= c.time_limit_seconds && m.step < c.steps) {
+      spdlog::warn("train: the {:.0f} s time limit ran out at step {} of {}; saving",
+                   c.time_limit_seconds, m.step, c.steps);
+      c.steps = m.step;
+    }
     const bool last = m.step == c.steps;
     if (m.step % c.log_every == 0 || last) {
       TrainProgress p;

@@ -41,6 +41,10 @@ struct TrainConfig {
   std::int64_t log_every = 50;
   std::int64_t save_every = 1000;  // 0: only at the end
   int data_threads = 2;            // batches rendered ahead, each on its own thread
+  // Wall-clock budget of the run in seconds (0: none). Once the step time is known the run
+  // shortens `steps` to what fits, so the learning-rate schedule still ends at its minimum, and
+  // it stops (saving as at the end) if the budget runs out anyway.
+  double time_limit_seconds = 0;
 };
 
 // Throws ConfigError naming the file, line and key for an unknown key or a bad value.
@@ -49,7 +53,7 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
                                const std::string& base_dir);
 
 // Sets one key from text (a CLI flag): steps, batch, lr, warmup, ema, seed, log-every,
-// save-every, grad-clip, caption-dropout. Throws ConfigError "<flag>: ..." naming the bad value.
+// save-every, grad-clip, caption-dropout, time-limit. Throws ConfigError "<flag>: ..." naming the bad value.
 void apply_train_setting(TrainConfig& config, const std::string& key, const std::string& value,
                          const std::string& flag);
 
