@@ -117,7 +117,7 @@ std::optional<AdherenceCount> adherence_of(const std::optional<eval::PromptSpec>
 // One timed generation. On CUDA an untimed denoising step runs first, so one-off costs (lazy
 // kernel loading, cuDNN planning, allocator growth) are not charged to whichever entry happens
 // to run first. Not on the CPU: there those costs are small and the golden model's step is
-// slow (45 s for sagegen-tiny at 64x64x8 on 2 cores), so a warm-up would double the run.
+// slow (tens of seconds for sagegen-tiny at 64x64x8 on 2 cores): a warm-up would double the run.
 GenerateResult generate_timed(Pipeline& pipeline, const GenerateRequest& request, const std::string& label) {
   if (pipeline.device_name().rfind("cuda", 0) == 0) {
     pipeline.time_denoise_step(request, /*warmup=*/0, /*repeats=*/1);

@@ -1,7 +1,7 @@
 // Image quality of the quantized attention variants against full precision from the same seed,
 // on the built-in model (sagegen-tiny) over a fixed prompt set from the shapes world (issue 6).
-// CPU: the golden model of each variant (the kernels' exact numerics) at sizes that keep each
-// test near 10 s on 2 idle cores. GPU (skipped without one): the kernels at the model's full size,
+// CPU: the golden model of each variant (the kernels' exact numerics) at small sizes (a few
+// seconds per generation on 2 cores; docs/quality.md has the timings). GPU (skipped without one): the kernels at the model's full size,
 // t2v included, with fp16 run twice for the run-to-run floor (GPU kernels are not bitwise
 // deterministic). The figures are printed; docs/quality.md records them.
 #include <ATen/ATen.h>
@@ -144,7 +144,7 @@ TEST(Quality, ImagesOnCpuWithTheGoldenModel) {
   check_int8_bounds(figures);
 }
 
-// 32x32x8: 512 tokens, a clip the golden model runs in ~15 s on 2 idle cores.
+// 32x32x8: 512 tokens, small enough for the golden model on 2 cores.
 TEST(Quality, VideoOnCpuWithTheGoldenModel) {
   const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 32, 8, 2, 1, false};
   const auto figures = measure(setup);
