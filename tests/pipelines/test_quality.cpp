@@ -1,9 +1,10 @@
 // Image quality of the quantized attention variants against full precision from the same seed,
 // on the built-in model (sagegen-tiny) over a fixed prompt set from the shapes world (issue 6).
 // CPU: the golden model of each variant (the kernels' exact numerics) at small sizes (a few
-// seconds per generation on 2 cores; docs/quality.md has the timings). GPU (skipped without one): the kernels at the model's full size,
-// t2v included, with fp16 run twice for the run-to-run floor (GPU kernels are not bitwise
-// deterministic). The figures are printed; docs/quality.md records them.
+// seconds per generation on 2 cores; docs/quality.md has the timings). GPU (skipped without
+// one): the kernels at the model's full size, t2v included, with fp16 run twice for the
+// run-to-run floor (GPU kernels are not bitwise deterministic). The figures are printed;
+// docs/quality.md records them.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
