@@ -11,6 +11,7 @@ int run_batch(const CommandLine& cl);
 int run_bench_pipeline(const CommandLine& cl);
 int run_train(const CommandLine& cl);
 int run_eval(const CommandLine& cl);
+int run_calibrate(const CommandLine& cl);
 int run_compare(const CommandLine& cl);
 
 }  // namespace sagegen::cli

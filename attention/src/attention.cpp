@@ -100,4 +100,6 @@ std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::
   }
 }
 
+int cuda_arch(int device) { return cuda_backend::device_arch(device); }
+
 }  // namespace sageattn

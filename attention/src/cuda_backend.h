@@ -16,6 +16,10 @@ bool compiled();
 // the constraint that failed, in words ("sage2-4b needs sm_80 or newer, device 0 is sm_75").
 std::string why_unsupported(const Problem& problem, Variant variant);
 
+// sm version of a CUDA device (90 for sm_90); 0 when no CUDA kernels are compiled or the
+// device does not exist.
+int device_arch(int device);
+
 // Runs the kernel; precondition: why_unsupported(problem, variant) is empty.
 AttentionResult run(const Problem& problem, Variant variant, const at::Tensor& q,
                     const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options);

@@ -16,6 +16,8 @@ bool compiled() { return false; }
 
 std::string why_unsupported(const Problem& /*problem*/, Variant /*variant*/) { return kNoKernels; }
 
+int device_arch(int /*device*/) { return 0; }
+
 AttentionResult run(const Problem& /*problem*/, Variant variant, const at::Tensor& /*q*/,
                     const at::Tensor& /*k*/, const at::Tensor& /*v*/,
                     const AttentionOptions& /*options*/) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "config_search.h"
 #include "sagegen/errors.h"
 #include "sagegen/pipeline.h"
 
@@ -32,6 +33,17 @@ fs::path executable_dir() {
 
 }  // namespace
 
+std::vector<fs::path> config_search_roots() {
+  std::error_code error;
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("SAGEGEN_ROOT"); env != nullptr && *env != '\0') {
+    roots.emplace_back(env);
+  }
+  add_with_parents(fs::current_path(error), roots);
+  add_with_parents(executable_dir(), roots);
+  return roots;
+}
+
 std::string resolve_model_config(const std::string& model) {
   if (model.empty()) throw ConfigError("--model: empty model name");
   std::error_code error;
@@ -42,14 +54,8 @@ std::string resolve_model_config(const std::string& model) {
   if (looks_like_path) {
     throw ConfigError(fmt::format("--model {}: no such model config file", model));
   }
-  std::vector<fs::path> roots;
-  if (const char* env = std::getenv("SAGEGEN_ROOT"); env != nullptr && *env != '\0') {
-    roots.emplace_back(env);
-  }
-  add_with_parents(fs::current_path(error), roots);
-  add_with_parents(executable_dir(), roots);
   std::string searched;
-  for (const fs::path& root : roots) {
+  for (const fs::path& root : config_search_roots()) {
     const fs::path candidate = root / "configs" / "models" / (model + ".yaml");
     if (fs::is_regular_file(candidate, error)) return candidate.string();
     if (searched.size() < 400) searched += fmt::format("\n  {}", candidate.string());

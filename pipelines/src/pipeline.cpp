@@ -12,6 +12,7 @@
 
 #include "request_checks.h"
 #include "sageattn/attention.h"
+#include "table_device_check.h"
 #include "sagegen/attention_context.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/text_encoder.h"
@@ -56,6 +57,18 @@ at::ScalarType compute_dtype(const ModelConfig& config, const at::Device& device
   return at::kFloat;
 }
 
+// Empty when the DiT's attention calls can run `variant` with these tensor options: the
+// dispatcher's selector asked with the model's heads and head dim in NHD (as
+// AttentionContext::attend calls it). Token counts do not decide support; a few will do.
+std::string why_dit_cannot_run(const ModelConfig& config, const at::TensorOptions& options,
+                               sageattn::Variant variant) {
+  const at::Tensor probe = at::zeros({1, 16, config.dit.heads, config.dit.head_dim}, options);
+  sageattn::AttentionOptions probe_options;
+  probe_options.variant = variant;
+  probe_options.layout = sageattn::Layout::kNHD;
+  return sageattn::why_unsupported(probe, probe, probe, probe_options);
+}
+
 void synchronize(const at::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
@@ -71,6 +84,7 @@ struct Pipeline::Impl {
   std::shared_ptr<models::WanTransformer3DModel> dit;
   std::optional<sageattn::PrecisionTable> table;
   std::string table_path;
+  AttentionObserver observer;
 
   // An attention context for `steps` sampling steps, with the request's override or the table.
   AttentionContext make_context(const GenerateRequest& request, int steps) const;
@@ -84,6 +98,7 @@ struct Pipeline::Impl {
 AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, int steps) const {
   AttentionContext attention(config.dit_attention_layers());
   attention.use_override(request.attention);
+  if (observer) attention.set_observer(observer);
   if (table && !request.attention) {
     try {
       attention.use_table(table->resolve(config.name, config.dit_attention_layers(), steps),
@@ -166,6 +181,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     } catch (const sageattn::TableError& e) {
       throw ConfigError(e.what());
     }
+    // A variant this device cannot run fails now, naming its rule, not mid-generation.
+    check_table_variants_run(*impl->table, impl->device_name, [&](sageattn::Variant variant) {
+      return why_dit_cannot_run(config, options, variant);
+    });
     impl->table_path = table_path;
   }
   std::int64_t count = 0;
@@ -279,20 +298,18 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   return timing;
 }
 
+void Pipeline::set_attention_observer(AttentionObserver observer) {
+  impl_->observer = std::move(observer);
+}
+
 const std::string& Pipeline::model_name() const { return impl_->config.name; }
+int Pipeline::attention_layers() const { return impl_->config.dit_attention_layers(); }
 const std::string& Pipeline::device_name() const { return impl_->device_name; }
 bool Pipeline::random_weights() const { return impl_->config.random_weights; }
 std::string Pipeline::why_variant_unsupported(sageattn::Variant variant) const {
-  const DitConfig& dit = impl_->config.dit;
-  // Token counts do not decide support (the kernels take any length); one tile's worth will do.
-  constexpr std::int64_t kProbeTokens = 128;
-  const at::Tensor probe = at::zeros({1, kProbeTokens, dit.heads, dit.head_dim},
-                                     at::TensorOptions().device(impl_->device).dtype(
-                                         compute_dtype(impl_->config, impl_->device)));
-  sageattn::AttentionOptions options;
-  options.variant = variant;
-  options.layout = sageattn::Layout::kNHD;  // as AttentionContext::attend calls it
-  return sageattn::why_unsupported(probe, probe, probe, options);
+  const at::TensorOptions options =
+      at::TensorOptions().device(impl_->device).dtype(compute_dtype(impl_->config, impl_->device));
+  return why_dit_cannot_run(impl_->config, options, variant);
 }
 int Pipeline::patch_height() const {
   return impl_->config.dit.patch.h * impl_->config.latent_scale.h;

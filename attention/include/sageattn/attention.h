@@ -26,6 +26,11 @@ AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Te
 std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const AttentionOptions& options);
 
+// The compute capability of CUDA device `device` as one number (sm_90 -> 90), or 0 when this
+// libsageattn has no CUDA kernels or there is no such device (the calibrator's cost tables and
+// error messages name the arch; without kernels it cannot be asked).
+int cuda_arch(int device = 0);
+
 // For benchmarks: runs only the quantization kernels that attention() would launch for this
 // request on the CUDA kernel route and discards their outputs, so their share of a call can be
 // timed. Throws c10::Error (with the selector's reason) when the request does not run a kernel.

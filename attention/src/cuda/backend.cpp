@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <spdlog/spdlog.h>
 
@@ -320,6 +321,12 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
 }  // namespace
 
 bool compiled() { return true; }
+
+int device_arch(int device) {
+  if (device < 0 || device >= static_cast<int>(c10::cuda::device_count())) return 0;
+  const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
+  return props->major * 10 + props->minor;
+}
 
 std::string why_unsupported(const Problem& problem, Variant variant) {
   return choose(problem, variant).reason;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sagegen/attention_context.h"
 #include "sagegen/errors.h"
 #include "sagegen/request.h"
 
@@ -73,7 +74,13 @@ class Pipeline {
   // != 1 batches cond and uncond. warmup >= 0, repeats >= 1.
   DenoiseStepTiming time_denoise_step(const GenerateRequest& request, int warmup, int repeats);
 
+  // Sees every attention call of later generate() calls (the calibrator, tests): DiT layers with
+  // their step, and the text encoder's calls with step -1. An empty function removes it.
+  void set_attention_observer(AttentionObserver observer);
+
   const std::string& model_name() const;
+  // Attention layer ids the adaptive table covers (2 * depth for the DiT).
+  int attention_layers() const;
   const std::string& device_name() const;
   bool random_weights() const;
   // The patch in pixels (height, width): --size must be a multiple of these.
