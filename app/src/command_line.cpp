@@ -108,6 +108,11 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       cl.command_args.assign(args.begin() + 1, args.end());
       return cl;
     }
+    // compare has flags of its own (--variants, --tables); compare_options.cpp parses them.
+    if (cl.command == Command::kCompare) {
+      cl.command_args.assign(args.begin() + 1, args.end());
+      return cl;
+    }
   }
 
   std::vector<std::string> positionals;

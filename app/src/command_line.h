@@ -41,7 +41,8 @@ struct CommandLine {
   bool overwrite = false;
   spdlog::level::level_enum log_level = spdlog::level::info;
   BenchOptions bench;
-  // train, eval, calibrate: the arguments after the command, parsed by run_train / run_eval (their flags differ).
+  // train, eval, calibrate, compare: the arguments after the command, parsed by their run_*
+  // functions (their flags differ).
   std::vector<std::string> command_args;
 };
 

@@ -12,5 +12,6 @@ int run_bench_pipeline(const CommandLine& cl);
 int run_train(const CommandLine& cl);
 int run_eval(const CommandLine& cl);
 int run_calibrate(const CommandLine& cl);
+int run_compare(const CommandLine& cl);
 
 }  // namespace sagegen::cli

@@ -28,7 +28,9 @@ usage:
   sagegen train --config FILE.yaml [options]  train the built-in model (sagegen train --help)
   sagegen eval [options]                      prompt adherence per attribute (sagegen eval --help)
   sagegen calibrate [options]                 write an adaptive precision table (sagegen calibrate --help)
-  sagegen compare (not implemented yet)
+  sagegen compare -p PROMPT [options]         one prompt and seed under several variants/tables
+                                              vs fp16: grid PNG, PSNR, SSIM, adherence, time
+                                              (sagegen compare --help)
 
 generation options:
   -p, --prompt TEXT           what to draw (required for generate)

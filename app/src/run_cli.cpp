@@ -16,13 +16,6 @@
 namespace sagegen::cli {
 namespace {
 
-// Issues that will implement the sub-commands that are only names so far.
-int not_implemented(Command command, int issue) {
-  std::fprintf(stderr, "sagegen: %s: not implemented yet (issue %d)\n", to_string(command).c_str(),
-               issue);
-  return kUsageExitCode;
-}
-
 void set_up_logging(spdlog::level::level_enum level) {
   // Logs go to stderr with the progress bar; stdout stays for results (tables, paths).
   auto logger = spdlog::stderr_color_mt("sagegen");
@@ -37,7 +30,7 @@ int dispatch(const CommandLine& cl) {
     case Command::kBatch: return run_batch(cl);
     case Command::kBenchPipeline: return run_bench_pipeline(cl);
     case Command::kCalibrate: return run_calibrate(cl);
-    case Command::kCompare: return not_implemented(cl.command, 6);
+    case Command::kCompare: return run_compare(cl);
     case Command::kTrain: return run_train(cl);
     case Command::kEval: return run_eval(cl);
   }

@@ -58,6 +58,18 @@ at::ScalarType compute_dtype(const ModelConfig& config, const at::Device& device
   return at::kFloat;
 }
 
+// Empty when the DiT's attention calls can run `variant` with these tensor options: the
+// dispatcher's selector asked with the model's heads and head dim in NHD (as
+// AttentionContext::attend calls it). Token counts do not decide support; a few will do.
+std::string why_dit_cannot_run(const ModelConfig& config, const at::TensorOptions& options,
+                               sageattn::Variant variant) {
+  const at::Tensor probe = at::zeros({1, 16, config.dit.heads, config.dit.head_dim}, options);
+  sageattn::AttentionOptions probe_options;
+  probe_options.variant = variant;
+  probe_options.layout = sageattn::Layout::kNHD;
+  return sageattn::why_unsupported(probe, probe, probe, probe_options);
+}
+
 void synchronize(const at::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
@@ -175,11 +187,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     }
     // A variant this device cannot run fails now, naming its rule, not mid-generation.
     check_table_variants_run(*impl->table, impl->device_name, [&](sageattn::Variant variant) {
-      const at::Tensor probe = at::zeros({1, 16, config.dit.heads, config.dit.head_dim}, options);
-      sageattn::AttentionOptions probe_options;
-      probe_options.variant = variant;
-      probe_options.layout = sageattn::Layout::kNHD;
-      return sageattn::why_unsupported(probe, probe, probe, probe_options);
+      return why_dit_cannot_run(config, options, variant);
     });
     impl->table_path = table_path;
   }
@@ -302,6 +310,11 @@ const std::string& Pipeline::model_name() const { return impl_->config.name; }
 int Pipeline::attention_layers() const { return impl_->config.dit_attention_layers(); }
 const std::string& Pipeline::device_name() const { return impl_->device_name; }
 bool Pipeline::random_weights() const { return impl_->config.random_weights; }
+std::string Pipeline::why_variant_unsupported(sageattn::Variant variant) const {
+  const at::TensorOptions options =
+      at::TensorOptions().device(impl_->device).dtype(compute_dtype(impl_->config, impl_->device));
+  return why_dit_cannot_run(impl_->config, options, variant);
+}
 int Pipeline::patch_height() const {
   return impl_->config.dit.patch.h * impl_->config.latent_scale.h;
 }

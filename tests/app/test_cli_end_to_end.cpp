@@ -79,7 +79,7 @@ TEST(CliErrors, SizeNotAMultipleOfThePatch) {
   EXPECT_FALSE(fs::exists(dir.path() / "x.png"));
 }
 
-TEST(CliHelp, HelpVersionAndNotImplementedCommands) {
+TEST(CliHelp, HelpAndVersion) {
   const ProcessResult help = run_sagegen({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   for (const char* needle : {"usage:", "--prompt", "--attention", "sage2-8b", "batch FILE.yaml",
@@ -89,14 +89,6 @@ TEST(CliHelp, HelpVersionAndNotImplementedCommands) {
   const ProcessResult version = run_sagegen({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("sagegen ", 0), 0u);
-
-  for (const auto& [command, issue] : std::vector<std::pair<std::string, int>>{
-           {"compare", 6}}) {
-    const ProcessResult r = run_sagegen({command});
-    EXPECT_EQ(r.exit_code, 2) << command;
-    EXPECT_EQ(r.err, "sagegen: " + command + ": not implemented yet (issue " +
-                         std::to_string(issue) + ")\n");
-  }
 }
 
 TEST(CliHelp, HelpMentionsEveryGenerationFlag) {

@@ -251,6 +251,30 @@ TEST_F(PipelineTest, CudaRunStartsFromTheCpuNoise) {
   EXPECT_LT(diff.to(at::kFloat).mean().item<double>(), 0.5);
 }
 
+// compare checks its variants with this before generating: on the CPU the golden model runs every
+// variant; on a GPU the answer must agree with what a generation does.
+TEST_F(PipelineTest, WhyVariantUnsupportedAgreesWithGeneration) {
+  auto pipeline = Pipeline::load(request());
+  for (const std::string& name : sageattn::variant_names()) {
+    const sageattn::Variant variant = *sageattn::parse_variant(name);
+    EXPECT_EQ(pipeline->why_variant_unsupported(variant), "") << name;
+  }
+  if (!torch::cuda::is_available()) return;
+  GenerateRequest r = request();
+  r.device = DeviceChoice::kCuda;
+  r.steps = 1;
+  auto gpu = Pipeline::load(r);
+  for (const std::string& name : sageattn::variant_names()) {
+    r.attention = *sageattn::parse_variant(name);
+    const std::string why = gpu->why_variant_unsupported(*r.attention);
+    if (why.empty()) {
+      EXPECT_NO_THROW(gpu->generate(r)) << name;
+    } else {
+      EXPECT_ANY_THROW(gpu->generate(r)) << name << ": " << why;
+    }
+  }
+}
+
 // The shipped built-in config end to end on the CPU (2 steps keep CI short; the step time is
 // printed: docs/pipeline.md has the 20-step figure).
 TEST(BuiltInModel, TinyTextToImageRunsOnCpu) {

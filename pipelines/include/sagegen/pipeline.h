@@ -86,6 +86,10 @@ class Pipeline {
   // The patch in pixels (height, width): --size must be a multiple of these.
   int patch_height() const;
   int patch_width() const;
+  // Empty when the DiT's attention calls can run `variant` on this pipeline's device, else the
+  // reason in words: the selector sageattn::attention() uses, asked with the model's heads, head
+  // dim, dtype and layout before any generation spends time (compare checks --variants with it).
+  std::string why_variant_unsupported(sageattn::Variant variant) const;
 
  private:
   struct Impl;
