@@ -33,8 +33,9 @@ constexpr double kInt8MinSsim = 0.95;
 // Issue 6's bounds for sage2-4b with a calibrated table.
 constexpr double kCalibratedInt4MinPsnrDb = 26.0;
 constexpr double kCalibratedInt4MinSsim = 0.90;
-// Adherence (fraction of asked attributes found) may drop at most 2 points under fp16.
-constexpr double kMaxAdherenceDrop = 0.02;
+// Adherence (fraction of asked attributes found) is printed, not asserted, here: over the few
+// prompts a CPU test affords, one attribute is worth 5 points or more, so issue 6's "at most 2
+// points under fp16" is measured with `sagegen eval` over larger sets (docs/quality.md).
 // The name of the calibrated-table entry in the figures.
 constexpr const char* kCalibrated = "sage2-4b calibrated";
 
@@ -150,7 +151,6 @@ void check_int8_bounds(const std::map<std::string, Figures>& figures) {
   const Figures& int8 = figures.at("sage2-8b");
   EXPECT_GE(int8.mean_psnr(), kInt8MinPsnrDb);
   EXPECT_GE(int8.mean_ssim(), kInt8MinSsim);
-  EXPECT_LE(figures.at("fp16").adherence_accuracy() - int8.adherence_accuracy(), kMaxAdherenceDrop);
   // 4-bit QK is reported, not bounded; it must still be a picture of the same noise.
   const Figures& int4 = figures.at("sage2-4b");
   EXPECT_TRUE(std::isfinite(int4.mean_psnr()));
@@ -159,21 +159,20 @@ void check_int8_bounds(const std::map<std::string, Figures>& figures) {
   if (calibrated == figures.end()) return;
   EXPECT_GE(calibrated->second.mean_psnr(), kCalibratedInt4MinPsnrDb);
   EXPECT_GE(calibrated->second.mean_ssim(), kCalibratedInt4MinSsim);
-  EXPECT_LE(figures.at("fp16").adherence_accuracy() - calibrated->second.adherence_accuracy(), kMaxAdherenceDrop);
 }
 
 TEST(Quality, ImagesOnCpuWithTheGoldenModel) {
-  // The table was calibrated for exactly this model, size and step count.
-  const QualitySetup setup{"cpu golden, images", DeviceChoice::kCpu, 64, 1, 3, 3, false,
-                           std::string(SAGEGEN_SOURCE_DIR) + "/tests/pipelines/data/tiny-paper-3steps.yaml"};
+  // The shipped 4-bit table was calibrated for this model at 64x64 and 20 steps.
+  const QualitySetup setup{"cpu golden, images", DeviceChoice::kCpu, 64, 1, 20, 3, false,
+                           std::string(SAGEGEN_SOURCE_DIR) + "/configs/tables/tiny-4bit-calibrated.yaml"};
   const auto figures = measure(setup);
   report(setup, figures);
   check_int8_bounds(figures);
 }
 
-// 32x32x8: 512 tokens, small enough for the golden model on 2 cores.
+// 64x64x16: 1,024 tokens a clip, the t2v side of the same model.
 TEST(Quality, VideoOnCpuWithTheGoldenModel) {
-  const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 32, 8, 2, 1, false};
+  const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 64, 16, 6, 1, false};
   const auto figures = measure(setup);
   report(setup, figures);
   check_int8_bounds(figures);
