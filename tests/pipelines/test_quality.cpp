@@ -163,7 +163,7 @@ void check_int8_bounds(const std::map<std::string, Figures>& figures) {
 
 TEST(Quality, ImagesOnCpuWithTheGoldenModel) {
   // The shipped 4-bit table was calibrated for this model at 64x64 and 20 steps.
-  const QualitySetup setup{"cpu golden, images", DeviceChoice::kCpu, 64, 1, 20, 3, false,
+  const QualitySetup setup{"cpu golden, images", DeviceChoice::kCpu, 64, 1, 20, 8, false,
                            std::string(SAGEGEN_SOURCE_DIR) + "/configs/tables/tiny-4bit-calibrated.yaml"};
   const auto figures = measure(setup);
   report(setup, figures);
@@ -172,7 +172,7 @@ TEST(Quality, ImagesOnCpuWithTheGoldenModel) {
 
 // 64x64x16: 1,024 tokens a clip, the t2v side of the same model.
 TEST(Quality, VideoOnCpuWithTheGoldenModel) {
-  const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 64, 16, 6, 1, false};
+  const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 64, 16, 10, 2, false};
   const auto figures = measure(setup);
   report(setup, figures);
   check_int8_bounds(figures);

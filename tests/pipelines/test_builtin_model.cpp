@@ -1,0 +1,94 @@
+// The shipped weights (assets/sagegen-tiny.safetensors) follow prompts: adherence over the
+// shapes world's fixed evaluation sets, full-precision attention, on the CPU. The bounds sit a
+// few points under what docs/models.md records for the same prompts and seeds, so a retrain can
+// only raise them (issue 5).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "sagegen/eval/evaluate.h"
+#include "sagegen/pipeline.h"
+#include "sagegen/world/shapes_world.h"
+
+namespace sagegen {
+namespace {
+
+using eval::Attribute;
+
+// Measured 2026-11-26 on these sets (docs/models.md), less two or three prompts' worth:
+// seen colour 0.850, seen colour+shape 0.200, held-out colour 0.625, held-out relation 0.150.
+// (Motion, 0.083 on 12 clips, is printed, not bounded: there is no margin under it to assert.)
+constexpr double kSeenColourMin = 0.80;
+constexpr double kSeenColourShapeMin = 0.15;
+constexpr double kHeldOutColourMin = 0.55;
+constexpr double kRelationMin = 0.10;
+
+constexpr int kImagePrompts = 40;
+constexpr int kVideoPrompts = 12;
+constexpr std::int64_t kSeed = 42;  // prompt i uses kSeed + i, as `sagegen eval`
+
+eval::AdherenceTally run_set(Pipeline& pipeline, world::PromptSet set, int frames, int count) {
+  world::WorldOptions options;
+  options.frames = frames;
+  const auto prompts = world::evaluation_prompts(set, options, count);
+  GenerateRequest request;
+  request.frames = frames;
+  request.attention = sageattn::Variant::kFp16;
+  const auto draw = [&](const std::string& prompt, int index) {
+    GenerateRequest one = request;
+    one.prompt = prompt;
+    one.seed = kSeed + index;
+    return pipeline.generate(one).video;
+  };
+  return eval::evaluate_prompts(eval::captions_of(prompts), draw);
+}
+
+double accuracy(const eval::AdherenceTally& tally, Attribute a) {
+  const auto value = tally.accuracy(a);
+  EXPECT_TRUE(value.has_value()) << "no prompt asked for " << eval::to_string(a);
+  return value.value_or(0.0);
+}
+
+class BuiltInModelAdherence : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    GenerateRequest request;
+    request.model = std::string(SAGEGEN_SOURCE_DIR) + "/configs/models/sagegen-tiny.yaml";
+    request.device = DeviceChoice::kCpu;
+    pipeline_ = Pipeline::load(request).release();
+  }
+  static void TearDownTestSuite() {
+    delete pipeline_;
+    pipeline_ = nullptr;
+  }
+  static Pipeline* pipeline_;
+};
+Pipeline* BuiltInModelAdherence::pipeline_ = nullptr;
+
+TEST_F(BuiltInModelAdherence, ShippedWeightsAreTrained) {
+  EXPECT_FALSE(pipeline_->random_weights()) << "configs/models/sagegen-tiny.yaml has no weights";
+}
+
+TEST_F(BuiltInModelAdherence, ImagesFollowColourShapeAndRelation) {
+  const auto seen = run_set(*pipeline_, world::PromptSet::kSeen, 1, kImagePrompts);
+  const auto held_out = run_set(*pipeline_, world::PromptSet::kHeldOut, 1, kImagePrompts);
+  std::printf("seen (%d prompts):\n%s\nheld-out (%d prompts):\n%s\n", kImagePrompts,
+              seen.table().c_str(), kImagePrompts, held_out.table().c_str());
+  EXPECT_GE(accuracy(seen, Attribute::kColour), kSeenColourMin);
+  EXPECT_GE(accuracy(seen, Attribute::kColourShape), kSeenColourShapeMin);
+  EXPECT_GE(accuracy(held_out, Attribute::kColour), kHeldOutColourMin);
+  EXPECT_GE(accuracy(held_out, Attribute::kRelation), kRelationMin);
+}
+
+TEST_F(BuiltInModelAdherence, VideosAreScoredAndKeepTheColour) {
+  const auto clips = run_set(*pipeline_, world::PromptSet::kSeen, 8, kVideoPrompts);
+  std::printf("videos, 8 frames (%d prompts):\n%s\n", kVideoPrompts, clips.table().c_str());
+  // Every clip prompt asks for a motion; the colour must hold across the frames as in images.
+  EXPECT_EQ(clips.total(Attribute::kMotion), kVideoPrompts);
+  EXPECT_GE(accuracy(clips, Attribute::kColour), kHeldOutColourMin);
+}
+
+}  // namespace
+}  // namespace sagegen
