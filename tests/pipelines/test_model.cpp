@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sagegen/attention_context.h"
+#include "sagegen/models/prediction.h"
 #include "sagegen/errors.h"
 #include "sagegen/io/safetensors.h"
 #include "sagegen/model_config.h"
@@ -339,6 +340,31 @@ TEST(ModelConfig, UnknownKeyNamesFileLineAndKey) {
   EXPECT_NE(message.find("unknown key"), std::string::npos) << message;
   const std::string top = config_error(std::string(kValidConfig) + "colour: red\n");
   EXPECT_NE(top.find("colour: unknown key"), std::string::npos) << top;
+}
+
+TEST(ModelConfig, PredictionIsVelocityUnlessTheConfigSaysSample) {
+  EXPECT_EQ(parse_model_config(kValidConfig, "good.yaml", "/models").prediction, Prediction::kVelocity);
+  const std::string sample = std::string(kValidConfig) + "prediction: sample\n";
+  EXPECT_EQ(parse_model_config(sample, "good.yaml", "/models").prediction, Prediction::kSample);
+  const std::string message = config_error(std::string(kValidConfig) + "prediction: epsilon\n");
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("prediction: 'epsilon' is not one of: velocity, sample"), std::string::npos) << message;
+}
+
+TEST(Prediction, SampleOutputBecomesTheVelocityOfTheFlow) {
+  // x_t = (1 - t) x0 + t noise; a model that returns x0 exactly must give noise - x0.
+  const at::Tensor x0 = at::randn({2, 3, 1, 4, 4});
+  const at::Tensor noise = at::randn({2, 3, 1, 4, 4});
+  const at::Tensor t = at::tensor({0.7f, 0.3f}).view({2, 1, 1, 1, 1});
+  const at::Tensor x_t = (1 - t) * x0 + t * noise;
+  EXPECT_TRUE(at::allclose(models::velocity_from_output(x0, x_t, t, Prediction::kSample), noise - x0,
+                           1e-5, 1e-5));
+  // A velocity model's output passes through untouched.
+  EXPECT_TRUE(at::equal(models::velocity_from_output(noise, x_t, t, Prediction::kVelocity), noise));
+  // Near t = 0 the division stops at kMinSampleNoiseLevel instead of blowing up.
+  const at::Tensor tiny = at::full({1}, 1e-6f);
+  const at::Tensor v = models::velocity_from_output(at::zeros({1}), at::ones({1}), tiny, Prediction::kSample);
+  EXPECT_NEAR(v.item<float>(), 1.0 / models::kMinSampleNoiseLevel, 1e-3);
 }
 
 TEST(ModelConfig, MissingKeyNamesFileAndKey) {
