@@ -18,6 +18,37 @@ struct TileShape {
 inline constexpr TileShape kMmaTiles{128, 64, 32};
 static_assert(kMmaTiles.block_q % kMmaTiles.warp_q == 0, "warps must tile the Q block");
 
+// wgmma kernels (sm_90a): CTA = 2 consumer warpgroups x 64 rows = one 128-row Q block; K
+// blocks of 128 keys (the N of one m64n128k32 QK wgmma, the k-extent of four PV k-steps). Warp w
+// of a warpgroup holds rows 16w + g and 16w + g + 8 and the columns 8j + 2t, 8j + 2t + 1, the
+// mma.sync fragment pattern, so the Q/K group definitions below keep their meaning.
+inline constexpr TileShape kWgmmaTiles{128, 128, 32};
+
+// How a kernel turns P into the FP8 PV operand (FP8 variants only):
+//   kTimes448: P8 = e4m3(P * 448) with P in [0, 1]; O is divided by 448 at the end.
+//   kExp2Offset8: P8 = e4m3(exp2(S - (m - 8))), P born in [0, 256] with no multiply; the row
+//     sum l accumulates the same scaled P, so the factor 256 cancels in O = buf / l.
+enum class PScale { kTimes448, kExp2Offset8 };
+// How one K block's FP8 PV product is accumulated by the tensor cores:
+//   kExactFp32: exact (mma.sync on sm_89/sm_90 keeps the products of one k32 step in FP32).
+//   kWgmmaTruncating: wgmma e4m3, measured on the H200 (hopper-path.md section 3): per k32 step
+//     and output element, C and the 32 products are aligned to the largest exponent E, each
+//     truncated toward zero to a multiple of 2^(E-13), summed, and the sum truncated toward zero
+//     to 14 significant bits; the k-steps of one block chain through that accumulator.
+enum class PvAccumulation { kExactFp32, kWgmmaTruncating };
+
+// Everything the golden model must know to reproduce one kernel family bit for bit (up to FP32
+// summation order): its tiles, its P scaling and its PV accumulation.
+struct KernelNumerics {
+  TileShape tiles;
+  PScale p_scale;
+  PvAccumulation pv_accumulation;
+};
+inline constexpr KernelNumerics kMmaNumerics{kMmaTiles, PScale::kTimes448,
+                                             PvAccumulation::kExactFp32};
+inline constexpr KernelNumerics kWgmmaNumerics{kWgmmaTiles, PScale::kExp2Offset8,
+                                               PvAccumulation::kWgmmaTruncating};
+
 // Per-thread groups: an m16n8kX fragment gives lane l the A rows l/4 and l/4+8 of each 16-row
 // slice, and the B column (key) l/4 of each 8-key slice. So within a warp's rows, row r belongs
 // to thread group r % 8; within a K block, key j belongs to group j % 8.
@@ -27,5 +58,7 @@ inline constexpr int kInt8Max = 127;
 inline constexpr int kInt4Max = 7;
 inline constexpr float kE4M3Max = 448.0f;
 inline constexpr float kLog2E = 1.4426950408889634f;
+// kExp2Offset8: P is born as exp2(S - m + 8), i.e. scaled by 2^8 exactly.
+inline constexpr float kPExponentOffset = 8.0f;
 
 }  // namespace sageattn
