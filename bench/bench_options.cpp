@@ -1,5 +1,7 @@
 #include "bench_options.h"
 
+#include "bench_runners.h"
+
 #include <sstream>
 #include <stdexcept>
 
@@ -57,9 +59,12 @@ std::vector<std::string> parse_variants(const std::string& text) {
   std::vector<std::string> variants;
   for (const auto& name : split(text, ',')) {
     const bool baseline = name == "sdpa-flash" || name == "sdpa-cudnn";
-    if (!baseline && !sageattn::parse_variant(name)) {
+    const std::string family = kernel_family_of(name);
+    if (!baseline && (!sageattn::parse_variant(variant_of(name)) ||
+                      (!family.empty() && family != "mma" && family != "wgmma"))) {
       throw std::invalid_argument("--variants: '" + name +
-                                  "' is neither a sagegen variant nor sdpa-flash / sdpa-cudnn");
+                                  "' is neither a sagegen variant (optionally @mma or @wgmma) "
+                                  "nor sdpa-flash / sdpa-cudnn");
     }
     variants.push_back(name);
   }
@@ -75,7 +80,8 @@ std::string usage_text() {
   --hd 64,128                head dims
   --lens 1024,4096,16384,32768   sequence lengths (Lq = Lk)
   --causal off|on|both       (default both)
-  --variants LIST            sage2-8b,sage2-4b,sage1,fp16,auto,sdpa-flash,sdpa-cudnn
+  --variants LIST            sage2-8b,sage2-4b,sage1,fp16,auto,sdpa-flash,sdpa-cudnn;
+                             VARIANT@mma / VARIANT@wgmma pins the kernel family on sm_90
   --dtype bf16|fp16          (default bf16)
   --layout HND|NHD           (default HND)
   --warmup N --iters N       untimed and timed runs per case (defaults 3, 10; median reported)

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "sageattn/attention.h"
@@ -34,11 +35,41 @@ Runner sdpa_runner(const std::string& name, sageattn::Layout layout, bool causal
   return runner;
 }
 
+// Sets an environment variable for one scope and restores the old value after it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (!value.empty()) setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_.empty()) {
+      unsetenv(name_);
+    } else {
+      setenv(name_, old_.c_str(), 1);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+};
+
 }  // namespace
+
+std::string variant_of(const std::string& name) { return name.substr(0, name.find('@')); }
+
+std::string kernel_family_of(const std::string& name) {
+  const auto at = name.find('@');
+  return at == std::string::npos ? std::string() : name.substr(at + 1);
+}
 
 Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal) {
   if (name == "sdpa-flash" || name == "sdpa-cudnn") return sdpa_runner(name, layout, causal);
-  const auto variant = sageattn::parse_variant(name);
+  const auto variant = sageattn::parse_variant(variant_of(name));
+  const std::string family = kernel_family_of(name);
   if (!variant) throw std::invalid_argument("bench: unknown variant '" + name + "'");
   sageattn::AttentionOptions options;
   options.variant = *variant;
@@ -46,11 +77,13 @@ Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal
   options.layout = layout;
   options.causal = causal;
   Runner runner{name, nullptr, nullptr};
-  runner.run = [options](const Inputs& in) {
+  runner.run = [options, family](const Inputs& in) {
+    const ScopedEnv pin("SAGEATTN_KERNEL_FAMILY", family);
     return sageattn::attention(in.q, in.k, in.v, options).out;
   };
   if (*variant != sageattn::Variant::kFp16) {
-    runner.quantize_only = [options](const Inputs& in) {
+    runner.quantize_only = [options, family](const Inputs& in) {
+      const ScopedEnv pin("SAGEATTN_KERNEL_FAMILY", family);
       sageattn::quantize_only(in.q, in.k, in.v, options);
     };
   }

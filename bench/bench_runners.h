@@ -24,7 +24,13 @@ struct Runner {
   std::function<void(const Inputs&)> quantize_only;
 };
 
-// name: a sagegen variant (sage2-8b, sage2-4b, sage1, fp16, auto) or sdpa-flash / sdpa-cudnn.
+// "sage2-8b@mma" -> "sage2-8b" and "mma"; a name without '@' -> itself and "".
+std::string variant_of(const std::string& name);
+std::string kernel_family_of(const std::string& name);
+
+// name: a sagegen variant (sage2-8b, sage2-4b, sage1, fp16, auto), optionally with @mma or
+// @wgmma (SAGEATTN_KERNEL_FAMILY for its calls: mma.sync vs wgmma on sm_90, in one process),
+// or sdpa-flash / sdpa-cudnn.
 Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal);
 
 }  // namespace sagegen::bench

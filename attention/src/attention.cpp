@@ -100,6 +100,14 @@ std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::
   }
 }
 
+KernelNumerics kernel_numerics(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const AttentionOptions& options) {
+  const Problem problem = validate(q, k, v, options);
+  const Selection selection = select(problem, options);
+  return selection.route == Route::kCudaKernel ? cuda_backend::numerics(problem, selection.variant)
+                                               : kMmaNumerics;
+}
+
 int cuda_arch(int device) { return cuda_backend::device_arch(device); }
 
 }  // namespace sageattn

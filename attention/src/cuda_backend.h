@@ -6,6 +6,7 @@
 
 #include "problem.h"
 #include "sageattn/attention.h"
+#include "sageattn/tiles.h"
 
 namespace sageattn::cuda_backend {
 
@@ -15,6 +16,10 @@ bool compiled();
 // Empty when a CUDA kernel of `variant` runs this problem on the problem's device; otherwise
 // the constraint that failed, in words ("sage2-4b needs sm_80 or newer, device 0 is sm_75").
 std::string why_unsupported(const Problem& problem, Variant variant);
+
+// The numerics (tiles, P scaling, PV accumulation) of the kernel run() would launch for this
+// problem: kWgmmaNumerics for the sm_90a kernel, kMmaNumerics otherwise (also when nothing runs).
+KernelNumerics numerics(const Problem& problem, Variant variant);
 
 // sm version of a CUDA device (90 for sm_90); 0 when no CUDA kernels are compiled or the
 // device does not exist.

@@ -16,6 +16,8 @@ bool compiled() { return false; }
 
 std::string why_unsupported(const Problem& /*problem*/, Variant /*variant*/) { return kNoKernels; }
 
+KernelNumerics numerics(const Problem& /*problem*/, Variant /*variant*/) { return kMmaNumerics; }
+
 int device_arch(int /*device*/) { return 0; }
 
 AttentionResult run(const Problem& /*problem*/, Variant variant, const at::Tensor& /*q*/,

@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "sageattn/tiles.h"
 #include "sageattn/types.h"
 
 namespace sageattn {
@@ -25,6 +26,12 @@ AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Te
 // run, otherwise the reason (which constraint failed) in words.
 std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const AttentionOptions& options);
+
+// The numerics of the route attention() would take for this request (tiles.h): the kernel
+// family's on the CUDA kernel route (kWgmmaNumerics for the sm_90a kernel), kMmaNumerics on every
+// other route (the golden model's default). Kernel tests hand it to the golden model.
+KernelNumerics kernel_numerics(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const AttentionOptions& options);
 
 // The compute capability of CUDA device `device` as one number (sm_90 -> 90), or 0 when this
 // libsageattn has no CUDA kernels or there is no such device (the calibrator's cost tables and

@@ -18,13 +18,18 @@ void launch_attention_instance(const AttentionParams& p, cudaStream_t stream) {
   kernel<<<grid, T::kThreads, T::kSmemBytes, stream>>>(p);
 }
 
-template <int kDp, QkBits kBits, PvType kPv>
-const char* attention_instance_missing() {
+// Empty when `kernel` has an image for the current device, else the runtime's reason.
+inline const char* kernel_image_missing(const void* kernel) {
   cudaFuncAttributes attributes;
-  const cudaError_t err = cudaFuncGetAttributes(&attributes, attention_kernel<kDp, kBits, kPv>);
+  const cudaError_t err = cudaFuncGetAttributes(&attributes, kernel);
   if (err == cudaSuccess) return "";
   cudaGetLastError();  // clear the sticky-free error so the next launch check is not confused
   return cudaGetErrorString(err);
+}
+
+template <int kDp, QkBits kBits, PvType kPv>
+const char* attention_instance_missing() {
+  return kernel_image_missing(reinterpret_cast<const void*>(attention_kernel<kDp, kBits, kPv>));
 }
 
 }  // namespace sageattn::cuda

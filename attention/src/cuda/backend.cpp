@@ -10,10 +10,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "cuda/launch.h"
+#include "cuda/tensor_map.h"
 #include "sageattn/reference.h"
 #include "sageattn/tiles.h"
 
@@ -28,11 +31,31 @@ constexpr int64_t kMaxHeadDim = 256;
 
 enum class Path : std::uint8_t { kNone, kKernel, kGoldenFallback };
 
+// kMma: the mma.sync kernels (sm_80+); kWgmma: the sm_90a wgmma + TMA kernel (sage2-8b).
+enum class Family : std::uint8_t { kMma, kWgmma };
+
 struct Choice {
   Path path = Path::kNone;
   std::string reason;  // why nothing runs (path kNone)
   int padded_dim = 0;  // the kernel's head dim: q/k/v channels are zero-padded up to it
+  Family family = Family::kMma;
+  KernelNumerics numerics = kMmaNumerics;
 };
+
+// SAGEATTN_KERNEL_FAMILY picks the kernel family on sm_90 for A/B runs: unset or "auto" (wgmma
+// where it runs), "mma" (force mma.sync), "wgmma" (refuse what wgmma cannot run).
+enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma };
+constexpr const char* kFamilyEnv = "SAGEATTN_KERNEL_FAMILY";
+
+FamilyRequest family_request() {
+  const char* text = std::getenv(kFamilyEnv);
+  const std::string_view value = text == nullptr ? "" : text;
+  if (value.empty() || value == "auto") return FamilyRequest::kAuto;
+  if (value == "mma") return FamilyRequest::kMma;
+  if (value == "wgmma") return FamilyRequest::kWgmma;
+  TORCH_CHECK(false, "sageattn: environment variable ", kFamilyEnv, "='", value,
+              "' is not one of auto, mma, wgmma");
+}
 
 // Native head dims of the kernels; 0 when none holds head_dim.
 int padded_head_dim(int64_t head_dim) {
@@ -90,6 +113,29 @@ Choice choose(const Problem& p, Variant variant) {
     return c;
   }
   c10::cuda::CUDAGuard guard(device);
+  const FamilyRequest request = family_request();
+  // wgmma exists on sm_90a only (sm_100 has none); sage2-4b has no s4 wgmma, and sage1 keeps
+  // its FP16-PV mma.sync kernel.
+  std::string no_wgmma;
+  if (sm != 90) {
+    no_wgmma = "wgmma needs sm_90; " + where;
+  } else if (variant != Variant::kSage2Int8) {
+    no_wgmma = "the wgmma kernel runs sage2-8b only";
+  } else if (const char* missing = cuda::attention_sage2_wgmma_missing(c.padded_dim);
+             missing[0] != '\0') {
+    no_wgmma = std::string("no sm_90a image of the wgmma kernel in this build (") + missing +
+               "); rebuild with 90a in SAGEGEN_CUDA_ARCHS";
+  }
+  if (request != FamilyRequest::kMma && no_wgmma.empty()) {
+    c.family = Family::kWgmma;
+    c.numerics = kWgmmaNumerics;
+    c.path = Path::kKernel;
+    return c;
+  }
+  if (request == FamilyRequest::kWgmma) {
+    c.reason = std::string(kFamilyEnv) + "=wgmma: " + no_wgmma;
+    return c;
+  }
   const char* missing = variant == Variant::kSage1
                             ? cuda::attention_sage1_missing(c.padded_dim)
                             : cuda::attention_sage2_missing(c.padded_dim, variant == Variant::kSage2Int4
@@ -192,6 +238,7 @@ AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
 // Everything the attention kernel reads, made by the quantization kernels of one call.
 struct Operands {
   int dp = 0;  // the kernel's (padded) head dim
+  Family family = Family::kMma;
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
   int64_t len_q_pad = 0, len_k_pad = 0;
@@ -202,6 +249,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
                            const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                            const AttentionOptions& options, cudaStream_t stream) {
   Operands ops;
+  ops.family = choice.family;
   const int dp = ops.dp = choice.padded_dim;
   const QkBits bits = ops.bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
   const int qk_bytes = bits == QkBits::kInt8 ? dp : dp / 2;
@@ -210,15 +258,16 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
   const at::Tensor kh = hnd_view(k, p.layout);  // [B, Hkv, Lk, D]
   const at::Tensor vh = hnd_view(v, p.layout);
   const auto f32 = q.options().dtype(at::kFloat);
-  const int64_t q_blocks = (p.len_q + kMmaTiles.block_q - 1) / kMmaTiles.block_q;
-  const int64_t k_blocks = (p.len_k + kMmaTiles.block_k - 1) / kMmaTiles.block_k;
-  const int64_t len_q_pad = ops.len_q_pad = q_blocks * kMmaTiles.block_q;
-  const int64_t len_k_pad = ops.len_k_pad = k_blocks * kMmaTiles.block_k;
+  const TileShape tiles = choice.numerics.tiles;
+  const int64_t q_blocks = (p.len_q + tiles.block_q - 1) / tiles.block_q;
+  const int64_t k_blocks = (p.len_k + tiles.block_k - 1) / tiles.block_k;
+  const int64_t len_q_pad = ops.len_q_pad = q_blocks * tiles.block_q;
+  const int64_t len_k_pad = ops.len_k_pad = k_blocks * tiles.block_k;
   // sm_scale * log2(e) rounded once to FP32, as the golden model folds it.
   const float scale_log2 = static_cast<float>(p.sm_scale * kLog2EDouble);
   // ---- Q: block means, smoothing, INT quantization ----
   at::Tensor& q_int = ops.q_int = at::empty({p.batch, p.heads_q, len_q_pad, qk_bytes}, q.options().dtype(at::kChar));
-  at::Tensor& q_scale = ops.q_scale = at::empty({p.batch, p.heads_q, q_blocks, kMmaTiles.block_q / kMmaTiles.warp_q,
+  at::Tensor& q_scale = ops.q_scale = at::empty({p.batch, p.heads_q, q_blocks, tiles.block_q / tiles.warp_q,
                                   cuda::kScaleGroupsPerWarp}, f32);
   at::Tensor q_mean;
   {
@@ -263,7 +312,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
       k_hat = at::empty({p.batch, p.heads_kv, len_k_pad, p.head_dim}, f32);
       params.smoothed_out = k_hat.data_ptr<float>();
     }
-    cuda::launch_quantize_k(params, dp, stream);
+    cuda::launch_quantize_k(params, dp, tiles.block_k, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
@@ -306,6 +355,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
       params.absmax_splits = static_cast<int>(absmax.size(0));
       v_factor = at::empty({p.batch, p.heads_kv, dp}, f32);
       params.factor_out = v_factor.data_ptr<float>();
+      params.p_scale = choice.numerics.p_scale;
     } else {
       params.pv = cuda::PvType::kFp16;
       v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
@@ -330,6 +380,10 @@ int device_arch(int device) {
 
 std::string why_unsupported(const Problem& problem, Variant variant) {
   return choose(problem, variant).reason;
+}
+
+KernelNumerics numerics(const Problem& problem, Variant variant) {
+  return choose(problem, variant).numerics;
 }
 
 void quantize_only(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
@@ -387,7 +441,19 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   params.len_q_pad = static_cast<int>(ops.len_q_pad);
   params.len_k_pad = static_cast<int>(ops.len_k_pad);
   params.causal = p.causal;
-  if (ops.fp8_pv) {
+  if (ops.family == Family::kWgmma) {
+    cuda::WgmmaAttentionParams wgmma;
+    wgmma.attn = params;
+    const int dp = ops.dp;
+    const auto box_rows = static_cast<std::uint32_t>(kWgmmaTiles.block_q);
+    wgmma.q_map = cuda::make_byte_tensor_map("q", params.q, p.batch * p.heads_q * ops.len_q_pad, dp,
+                                             box_rows, dp);
+    wgmma.k_map = cuda::make_byte_tensor_map("k", params.k, p.batch * p.heads_kv * ops.len_k_pad, dp,
+                                             static_cast<std::uint32_t>(kWgmmaTiles.block_k), dp);
+    wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
+                                             ops.len_k_pad, dp, kWgmmaTiles.block_k);
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, stream);
+  } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {
     cuda::launch_attention_sage1(params, ops.dp, stream);

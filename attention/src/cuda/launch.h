@@ -5,13 +5,15 @@
 #include <cuda_runtime_api.h>
 
 #include "cuda/params.h"
+#include "cuda/wgmma_params.h"
 
 namespace sageattn::cuda {
 
 // Q rows in blocks of kMmaTiles.block_q with warp groups of warp_q rows; dp = 64 or 128.
 void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t stream);
-// K rows in blocks of kMmaTiles.block_k (per-warp is per-block for K); dp = 64 or 128.
-void launch_quantize_k(const QuantRowsParams& params, int dp, cudaStream_t stream);
+// K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma); per-warp is per-block
+// for K; dp = 64 or 128.
+void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream);
 void launch_column_stats(const ColumnStatsParams& params, int dp, cudaStream_t stream);
 void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream);
 
@@ -21,9 +23,15 @@ void launch_attention_sage1(const AttentionParams& params, int dp, cudaStream_t 
 void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
                             cudaStream_t stream);
 
+// sage2-8b on sm_90a: INT8 QK, FP8 PV on wgmma with TMA (attention_sage2_wgmma.cu); dp = 64
+// or 128. Numerics kWgmmaNumerics: K blocks of 128 keys (quantize K with block_k 128), V
+// factors of PScale::kExp2Offset8.
+void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, cudaStream_t stream);
+
 // Empty when the kernel has an image for the current device, otherwise the CUDA runtime's
 // reason (a build without this device's architecture).
 const char* attention_sage1_missing(int dp);
 const char* attention_sage2_missing(int dp, QkBits bits);
+const char* attention_sage2_wgmma_missing(int dp);
 
 }  // namespace sageattn::cuda

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "sageattn/tiles.h"
+
 namespace sageattn::cuda {
 
 // Bits of the QK operands: INT8 (m16n8k32 s8) or INT4 packed two per byte (m16n8k64 s4).
@@ -76,7 +78,10 @@ struct QuantVParams {
   int mean_splits = 0;
   const float* absmax_partials = nullptr;  // kFp8: kAbsMax partials of the smoothed V
   int absmax_splits = 0;
-  float* factor_out = nullptr;  // kFp8: [B, H, Dp] absmax / 448 / 448 (what O/l is scaled by)
+  // kFp8: [B, H, Dp] what O/l is scaled by: absmax / 448 / 448 (kTimes448) or absmax / 448
+  // (kExp2Offset8), the P scaling of the attention kernel that reads it.
+  float* factor_out = nullptr;
+  PScale p_scale = PScale::kTimes448;
   float* mean_out = nullptr;    // with smoothing: [B, H, Dp] the mean, zero-padded
 };
 

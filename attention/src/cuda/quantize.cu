@@ -242,6 +242,8 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const Quan
   }
 }
 
+// Tokens per CTA. The stored layout depends only on 32-key groups (fp8_v_position), so the same
+// V operand serves the 64-key (mma.sync) and 128-key (wgmma) K blocks.
 constexpr int kVTokens = kMmaTiles.block_k;
 constexpr int kVTilePad = 16;  // keeps 16-byte rows aligned for the vector stores
 
@@ -285,7 +287,11 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_kernel(const QuantVP
     inv[j] = a > 0.0f ? kE4M3Max / a : 0.0f;
     // The first token block also publishes what the attention epilogue needs per channel.
     if (block == 0 && lane_row == 0) {
-      if (p.factor_out != nullptr) p.factor_out[bh * kDp + c] = a / kE4M3Max / kE4M3Max;
+      // kTimes448: P was scaled by 448 too; kExp2Offset8: its 2^8 cancels against l.
+      if (p.factor_out != nullptr) {
+        p.factor_out[bh * kDp + c] =
+            p.p_scale == PScale::kTimes448 ? a / kE4M3Max / kE4M3Max : a / kE4M3Max;
+      }
       if (p.mean_out != nullptr) p.mean_out[bh * kDp + c] = mean[j];
     }
   }
@@ -340,9 +346,14 @@ void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t strea
   launch_rows<kMmaTiles.block_q, kMmaTiles.warp_q>(params, dp, stream);
 }
 
-void launch_quantize_k(const QuantRowsParams& params, int dp, cudaStream_t stream) {
+void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream) {
   // K has no warp split inside a block: per-warp scales are per-block scales.
-  launch_rows<kMmaTiles.block_k, kMmaTiles.block_k>(params, dp, stream);
+  static_assert(kWgmmaTiles.block_k == 128 && kMmaTiles.block_k == 64, "the two K block sizes");
+  if (block_k == kWgmmaTiles.block_k) {
+    launch_rows<kWgmmaTiles.block_k, kWgmmaTiles.block_k>(params, dp, stream);
+  } else {
+    launch_rows<kMmaTiles.block_k, kMmaTiles.block_k>(params, dp, stream);
+  }
 }
 
 void launch_column_stats(const ColumnStatsParams& params, int dp, cudaStream_t stream) {

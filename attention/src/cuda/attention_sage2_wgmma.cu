@@ -1,0 +1,35 @@
+// sage2-8b on sm_90a: INT8 QK and FP8 E4M3 PV on wgmma, TMA-fed (attention_wgmma_kernel.cuh).
+#include "cuda/attention_launch.cuh"
+#include "cuda/attention_wgmma_kernel.cuh"
+#include "cuda/launch.h"
+
+namespace sageattn::cuda {
+namespace {
+
+template <int kDp>
+void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stream) {
+  using T = WgmmaTile<kDp>;
+  auto* kernel = attention_wgmma_kernel<kDp>;
+  // Above 48 KB a kernel must opt in to dynamic shared memory; an error here surfaces in the
+  // caller's launch check.
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmemBytes);
+  const dim3 grid(params.attn.len_q_pad / T::kBlockQ, params.attn.heads_q, params.attn.batch);
+  kernel<<<grid, T::kThreads, T::kSmemBytes, stream>>>(params);
+}
+
+}  // namespace
+
+void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, cudaStream_t stream) {
+  if (dp == 64) {
+    launch_wgmma_instance<64>(params, stream);
+  } else {
+    launch_wgmma_instance<128>(params, stream);
+  }
+}
+
+const char* attention_sage2_wgmma_missing(int dp) {
+  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64>))
+                  : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128>));
+}
+
+}  // namespace sageattn::cuda

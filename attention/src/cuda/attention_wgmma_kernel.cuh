@@ -1,0 +1,336 @@
+// The wgmma attention kernel of sage2-8b on sm_90a (hopper-path.md section 4, stage 3a):
+//   warpgroup 0, producer: one thread issues TMA copies of the Q tile once and of K, V^T, the
+//     block's delta_s row and K scales per 128-key block into a ring of kStages stages, gated by
+//     full/empty mbarriers; the warpgroup gives most of its registers to the consumers.
+//   warpgroups 1-2, consumers: 64 Q rows each; per K block S = Q K^T on INT8 wgmma
+//     (m64n128k32, both operands in swizzled shared memory), online softmax in base 2 with P
+//     born in [0, 256] (exponent offset 8), P to FP8 E4M3 in registers, O_blk = P V^T on FP8 wgmma
+//     (m64nDk32, P from registers) into a fresh accumulator, then O = O * alpha + O_blk in FP32
+//     (two-level accumulation: the FP8 accumulator keeps ~14 bits, tiles.h).
+// The two consumer warpgroups overlap each other's softmax with their MMAs. Numerics:
+// kWgmmaNumerics (tiles.h); the golden model reproduces them (golden.cpp).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <math_constants.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "cuda/mma.cuh"
+#include "cuda/wgmma.cuh"
+#include "cuda/wgmma_params.h"
+#include "sageattn/tiles.h"
+
+namespace sageattn::cuda {
+
+template <int kDp>
+struct WgmmaTile {
+  static constexpr int kBlockQ = kWgmmaTiles.block_q;
+  static constexpr int kBlockK = kWgmmaTiles.block_k;
+  static constexpr int kConsumers = 2;
+  static constexpr int kConsumerRows = kBlockQ / kConsumers;  // the M of one wgmma
+  static constexpr int kThreads = 128 * (1 + kConsumers);
+  static constexpr int kQkSteps = kDp / 32;      // k32 steps of S = Q K^T
+  static constexpr int kPvSteps = kBlockK / 32;  // k32 steps of O_blk = P V
+  static constexpr int kOValues = kDp / 2;       // accumulator registers of a 64 x Dp tile
+  // Q and K rows are Dp bytes: one 128-byte swizzle span at hd128, a 64-byte one at hd64.
+  // V^T rows are 128 keys = 128 bytes at every head dim.
+  static constexpr wgmma::Swizzle kQkSwizzle =
+      kDp == 128 ? wgmma::Swizzle::k128B : wgmma::Swizzle::k64B;
+  static constexpr int kQBytes = kBlockQ * kDp;
+  static constexpr int kKBytes = kBlockK * kDp;
+  static constexpr int kVBytes = kDp * kBlockK;
+  static constexpr int kDeltaBytes = kBlockK * 4;
+  static constexpr int kKScaleBytes = kScaleGroupsPerWarp * 4;
+  // Every tile starts on a 1024-byte boundary: the swizzle atom of SW128 (8 rows x 128 B).
+  static constexpr int kAlign = 1024;
+  static constexpr int kStageBytes =
+      (kKBytes + kVBytes + kDeltaBytes + kKScaleBytes + kAlign - 1) / kAlign * kAlign;
+  // Two stages: one CTA per SM (384 threads x up to 232 registers), so the ring only has to
+  // cover one block's load latency behind the other consumer's work.
+  static constexpr int kStages = 2;
+  static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
+  // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
+  static constexpr int kSmemBytes = kAlign + kQBytes + kStages * kStageBytes + kBarrierBytes;
+  // Registers per thread after setmaxnreg: 128 * 40 + 256 * 232 = 64512 <= 65536.
+  static constexpr int kProducerRegs = 40;
+  static constexpr int kConsumerRegs = 232;
+  static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
+  static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
+  static_assert(kConsumerRows == 64, "a consumer warpgroup is one m64 wgmma");
+  static_assert(kWgmmaTiles.warp_q == 32, "Q scale groups: two 16-row warps per 32-row group");
+};
+
+template <int kDp>
+__global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
+    attention_wgmma_kernel(const __grid_constant__ WgmmaAttentionParams params) {
+#if SAGEATTN_WGMMA_ENABLED
+  using T = WgmmaTile<kDp>;
+  const AttentionParams& p = params.attn;
+  extern __shared__ std::uint8_t smem_raw[];
+  const std::uint32_t raw_addr = ptx::smem_addr(smem_raw);
+  const std::uint32_t base = (raw_addr + T::kAlign - 1) & ~static_cast<std::uint32_t>(T::kAlign - 1);
+  std::uint8_t* const smem = smem_raw + (base - raw_addr);  // generic pointer of `base`
+  const std::uint32_t q_tile = base;
+  auto stage_addr = [&](int stage) { return base + T::kQBytes + stage * T::kStageBytes; };
+  auto k_tile = [&](int stage) { return stage_addr(stage); };
+  auto v_tile = [&](int stage) { return stage_addr(stage) + T::kKBytes; };
+  auto delta_offset = [&](int stage) {
+    return T::kQBytes + stage * T::kStageBytes + T::kKBytes + T::kVBytes;
+  };
+  const std::uint32_t barriers = base + T::kQBytes + T::kStages * T::kStageBytes;
+  auto full_bar = [&](int stage) { return barriers + 8 * stage; };
+  auto empty_bar = [&](int stage) { return barriers + 8 * (T::kStages + stage); };
+  const std::uint32_t q_bar = barriers + 8 * (2 * T::kStages);
+
+  const int q_blocks = p.len_q_pad / T::kBlockQ;
+  // Causal: the longest rows first, so the tail of the grid is short work.
+  const int qb = p.causal ? q_blocks - 1 - static_cast<int>(blockIdx.x) : blockIdx.x;
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int hkv = h / (p.heads_q / p.heads_kv);
+  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads_q + h;
+  const std::int64_t bhkv = static_cast<std::int64_t>(b) * p.heads_kv + hkv;
+  const int k_blocks_total = p.len_k_pad / T::kBlockK;
+  int k_blocks = k_blocks_total;
+  if (p.causal) k_blocks = min(k_blocks, ((qb + 1) * T::kBlockQ + T::kBlockK - 1) / T::kBlockK);
+  const float* delta_row =
+      p.delta_s == nullptr ? nullptr : p.delta_s + (bh * q_blocks + qb) * p.len_k_pad;
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < T::kStages; ++s) {
+      wgmma::mbar_init(full_bar(s), 1);                       // the producer's expect_tx
+      wgmma::mbar_init(empty_bar(s), 128 * T::kConsumers);    // every consumer thread
+    }
+    wgmma::mbar_init(q_bar, 1);
+    wgmma::mbar_init_fence();
+  }
+  __syncthreads();
+
+  const int warpgroup = threadIdx.x / 128;
+  if (warpgroup == 0) {
+    // ---- producer ----
+    wgmma::release_registers<T::kProducerRegs>();
+    if (threadIdx.x != 0) return;
+    wgmma::prefetch_tensor_map(&params.q_map);
+    wgmma::prefetch_tensor_map(&params.k_map);
+    wgmma::prefetch_tensor_map(&params.v_map);
+    wgmma::mbar_arrive_expect_tx(q_bar, T::kQBytes);
+    wgmma::tma_load_2d(q_tile, &params.q_map, q_bar, 0,
+                       static_cast<int>(bh * p.len_q_pad + qb * T::kBlockQ));
+    const std::uint32_t tx_bytes =
+        T::kKBytes + T::kVBytes + T::kKScaleBytes + (delta_row != nullptr ? T::kDeltaBytes : 0);
+    for (int kb = 0; kb < k_blocks; ++kb) {
+      const int stage = kb % T::kStages;
+      // The slot was last used by block kb - kStages: wait for its consumers to release it.
+      if (kb >= T::kStages) wgmma::mbar_wait(empty_bar(stage), ((kb / T::kStages) + 1) & 1);
+      const std::uint32_t full = full_bar(stage);
+      wgmma::mbar_arrive_expect_tx(full, tx_bytes);
+      wgmma::tma_load_2d(k_tile(stage), &params.k_map, full, 0,
+                         static_cast<int>(bhkv * p.len_k_pad + kb * T::kBlockK));
+      wgmma::tma_load_2d(v_tile(stage), &params.v_map, full, kb * T::kBlockK,
+                         static_cast<int>(bhkv * kDp));
+      const std::uint32_t extras = base + delta_offset(stage);
+      wgmma::bulk_load(extras + T::kDeltaBytes,
+                       p.k_scale + (bhkv * k_blocks_total + kb) * kScaleGroupsPerWarp,
+                       T::kKScaleBytes, full);
+      if (delta_row != nullptr) {
+        wgmma::bulk_load(extras, delta_row + kb * T::kBlockK, T::kDeltaBytes, full);
+      }
+    }
+    return;
+  }
+
+  // ---- consumers ----
+  wgmma::claim_registers<T::kConsumerRegs>();
+  const float kNegInf = -CUDART_INF_F;
+  constexpr float kLn2 = 0.6931471805599453f;
+  const int consumer = warpgroup - 1;
+  const int tid = threadIdx.x % 128;
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;  // accumulator row group and column pair
+  // This thread's rows: row_base and row_base + 8 (the accumulator's two halves).
+  const int row_base = qb * T::kBlockQ + consumer * T::kConsumerRows + warp * 16 + g;
+  // Both rows share Q scale group (row / 32, row % 8) of tiles.h.
+  const int scale_group = (consumer * T::kConsumerRows + warp * 16) / kWgmmaTiles.warp_q;
+  const float q_scale =
+      p.q_scale[((bh * q_blocks + qb) * (T::kBlockQ / kWgmmaTiles.warp_q) + scale_group) *
+                    kScaleGroupsPerWarp + g];
+  const std::uint64_t q_desc =
+      wgmma::make_desc<T::kQkSwizzle>(q_tile + consumer * T::kConsumerRows * kDp);
+
+  float o[T::kOValues];
+#pragma unroll
+  for (int i = 0; i < T::kOValues; ++i) o[i] = 0.0f;
+  float row_max[2] = {kNegInf, kNegInf}, row_sum[2] = {0.0f, 0.0f};
+
+  wgmma::mbar_wait(q_bar, 0);
+
+  // Blocks before first_masked need no mask (all keys valid and, causal, below every row's
+  // diagonal): they run a copy of the body without the per-element mask code.
+  int first_masked = p.len_k / T::kBlockK;
+  if (p.causal) first_masked = min(first_masked, qb * T::kBlockQ / T::kBlockK);
+  auto step = [&](int kb, auto masked) {
+    constexpr bool kMasked = decltype(masked)::value;
+    const int stage = kb % T::kStages;
+    wgmma::mbar_wait(full_bar(stage), (kb / T::kStages) & 1);
+
+    // ---- S = Q K^T, INT32 ----
+    int acc[64];
+    const std::uint64_t k_desc = wgmma::make_desc<T::kQkSwizzle>(k_tile(stage));
+    wgmma::fence();
+#pragma unroll
+    for (int ks = 0; ks < T::kQkSteps; ++ks) {
+      wgmma::wgmma_m64n128k32_s32_s8_ss(acc, wgmma::advance_desc(q_desc, ks * 32),
+                                        wgmma::advance_desc(k_desc, ks * 32), ks > 0 ? 1 : 0);
+    }
+    wgmma::commit_group();
+    wgmma::wait_group<0>();
+    wgmma::fence_operands(acc);
+
+    // ---- scores in base 2: int * (q_scale * k_scale) + delta_s, masked ----
+    const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(stage));
+    const float2 k_scale = *reinterpret_cast<const float2*>(extras + T::kBlockK + 2 * t);
+    const float qk_scale[2] = {q_scale * k_scale.x, q_scale * k_scale.y};
+    float s[64];
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      const float2 d = delta_row != nullptr ? *reinterpret_cast<const float2*>(extras + 8 * j + 2 * t)
+                                            : make_float2(0.0f, 0.0f);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        // |dot| <= 127 * 127 * 128 < 2^24: the conversion is exact.
+        s[4 * j + e] = fmaf(static_cast<float>(acc[4 * j + e]), qk_scale[e & 1], (e & 1) ? d.y : d.x);
+      }
+    }
+    if constexpr (kMasked) {
+      const int key0 = kb * T::kBlockK + 2 * t;
+#pragma unroll
+      for (int j = 0; j < 16; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int key = key0 + 8 * j + (e & 1);
+          const int row = row_base + (e >> 1) * 8;
+          if (key >= p.len_k || (p.causal && key > row)) s[4 * j + e] = kNegInf;
+        }
+    }
+
+    // ---- online softmax (base 2); P = exp2(S - (m - 8)) in [0, 256] ----
+    float alpha[2];
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      float mx = row_max[half];
+#pragma unroll
+      for (int j = 0; j < 16; ++j) mx = fmaxf(mx, fmaxf(s[4 * j + 2 * half], s[4 * j + 2 * half + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      // A row that has seen no key yet keeps -inf; subtract 0 so exp2 never sees inf - inf.
+      const float m_safe = mx == kNegInf ? 0.0f : mx;
+      alpha[half] = ptx::fast_exp2(row_max[half] - m_safe);
+      row_max[half] = mx;
+      const float m_offset = m_safe - kPExponentOffset;
+      float sum = 0.0f;
+#pragma unroll
+      for (int j = 0; j < 16; ++j)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          float& x = s[4 * j + 2 * half + c];
+          x = ptx::fast_exp2(x - m_offset);
+          sum += x;
+        }
+      row_sum[half] = row_sum[half] * alpha[half] + sum;
+    }
+
+    // ---- P to the FP8 A fragment: keys {2t, 2t+1, 8+2t, 9+2t} of each 16 sit at k 4t..4t+3,
+    // the permutation V^T was stored with (quantize.cu fp8_v_position) ----
+    std::uint32_t pa[T::kPvSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < T::kPvSteps; ++ks)
+#pragma unroll
+      for (int reg = 0; reg < 4; ++reg) {
+        const int j0 = 4 * ks + (reg / 2) * 2;  // reg 0,1: keys 0..15 of the step; 2,3: 16..31
+        const int e0 = (reg % 2) * 2;            // reg 0,2: row g; reg 1,3: row g + 8
+        const std::uint32_t lo = ptx::e4m3x2(s[4 * j0 + e0], s[4 * j0 + e0 + 1]);
+        const std::uint32_t hi = ptx::e4m3x2(s[4 * (j0 + 1) + e0], s[4 * (j0 + 1) + e0 + 1]);
+        pa[ks][reg] = lo | (hi << 16);
+      }
+
+    // ---- O_blk = P V^T on FP8 wgmma, a fresh accumulator per block ----
+    float blk[T::kOValues];
+    const std::uint64_t v_desc = wgmma::make_desc<wgmma::Swizzle::k128B>(v_tile(stage));
+    wgmma::fence();
+#pragma unroll
+    for (int ks = 0; ks < T::kPvSteps; ++ks) {
+      if constexpr (kDp == 128) {
+        wgmma::wgmma_m64n128k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
+                                            ks > 0 ? 1 : 0);
+      } else {
+        wgmma::wgmma_m64n64k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
+                                           ks > 0 ? 1 : 0);
+      }
+    }
+    wgmma::commit_group();
+    wgmma::wait_group<0>();
+    wgmma::fence_operands(blk);
+    // Both GEMMs of this stage have read their tiles: hand the slot back to the producer.
+    wgmma::mbar_arrive(empty_bar(stage));
+#pragma unroll
+    for (int i = 0; i < T::kOValues; ++i) o[i] = fmaf(o[i], alpha[(i >> 1) & 1], blk[i]);
+  };
+  const int unmasked_end = min(first_masked, k_blocks);
+  for (int kb = 0; kb < unmasked_end; ++kb) step(kb, std::false_type{});
+  for (int kb = unmasked_end; kb < k_blocks; ++kb) step(kb, std::true_type{});
+
+  // ---- epilogue: O = buf / l * v_factor + v_mean ----
+  const float* v_factor = p.v_factor == nullptr ? nullptr : p.v_factor + bhkv * kDp;
+  const float* v_mean = p.v_mean == nullptr ? nullptr : p.v_mean + bhkv * kDp;
+  const bool pair_stores = ((p.head_dim | p.out_stride_l | p.out_stride_h | p.out_stride_b) & 1) == 0;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    float l = row_sum[half];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    const int row = row_base + half * 8;
+    if (row >= p.len_q) continue;
+    // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.
+    if (p.lse != nullptr && t == 0) {
+      p.lse[bh * p.len_q + row] = (row_max[half] + log2f(l) - kPExponentOffset) * kLn2;
+    }
+    const std::int64_t out_off = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
+#pragma unroll
+    for (int j = 0; j < kDp / 8; ++j) {
+      const int c = j * 8 + 2 * t;
+      if (c >= p.head_dim) continue;
+      float x[2];
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        x[e] = o[4 * j + 2 * half + e] / l;
+        if (v_factor != nullptr) x[e] *= v_factor[c + e];
+        if (v_mean != nullptr) x[e] += v_mean[c + e];
+      }
+      if (p.out_type == ElemType::kBf16) {
+        auto* dst = static_cast<__nv_bfloat16*>(p.out) + out_off + c;
+        if (pair_stores) {
+          *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
+        } else {
+          dst[0] = __float2bfloat16_rn(x[0]);
+          if (c + 1 < p.head_dim) dst[1] = __float2bfloat16_rn(x[1]);
+        }
+      } else {
+        auto* dst = static_cast<__half*>(p.out) + out_off + c;
+        if (pair_stores) {
+          *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
+        } else {
+          dst[0] = __float2half_rn(x[0]);
+          if (c + 1 < p.head_dim) dst[1] = __float2half_rn(x[1]);
+        }
+      }
+    }
+  }
+#else
+  wgmma::sageattn_wgmma_unavailable();
+#endif
+}
+
+}  // namespace sageattn::cuda

@@ -1,0 +1,60 @@
+#include "cuda/tensor_map.h"
+
+#include <c10/util/Exception.h>
+#include <cuda_runtime_api.h>
+
+#include <mutex>
+
+namespace sageattn::cuda {
+namespace {
+
+using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*,
+                                 const cuuint64_t*, const cuuint64_t*, const cuuint32_t*,
+                                 const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
+                                 CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+
+EncodeTiled encode_tiled() {
+  static EncodeTiled fn = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* ptr = nullptr;
+    cudaDriverEntryPointQueryResult status{};
+    // The 12.0 ABI of cuTensorMapEncodeTiled (unchanged since it appeared).
+    const cudaError_t err = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &ptr, 12000,
+                                                             cudaEnableDefault, &status);
+    if (err == cudaSuccess && status == cudaDriverEntryPointSuccess) {
+      fn = reinterpret_cast<EncodeTiled>(ptr);
+    } else {
+      cudaGetLastError();
+    }
+  });
+  return fn;
+}
+
+}  // namespace
+
+CUtensorMap make_byte_tensor_map(const char* operand, const void* base, std::uint64_t rows,
+                                 std::uint64_t row_bytes, std::uint32_t box_rows,
+                                 std::uint32_t box_bytes) {
+  const EncodeTiled encode = encode_tiled();
+  TORCH_CHECK(encode != nullptr,
+              "sageattn: the CUDA driver offers no cuTensorMapEncodeTiled (driver older than "
+              "CUDA 12?), needed by the sm_90 kernels");
+  CUtensorMap map;
+  const cuuint64_t dims[2] = {row_bytes, rows};
+  const cuuint64_t strides[1] = {row_bytes};  // bytes between rows (dims 1..rank-1)
+  const cuuint32_t box[2] = {box_bytes, box_rows};
+  const cuuint32_t element_strides[2] = {1, 1};
+  const CUtensorMapSwizzle swizzle = box_bytes == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+                                     : box_bytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+                                                       : CU_TENSOR_MAP_SWIZZLE_NONE;
+  const CUresult res = encode(&map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void*>(base), dims,
+                              strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+                              CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  TORCH_CHECK(res == CUDA_SUCCESS, "sageattn: cuTensorMapEncodeTiled refused the ", operand,
+              " operand (CUresult ", static_cast<int>(res), "; ", rows, " rows of ", row_bytes,
+              " bytes, box ", box_rows, " x ", box_bytes, ")");
+  return map;
+}
+
+}  // namespace sageattn::cuda
