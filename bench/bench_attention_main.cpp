@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench_accuracy.h"
+#include "bench_accuracy_cases.h"
 #include "bench_gemm_ceiling.h"
 #include "bench_options.h"
 #include "bench_runners.h"
@@ -265,6 +266,7 @@ int main(int argc, char** argv) {
       std::printf("%s", sagegen::bench::usage_text().c_str());
       return 0;
     }
+    if (options.accuracy_cases) return sagegen::bench::run_accuracy_cases(options);
     return sagegen::bench::run(options);
   } catch (const c10::Error& error) {
     std::fprintf(stderr, "sagegen_bench_attention: %s\n", error.what_without_backtrace());

@@ -61,7 +61,8 @@ std::vector<std::string> parse_variants(const std::string& text) {
     const bool baseline = name == "sdpa-flash" || name == "sdpa-cudnn";
     const std::string family = kernel_family_of(name);
     if (!baseline && (!sageattn::parse_variant(variant_of(name)) ||
-                      (!family.empty() && family != "mma" && family != "wgmma"))) {
+                      (!family.empty() && family != "mma" && family != "wgmma" &&
+                       family != "wgmma-serial"))) {
       throw std::invalid_argument("--variants: '" + name +
                                   "' is neither a sagegen variant (optionally @mma or @wgmma) "
                                   "nor sdpa-flash / sdpa-cudnn");
@@ -81,12 +82,15 @@ std::string usage_text() {
   --lens 1024,4096,16384,32768   sequence lengths (Lq = Lk)
   --causal off|on|both       (default both)
   --variants LIST            sage2-8b,sage2-4b,sage1,fp16,auto,sdpa-flash,sdpa-cudnn;
-                             VARIANT@mma / VARIANT@wgmma pins the kernel family on sm_90
+                             VARIANT@mma / @wgmma / @wgmma-serial pins the kernel family on sm_90
   --dtype bf16|fp16          (default bf16)
   --layout HND|NHD           (default HND)
   --warmup N --iters N       untimed and timed runs per case (defaults 3, 10; median reported)
   --quick                    2x24, hd 128, lens 4096,16384, causal off
   --no-gemm                  skip the FP8 _scaled_mm 8192^3 ceiling
+  --accuracy-cases           no timing: cos / rel L1 of the whole output vs exact FP64 on six
+                             input kinds (Gaussian, K bias, Q channels x10, logits x3, Q tokens
+                             x8, V tokens x50) at B1 H8 L4096 D128
   --csv PATH                 CSV output (default bench_attention.csv)
   --summary PATH             a short per-shape table, also printed last
 )";
@@ -136,6 +140,8 @@ BenchOptions parse_options(int argc, char** argv, bool* help_requested) {
       options.head_dims = {128};
       options.lengths = {4096, 16384};
       options.causal = {false};
+    } else if (flag == "--accuracy-cases") {
+      options.accuracy_cases = true;
     } else if (flag == "--no-gemm") {
       options.gemm_ceiling = false;
     } else if (flag == "--csv") {

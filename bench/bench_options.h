@@ -32,6 +32,7 @@ struct BenchOptions {
   bool gemm_ceiling = true;
   std::string csv_path = "bench_attention.csv";
   std::string summary_path;  // a short per-shape table, empty: none
+  bool accuracy_cases = false;  // the accuracy table of bench_accuracy_cases.h instead of timing
 };
 
 // Throws std::invalid_argument naming the flag and the bad value; prints help and exits only

@@ -6,10 +6,10 @@
 namespace sageattn::cuda {
 namespace {
 
-template <int kDp>
+template <int kDp, bool kOverlap>
 void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stream) {
   using T = WgmmaTile<kDp>;
-  auto* kernel = attention_wgmma_kernel<kDp>;
+  auto* kernel = attention_wgmma_kernel<kDp, kOverlap>;
   // Above 48 KB a kernel must opt in to dynamic shared memory; an error here surfaces in the
   // caller's launch check.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmemBytes);
@@ -19,17 +19,21 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
 
 }  // namespace
 
-void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, cudaStream_t stream) {
+void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, bool overlap,
+                                  cudaStream_t stream) {
   if (dp == 64) {
-    launch_wgmma_instance<64>(params, stream);
+    overlap ? launch_wgmma_instance<64, true>(params, stream)
+            : launch_wgmma_instance<64, false>(params, stream);
   } else {
-    launch_wgmma_instance<128>(params, stream);
+    overlap ? launch_wgmma_instance<128, true>(params, stream)
+            : launch_wgmma_instance<128, false>(params, stream);
   }
 }
 
 const char* attention_sage2_wgmma_missing(int dp) {
-  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64>))
-                  : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128>));
+  return dp == 64
+             ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, true>))
+             : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128, true>));
 }
 
 }  // namespace sageattn::cuda

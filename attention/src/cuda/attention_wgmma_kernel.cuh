@@ -54,16 +54,19 @@ struct WgmmaTile {
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kSmemBytes = kAlign + kQBytes + kStages * kStageBytes + kBarrierBytes;
-  // Registers per thread after setmaxnreg: 128 * 40 + 256 * 232 = 64512 <= 65536.
-  static constexpr int kProducerRegs = 40;
-  static constexpr int kConsumerRegs = 232;
+  // Registers per thread after setmaxnreg: 128 * 24 + 256 * 240 = 64512 <= 65536. The producer
+  // only walks the ring; a pipelined consumer holds O, O_blk (64 each at hd128), S and P.
+  static constexpr int kProducerRegs = 24;
+  static constexpr int kConsumerRegs = 240;
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
   static_assert(kConsumerRows == 64, "a consumer warpgroup is one m64 wgmma");
   static_assert(kWgmmaTiles.warp_q == 32, "Q scale groups: two 16-row warps per 32-row group");
 };
 
-template <int kDp>
+// kOverlap: FlashAttention-3's intra-warpgroup pipelining (softmax of block j overlaps the PV
+// MMA of block j - 1) on top of the two consumer warpgroups.
+template <int kDp, bool kOverlap>
 __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
     attention_wgmma_kernel(const __grid_constant__ WgmmaAttentionParams params) {
 #if SAGEATTN_WGMMA_ENABLED
@@ -168,17 +171,17 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
   wgmma::mbar_wait(q_bar, 0);
 
   // Blocks before first_masked need no mask (all keys valid and, causal, below every row's
-  // diagonal): they run a copy of the body without the per-element mask code.
+  // diagonal): they run a copy of the score code without the per-element mask.
   int first_masked = p.len_k / T::kBlockK;
   if (p.causal) first_masked = min(first_masked, qb * T::kBlockQ / T::kBlockK);
-  auto step = [&](int kb, auto masked) {
-    constexpr bool kMasked = decltype(masked)::value;
+  const int unmasked_end = min(first_masked, k_blocks);
+
+  // S = Q K^T of block kb into acc (INT32), issued and committed as one wgmma group.
+  auto issue_qk = [&](int kb, int (&acc)[64]) {
     const int stage = kb % T::kStages;
     wgmma::mbar_wait(full_bar(stage), (kb / T::kStages) & 1);
-
-    // ---- S = Q K^T, INT32 ----
-    int acc[64];
     const std::uint64_t k_desc = wgmma::make_desc<T::kQkSwizzle>(k_tile(stage));
+    wgmma::fence_operands(acc);
     wgmma::fence();
 #pragma unroll
     for (int ks = 0; ks < T::kQkSteps; ++ks) {
@@ -186,14 +189,31 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
                                         wgmma::advance_desc(k_desc, ks * 32), ks > 0 ? 1 : 0);
     }
     wgmma::commit_group();
-    wgmma::wait_group<0>();
-    wgmma::fence_operands(acc);
-
-    // ---- scores in base 2: int * (q_scale * k_scale) + delta_s, masked ----
-    const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(stage));
+  };
+  // O_blk = P V^T of block kb into a fresh accumulator, one wgmma group.
+  auto issue_pv = [&](int kb, const std::uint32_t (&pa)[T::kPvSteps][4], float (&blk)[T::kOValues]) {
+    const std::uint64_t v_desc = wgmma::make_desc<wgmma::Swizzle::k128B>(v_tile(kb % T::kStages));
+    wgmma::fence_operands(blk);
+    wgmma::fence();
+#pragma unroll
+    for (int ks = 0; ks < T::kPvSteps; ++ks) {
+      if constexpr (kDp == 128) {
+        wgmma::wgmma_m64n128k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
+                                            ks > 0 ? 1 : 0);
+      } else {
+        wgmma::wgmma_m64n64k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
+                                           ks > 0 ? 1 : 0);
+      }
+    }
+    wgmma::commit_group();
+  };
+  // Scores of block kb in base 2 (int * (q_scale * k_scale) + delta_s, masked), then the online
+  // softmax in place: s becomes P = exp2(S - (m - 8)) in [0, 256]; alpha rescales the old O.
+  auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
+    constexpr bool kMasked = decltype(masked)::value;
+    const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(kb % T::kStages));
     const float2 k_scale = *reinterpret_cast<const float2*>(extras + T::kBlockK + 2 * t);
     const float qk_scale[2] = {q_scale * k_scale.x, q_scale * k_scale.y};
-    float s[64];
 #pragma unroll
     for (int j = 0; j < 16; ++j) {
       const float2 d = delta_row != nullptr ? *reinterpret_cast<const float2*>(extras + 8 * j + 2 * t)
@@ -215,9 +235,6 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
           if (key >= p.len_k || (p.causal && key > row)) s[4 * j + e] = kNegInf;
         }
     }
-
-    // ---- online softmax (base 2); P = exp2(S - (m - 8)) in [0, 256] ----
-    float alpha[2];
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       float mx = row_max[half];
@@ -241,10 +258,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
         }
       row_sum[half] = row_sum[half] * alpha[half] + sum;
     }
-
-    // ---- P to the FP8 A fragment: keys {2t, 2t+1, 8+2t, 9+2t} of each 16 sit at k 4t..4t+3,
-    // the permutation V^T was stored with (quantize.cu fp8_v_position) ----
-    std::uint32_t pa[T::kPvSteps][4];
+  };
+  // P to the FP8 A fragment: keys {2t, 2t+1, 8+2t, 9+2t} of each 16 sit at k 4t..4t+3, the
+  // permutation V^T was stored with (quantize.cu fp8_v_position).
+  auto pack_p = [&](const float (&s)[64], std::uint32_t (&pa)[T::kPvSteps][4]) {
 #pragma unroll
     for (int ks = 0; ks < T::kPvSteps; ++ks)
 #pragma unroll
@@ -255,32 +272,64 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
         const std::uint32_t hi = ptx::e4m3x2(s[4 * (j0 + 1) + e0], s[4 * (j0 + 1) + e0 + 1]);
         pa[ks][reg] = lo | (hi << 16);
       }
-
-    // ---- O_blk = P V^T on FP8 wgmma, a fresh accumulator per block ----
-    float blk[T::kOValues];
-    const std::uint64_t v_desc = wgmma::make_desc<wgmma::Swizzle::k128B>(v_tile(stage));
-    wgmma::fence();
-#pragma unroll
-    for (int ks = 0; ks < T::kPvSteps; ++ks) {
-      if constexpr (kDp == 128) {
-        wgmma::wgmma_m64n128k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
-                                            ks > 0 ? 1 : 0);
-      } else {
-        wgmma::wgmma_m64n64k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
-                                           ks > 0 ? 1 : 0);
-      }
-    }
-    wgmma::commit_group();
-    wgmma::wait_group<0>();
-    wgmma::fence_operands(blk);
-    // Both GEMMs of this stage have read their tiles: hand the slot back to the producer.
-    wgmma::mbar_arrive(empty_bar(stage));
+  };
+  // The block's product is in: release its stage to the producer, O = O * alpha + O_blk.
+  auto accumulate = [&](int kb, const float (&blk)[T::kOValues], const float (&alpha)[2]) {
+    wgmma::mbar_arrive(empty_bar(kb % T::kStages));
 #pragma unroll
     for (int i = 0; i < T::kOValues; ++i) o[i] = fmaf(o[i], alpha[(i >> 1) & 1], blk[i]);
   };
-  const int unmasked_end = min(first_masked, k_blocks);
-  for (int kb = 0; kb < unmasked_end; ++kb) step(kb, std::false_type{});
-  for (int kb = unmasked_end; kb < k_blocks; ++kb) step(kb, std::true_type{});
+  auto softmax_any = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2]) {
+    if (kb < unmasked_end) {
+      softmax(kb, acc, s, alpha, std::false_type{});
+    } else {
+      softmax(kb, acc, s, alpha, std::true_type{});
+    }
+  };
+
+  int acc[64];
+  float s[64];
+  std::uint32_t pa[T::kPvSteps][4];
+  float blk[T::kOValues];
+  float alpha[2];
+  if constexpr (!kOverlap) {
+    // Serial: QK, softmax, PV per block; the other consumer warpgroup fills the gaps.
+    for (int kb = 0; kb < k_blocks; ++kb) {
+      issue_qk(kb, acc);
+      wgmma::wait_group<0>();
+      wgmma::fence_operands(acc);
+      softmax_any(kb, acc, s, alpha);
+      pack_p(s, pa);
+      issue_pv(kb, pa, blk);
+      wgmma::wait_group<0>();
+      wgmma::fence_operands(blk);
+      accumulate(kb, blk, alpha);
+    }
+  } else {
+    // Pipelined (FlashAttention-3's intra-warpgroup overlap): QK(kb) and PV(kb - 1) are issued
+    // back to back; the softmax of kb runs while PV(kb - 1) is still on the tensor cores.
+    issue_qk(0, acc);
+    wgmma::wait_group<0>();
+    wgmma::fence_operands(acc);
+    softmax_any(0, acc, s, alpha);
+    pack_p(s, pa);
+    for (int kb = 1; kb < k_blocks; ++kb) {
+      issue_qk(kb, acc);
+      issue_pv(kb - 1, pa, blk);
+      wgmma::wait_group<1>();  // QK(kb) done; PV(kb - 1) may still run
+      wgmma::fence_operands(acc);
+      const float alpha_prev[2] = {alpha[0], alpha[1]};
+      softmax_any(kb, acc, s, alpha);
+      wgmma::wait_group<0>();
+      wgmma::fence_operands(blk);
+      accumulate(kb - 1, blk, alpha_prev);
+      pack_p(s, pa);
+    }
+    issue_pv(k_blocks - 1, pa, blk);
+    wgmma::wait_group<0>();
+    wgmma::fence_operands(blk);
+    accumulate(k_blocks - 1, blk, alpha);
+  }
 
   // ---- epilogue: O = buf / l * v_factor + v_mean ----
   const float* v_factor = p.v_factor == nullptr ? nullptr : p.v_factor + bhkv * kDp;

@@ -39,12 +39,14 @@ struct Choice {
   std::string reason;  // why nothing runs (path kNone)
   int padded_dim = 0;  // the kernel's head dim: q/k/v channels are zero-padded up to it
   Family family = Family::kMma;
+  bool wgmma_overlap = true;  // the pipelined consumer schedule (launch.h)
   KernelNumerics numerics = kMmaNumerics;
 };
 
 // SAGEATTN_KERNEL_FAMILY picks the kernel family on sm_90 for A/B runs: unset or "auto" (wgmma
-// where it runs), "mma" (force mma.sync), "wgmma" (refuse what wgmma cannot run).
-enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma };
+// where it runs), "mma" (force mma.sync), "wgmma" (refuse what wgmma cannot run),
+// "wgmma-serial" (wgmma without the intra-warpgroup pipelining).
+enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma, kWgmmaSerial };
 constexpr const char* kFamilyEnv = "SAGEATTN_KERNEL_FAMILY";
 
 FamilyRequest family_request() {
@@ -53,8 +55,9 @@ FamilyRequest family_request() {
   if (value.empty() || value == "auto") return FamilyRequest::kAuto;
   if (value == "mma") return FamilyRequest::kMma;
   if (value == "wgmma") return FamilyRequest::kWgmma;
+  if (value == "wgmma-serial") return FamilyRequest::kWgmmaSerial;
   TORCH_CHECK(false, "sageattn: environment variable ", kFamilyEnv, "='", value,
-              "' is not one of auto, mma, wgmma");
+              "' is not one of auto, mma, wgmma, wgmma-serial");
 }
 
 // Native head dims of the kernels; 0 when none holds head_dim.
@@ -128,12 +131,13 @@ Choice choose(const Problem& p, Variant variant) {
   }
   if (request != FamilyRequest::kMma && no_wgmma.empty()) {
     c.family = Family::kWgmma;
+    c.wgmma_overlap = request != FamilyRequest::kWgmmaSerial;
     c.numerics = kWgmmaNumerics;
     c.path = Path::kKernel;
     return c;
   }
-  if (request == FamilyRequest::kWgmma) {
-    c.reason = std::string(kFamilyEnv) + "=wgmma: " + no_wgmma;
+  if (request == FamilyRequest::kWgmma || request == FamilyRequest::kWgmmaSerial) {
+    c.reason = std::string(kFamilyEnv) + "=" + std::getenv(kFamilyEnv) + ": " + no_wgmma;
     return c;
   }
   const char* missing = variant == Variant::kSage1
@@ -239,17 +243,47 @@ AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
 struct Operands {
   int dp = 0;  // the kernel's (padded) head dim
   Family family = Family::kMma;
+  bool wgmma_overlap = true;
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
   int64_t len_q_pad = 0, len_k_pad = 0;
-  at::Tensor q_int, q_scale, k_int, k_scale, k_sums, delta_s, v_operand, v_factor, v_mean;
+  at::Tensor q_int, q_scale, q_mean, k_int, k_scale, k_sums, delta_s, v_operand, v_factor, v_mean;
 };
+
+// delta_s of Q smoothing on the tensor cores: q_mean . k_hat = q_mean . k - q_mean . k_mean, and
+// the second term is one constant per Q block's rows, which softmax ignores (the LSE correction
+// in run() accounts for it). So delta_s is a GEMM of q_mean with the raw K in its own dtype,
+// with q_mean split into hi + lo in that dtype (hi . k + lo . k carries ~16 more bits than hi
+// alone, within FP32 rounding of the golden model's FP32 product as far as the scores go).
+// Keys past len_k are zero. [B * Hkv, group * q_blocks, len_k_pad] float32.
+at::Tensor q_smoothing_delta(const Problem& p, const at::Tensor& q_mean, const at::Tensor& kh,
+                             int64_t len_k_pad, float scale_log2) {
+  const int64_t group = p.heads_q / p.heads_kv;
+  const int64_t q_blocks = q_mean.size(2);
+  const at::Tensor hi = q_mean.to(kh.scalar_type());
+  const at::Tensor lo = (q_mean - hi.to(at::kFloat)).to(kh.scalar_type());
+  at::Tensor delta = at::empty({p.batch, p.heads_kv, group * q_blocks, len_k_pad},
+                               q_mean.options());
+  delta.narrow(3, p.len_k, len_k_pad - p.len_k).zero_();
+  for (int64_t b = 0; b < p.batch; ++b) {
+    // Query heads of one kv head are consecutive: [Hkv, group * q_blocks, D].
+    const at::Tensor hi_b = hi[b].view({p.heads_kv, group * q_blocks, p.head_dim});
+    const at::Tensor lo_b = lo[b].view({p.heads_kv, group * q_blocks, p.head_dim});
+    const at::Tensor k_t = kh[b].transpose(1, 2);  // [Hkv, D, Lk], any token stride
+    at::Tensor out = delta[b].narrow(2, 0, p.len_k);
+    // alpha applies the scale to each FP32 product, as the golden model's separate multiply.
+    at::baddbmm_out(out, out, hi_b, k_t, at::kFloat, /*beta=*/0.0, /*alpha=*/scale_log2);
+    at::baddbmm_out(out, out, lo_b, k_t, at::kFloat, /*beta=*/1.0, /*alpha=*/scale_log2);
+  }
+  return delta.view({p.batch * p.heads_kv, group * q_blocks, len_k_pad});
+}
 
 Operands quantize_operands(const Problem& p, Variant variant, const Choice& choice,
                            const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                            const AttentionOptions& options, cudaStream_t stream) {
   Operands ops;
   ops.family = choice.family;
+  ops.wgmma_overlap = choice.wgmma_overlap;
   const int dp = ops.dp = choice.padded_dim;
   const QkBits bits = ops.bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
   const int qk_bytes = bits == QkBits::kInt8 ? dp : dp / 2;
@@ -292,7 +326,6 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
   at::Tensor& k_int = ops.k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor& k_scale = ops.k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
   at::Tensor& k_sums = ops.k_sums;
-  at::Tensor k_hat;
   {
     cuda::QuantRowsParams params;
     fill_source(params, kh);
@@ -307,28 +340,13 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
       params.mean_sums = k_sums.const_data_ptr<float>();
       params.mean_splits = static_cast<int>(k_sums.size(0));
     }
-    if (options.smooth_q) {
-      // k_hat in FP32 for delta_s, zero rows up to len_k_pad so the GEMM writes padded rows.
-      k_hat = at::empty({p.batch, p.heads_kv, len_k_pad, p.head_dim}, f32);
-      params.smoothed_out = k_hat.data_ptr<float>();
-    }
     cuda::launch_quantize_k(params, dp, tiles.block_k, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
   // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
-  // One FP32 batched GEMM per kv head; alpha applies the scale to the FP32 product, as the
-  // golden model's separate multiply does. Padded keys get 0 (their k_hat rows are zero).
-  at::Tensor& delta_s = ops.delta_s;
-  if (options.smooth_q) {
-    const int64_t group = p.heads_q / p.heads_kv;
-    const int64_t batches = p.batch * p.heads_kv;
-    // Query heads of one kv head are consecutive: [B * Hkv, group * q_blocks, D].
-    const at::Tensor q_mean_kv = q_mean.view({batches, group * q_blocks, p.head_dim});
-    delta_s = at::empty({batches, group * q_blocks, len_k_pad}, f32);
-    delta_s.baddbmm_(q_mean_kv, k_hat.view({batches, len_k_pad, p.head_dim}).transpose(1, 2),
-                     /*beta=*/0.0, /*alpha=*/scale_log2);
-  }
+  if (options.smooth_q) ops.delta_s = q_smoothing_delta(p, q_mean, kh, len_k_pad, scale_log2);
+  ops.q_mean = q_mean;
 
   // ---- V: per-channel statistics (column_stats), then the PV operand ----
   at::Tensor v_sums;
@@ -452,7 +470,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
                                              static_cast<std::uint32_t>(kWgmmaTiles.block_k), dp);
     wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
                                              ops.len_k_pad, dp, kWgmmaTiles.block_k);
-    cuda::launch_attention_sage2_wgmma(wgmma, dp, stream);
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.wgmma_overlap, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {
@@ -463,11 +481,16 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   if (result.lse.defined() && ops.k_sums.defined()) {
     // The kernel's LSE is that of the K-smoothed scores; add back the row shift K smoothing
     // removed, sm_scale * (q . k_mean), as the golden model does (docs/numerics.md step 7).
+    // With Q smoothing, delta_s already kept the q_mean . k_mean part (q_smoothing_delta), so
+    // only (q - q_mean) . k_mean is missing.
     const at::Tensor k_mean = ops.k_sums.sum(0) / static_cast<double>(p.len_k);  // [B, Hkv, D]
     const at::Tensor k_mean_q = k_mean.repeat_interleave(p.heads_q / p.heads_kv, 1);  // [B, Hq, D]
-    const at::Tensor qh = hnd_view(q, p.layout);
-    const at::Tensor shift =
-        at::matmul(qh.to(at::kFloat), k_mean_q.unsqueeze(-1)).squeeze(-1);  // [B, Hq, Lq]
+    at::Tensor q_part = hnd_view(q, p.layout).to(at::kFloat);  // [B, Hq, Lq, D]
+    if (ops.delta_s.defined()) {
+      const int64_t block_q = ops.len_q_pad / ops.q_mean.size(2);
+      q_part = q_part - ops.q_mean.repeat_interleave(block_q, 2).narrow(2, 0, p.len_q);
+    }
+    const at::Tensor shift = at::matmul(q_part, k_mean_q.unsqueeze(-1)).squeeze(-1);  // [B, Hq, Lq]
     result.lse.add_(shift * static_cast<float>(p.sm_scale));
   }
   return result;

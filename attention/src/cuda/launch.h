@@ -26,7 +26,9 @@ void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
 // sage2-8b on sm_90a: INT8 QK, FP8 PV on wgmma with TMA (attention_sage2_wgmma.cu); dp = 64
 // or 128. Numerics kWgmmaNumerics: K blocks of 128 keys (quantize K with block_k 128), V
 // factors of PScale::kExp2Offset8.
-void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, cudaStream_t stream);
+// overlap: softmax of block j overlaps PV of block j - 1 inside each consumer warpgroup.
+void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, bool overlap,
+                                  cudaStream_t stream);
 
 // Empty when the kernel has an image for the current device, otherwise the CUDA runtime's
 // reason (a build without this device's architecture).

@@ -59,8 +59,6 @@ struct QuantRowsParams {
   const float* mean_sums = nullptr;  // kPartialSums: [mean_splits, B, H, head_dim]
   int mean_splits = 0;
   float* mean_out = nullptr;       // kBlockRows: [B, H, blocks, head_dim]
-  // Optional: the smoothed rows in FP32, [B, H, len_pad, head_dim] (K's k_hat, for delta_s).
-  float* smoothed_out = nullptr;
 };
 
 // V -> the PV operand: FP8 E4M3 transposed [B, H, Dp, len_pad] with the token permutation of

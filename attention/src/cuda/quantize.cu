@@ -181,17 +181,6 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const Quan
     }
     // Non-negative floats order like their bit patterns.
     atomicMax(&amax_bits[r / kWarpRows][r % kThreadGroups], __float_as_uint(a));
-    if (p.smoothed_out != nullptr) {
-      float* dst = p.smoothed_out + (bh * p.len_pad + row0 + r) * p.head_dim + c0;
-      if (c0 + kChannelsPerChunk <= p.head_dim && p.head_dim % 4 == 0) {
-        reinterpret_cast<float4*>(dst)[0] = make_float4(v[i][0], v[i][1], v[i][2], v[i][3]);
-        reinterpret_cast<float4*>(dst)[1] = make_float4(v[i][4], v[i][5], v[i][6], v[i][7]);
-      } else {
-#pragma unroll
-        for (int j = 0; j < kChannelsPerChunk; ++j)
-          if (c0 + j < p.head_dim) dst[j] = v[i][j];
-      }
-    }
   }
   __syncthreads();
 
