@@ -18,11 +18,14 @@ struct TileShape {
 inline constexpr TileShape kMmaTiles{128, 64, 32};
 static_assert(kMmaTiles.block_q % kMmaTiles.warp_q == 0, "warps must tile the Q block");
 
-// wgmma kernels (sm_90a): CTA = 2 consumer warpgroups x 64 rows = one 128-row Q block; K
-// blocks of 128 keys (the N of one m64n128k32 QK wgmma, the k-extent of four PV k-steps). Warp w
-// of a warpgroup holds rows 16w + g and 16w + g + 8 and the columns 8j + 2t, 8j + 2t + 1, the
-// mma.sync fragment pattern, so the Q/K group definitions below keep their meaning.
-inline constexpr TileShape kWgmmaTiles{128, 128, 32};
+// wgmma kernels (sm_90a): CTA = 2 or 3 consumer warpgroups x 64 rows = one Q block; K blocks of
+// 128 keys (the N of one m64n128k32 QK wgmma, the k-extent of four PV k-steps). Warp w of a
+// warpgroup holds rows 16w + g and 16w + g + 8 and the columns 8j + 2t, 8j + 2t + 1, the
+// mma.sync fragment pattern, so the Q/K group definitions below keep their meaning; warp_q 16
+// makes a per-thread Q group exactly one thread's row pair.
+inline constexpr TileShape kWgmmaTiles2{128, 128, 16};
+inline constexpr TileShape kWgmmaTiles3{192, 128, 16};
+inline constexpr TileShape kWgmmaTiles = kWgmmaTiles3;
 
 // How a kernel turns P into the FP8 PV operand (FP8 variants only):
 //   kTimes448: P8 = e4m3(P * 448) with P in [0, 1]; O is divided by 448 at the end.

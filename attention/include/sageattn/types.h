@@ -41,7 +41,7 @@ struct AttentionOptions {
   Layout layout = Layout::kHND;
   bool causal = false;             // top-left aligned, as torch SDPA: query i sees keys 0..i
   std::optional<double> sm_scale;  // default 1/sqrt(head_dim)
-  // Default: per-warp for the 8-bit variants, per-thread for sage2-4b (the paper's choices).
+  // Default: per-thread for sage2-8b and sage2-4b, per-warp for sage1 (default_granularity).
   std::optional<Granularity> granularity;
   bool smooth_q = true;   // SageAttention2 Q smoothing with the delta_s correction
   bool smooth_k = true;   // subtract the token mean of K (softmax is invariant to it)

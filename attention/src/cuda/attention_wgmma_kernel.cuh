@@ -2,12 +2,12 @@
 //   warpgroup 0, producer: one thread issues TMA copies of the Q tile once and of K, V^T, the
 //     block's delta_s row and K scales per 128-key block into a ring of kStages stages, gated by
 //     full/empty mbarriers; the warpgroup gives most of its registers to the consumers.
-//   warpgroups 1-2, consumers: 64 Q rows each; per K block S = Q K^T on INT8 wgmma
+//   warpgroups 1..block_q/64, consumers: 64 Q rows each; per K block S = Q K^T on INT8 wgmma
 //     (m64n128k32, both operands in swizzled shared memory), online softmax in base 2 with P
 //     born in [0, 256] (exponent offset 8), P to FP8 E4M3 in registers, O_blk = P V^T on FP8 wgmma
 //     (m64nDk32, P from registers) into a fresh accumulator, then O = O * alpha + O_blk in FP32
 //     (two-level accumulation: the FP8 accumulator keeps ~14 bits, tiles.h).
-// The two consumer warpgroups overlap each other's softmax with their MMAs. Numerics:
+// The consumer warpgroups overlap each other's softmax with their MMAs. Numerics:
 // kWgmmaNumerics (tiles.h); the golden model reproduces them (golden.cpp).
 #pragma once
 
@@ -25,12 +25,15 @@
 
 namespace sageattn::cuda {
 
-template <int kDp>
+// kConsumers warpgroups of 64 rows: the tiles kWgmmaTiles2 / kWgmmaTiles3 of tiles.h.
+template <int kDp, int kConsumers_>
 struct WgmmaTile {
-  static constexpr int kBlockQ = kWgmmaTiles.block_q;
-  static constexpr int kBlockK = kWgmmaTiles.block_k;
-  static constexpr int kConsumers = 2;
-  static constexpr int kConsumerRows = kBlockQ / kConsumers;  // the M of one wgmma
+  static constexpr int kConsumers = kConsumers_;
+  static constexpr int kConsumerRows = 64;  // the M of one wgmma
+  static constexpr TileShape kTiles = kConsumers == 3 ? kWgmmaTiles3 : kWgmmaTiles2;
+  static constexpr int kBlockQ = kTiles.block_q;
+  static constexpr int kBlockK = kTiles.block_k;
+  static constexpr int kWarpQ = kTiles.warp_q;
   static constexpr int kThreads = 128 * (1 + kConsumers);
   static constexpr int kQkSteps = kDp / 32;      // k32 steps of S = Q K^T
   static constexpr int kPvSteps = kBlockK / 32;  // k32 steps of O_blk = P V
@@ -54,23 +57,23 @@ struct WgmmaTile {
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kSmemBytes = kAlign + kQBytes + kStages * kStageBytes + kBarrierBytes;
-  // Registers per thread after setmaxnreg: 128 * 24 + 256 * 240 = 64512 <= 65536. The producer
-  // only walks the ring; a pipelined consumer holds O, O_blk (64 each at hd128), S and P.
+  // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
+  // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
-  static constexpr int kConsumerRegs = 240;
+  static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
+  static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
-  static_assert(kConsumerRows == 64, "a consumer warpgroup is one m64 wgmma");
-  static_assert(kWgmmaTiles.warp_q == 32, "Q scale groups: two 16-row warps per 32-row group");
+  static_assert(kBlockQ == kConsumers * kConsumerRows && (kConsumers == 2 || kConsumers == 3),
+                "two or three consumer warpgroups of 64 rows");
+  static_assert(kWarpQ == 16, "Q scale groups: a warp's 16 rows (per-warp), its row pair (per-thread)");
 };
 
-// kOverlap: FlashAttention-3's intra-warpgroup pipelining (softmax of block j overlaps the PV
-// MMA of block j - 1) on top of the two consumer warpgroups.
-template <int kDp, bool kOverlap>
-__global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
+template <int kDp, int kConsumers>
+__global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     attention_wgmma_kernel(const __grid_constant__ WgmmaAttentionParams params) {
 #if SAGEATTN_WGMMA_ENABLED
-  using T = WgmmaTile<kDp>;
+  using T = WgmmaTile<kDp, kConsumers>;
   const AttentionParams& p = params.attn;
   extern __shared__ std::uint8_t smem_raw[];
   const std::uint32_t raw_addr = ptx::smem_addr(smem_raw);
@@ -155,10 +158,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
   const int g = lane / 4, t = lane % 4;  // accumulator row group and column pair
   // This thread's rows: row_base and row_base + 8 (the accumulator's two halves).
   const int row_base = qb * T::kBlockQ + consumer * T::kConsumerRows + warp * 16 + g;
-  // Both rows share Q scale group (row / 32, row % 8) of tiles.h.
-  const int scale_group = (consumer * T::kConsumerRows + warp * 16) / kWgmmaTiles.warp_q;
+  // Both rows share Q scale group (row / 16, row % 8) of tiles.h.
+  const int scale_group = (consumer * T::kConsumerRows + warp * 16) / T::kWarpQ;
   const float q_scale =
-      p.q_scale[((bh * q_blocks + qb) * (T::kBlockQ / kWgmmaTiles.warp_q) + scale_group) *
+      p.q_scale[((bh * q_blocks + qb) * (T::kBlockQ / T::kWarpQ) + scale_group) *
                     kScaleGroupsPerWarp + g];
   const std::uint64_t q_desc =
       wgmma::make_desc<T::kQkSwizzle>(q_tile + consumer * T::kConsumerRows * kDp);
@@ -292,43 +295,19 @@ __global__ void __launch_bounds__(WgmmaTile<kDp>::kThreads, 1)
   std::uint32_t pa[T::kPvSteps][4];
   float blk[T::kOValues];
   float alpha[2];
-  if constexpr (!kOverlap) {
-    // Serial: QK, softmax, PV per block; the other consumer warpgroup fills the gaps.
-    for (int kb = 0; kb < k_blocks; ++kb) {
-      issue_qk(kb, acc);
-      wgmma::wait_group<0>();
-      wgmma::fence_operands(acc);
-      softmax_any(kb, acc, s, alpha);
-      pack_p(s, pa);
-      issue_pv(kb, pa, blk);
-      wgmma::wait_group<0>();
-      wgmma::fence_operands(blk);
-      accumulate(kb, blk, alpha);
-    }
-  } else {
-    // Pipelined (FlashAttention-3's intra-warpgroup overlap): QK(kb) and PV(kb - 1) are issued
-    // back to back; the softmax of kb runs while PV(kb - 1) is still on the tensor cores.
-    issue_qk(0, acc);
+  // Per block: QK, softmax, PV; the other consumer warpgroups fill the tensor cores meanwhile.
+  // (FlashAttention-3's intra-warpgroup pipelining, softmax of block j beside PV of j - 1, was
+  // measured slower here: it needs S, P, O and O_blk live at once and spills at 240 registers.)
+  for (int kb = 0; kb < k_blocks; ++kb) {
+    issue_qk(kb, acc);
     wgmma::wait_group<0>();
     wgmma::fence_operands(acc);
-    softmax_any(0, acc, s, alpha);
+    softmax_any(kb, acc, s, alpha);
     pack_p(s, pa);
-    for (int kb = 1; kb < k_blocks; ++kb) {
-      issue_qk(kb, acc);
-      issue_pv(kb - 1, pa, blk);
-      wgmma::wait_group<1>();  // QK(kb) done; PV(kb - 1) may still run
-      wgmma::fence_operands(acc);
-      const float alpha_prev[2] = {alpha[0], alpha[1]};
-      softmax_any(kb, acc, s, alpha);
-      wgmma::wait_group<0>();
-      wgmma::fence_operands(blk);
-      accumulate(kb - 1, blk, alpha_prev);
-      pack_p(s, pa);
-    }
-    issue_pv(k_blocks - 1, pa, blk);
+    issue_pv(kb, pa, blk);
     wgmma::wait_group<0>();
     wgmma::fence_operands(blk);
-    accumulate(k_blocks - 1, blk, alpha);
+    accumulate(kb, blk, alpha);
   }
 
   // ---- epilogue: O = buf / l * v_factor + v_mean ----

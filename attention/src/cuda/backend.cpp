@@ -39,14 +39,13 @@ struct Choice {
   std::string reason;  // why nothing runs (path kNone)
   int padded_dim = 0;  // the kernel's head dim: q/k/v channels are zero-padded up to it
   Family family = Family::kMma;
-  bool wgmma_overlap = true;  // the pipelined consumer schedule (launch.h)
   KernelNumerics numerics = kMmaNumerics;
 };
 
 // SAGEATTN_KERNEL_FAMILY picks the kernel family on sm_90 for A/B runs: unset or "auto" (wgmma
 // where it runs), "mma" (force mma.sync), "wgmma" (refuse what wgmma cannot run),
-// "wgmma-serial" (wgmma without the intra-warpgroup pipelining).
-enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma, kWgmmaSerial };
+// "wgmma2" (the two-consumer-warpgroup wgmma kernel, 128-row Q blocks).
+enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma, kWgmma2 };
 constexpr const char* kFamilyEnv = "SAGEATTN_KERNEL_FAMILY";
 
 FamilyRequest family_request() {
@@ -55,9 +54,9 @@ FamilyRequest family_request() {
   if (value.empty() || value == "auto") return FamilyRequest::kAuto;
   if (value == "mma") return FamilyRequest::kMma;
   if (value == "wgmma") return FamilyRequest::kWgmma;
-  if (value == "wgmma-serial") return FamilyRequest::kWgmmaSerial;
+  if (value == "wgmma2") return FamilyRequest::kWgmma2;
   TORCH_CHECK(false, "sageattn: environment variable ", kFamilyEnv, "='", value,
-              "' is not one of auto, mma, wgmma, wgmma-serial");
+              "' is not one of auto, mma, wgmma, wgmma2");
 }
 
 // Native head dims of the kernels; 0 when none holds head_dim.
@@ -131,12 +130,12 @@ Choice choose(const Problem& p, Variant variant) {
   }
   if (request != FamilyRequest::kMma && no_wgmma.empty()) {
     c.family = Family::kWgmma;
-    c.wgmma_overlap = request != FamilyRequest::kWgmmaSerial;
     c.numerics = kWgmmaNumerics;
+    if (request == FamilyRequest::kWgmma2) c.numerics.tiles = kWgmmaTiles2;
     c.path = Path::kKernel;
     return c;
   }
-  if (request == FamilyRequest::kWgmma || request == FamilyRequest::kWgmmaSerial) {
+  if (request == FamilyRequest::kWgmma || request == FamilyRequest::kWgmma2) {
     c.reason = std::string(kFamilyEnv) + "=" + std::getenv(kFamilyEnv) + ": " + no_wgmma;
     return c;
   }
@@ -243,7 +242,7 @@ AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
 struct Operands {
   int dp = 0;  // the kernel's (padded) head dim
   Family family = Family::kMma;
-  bool wgmma_overlap = true;
+  TileShape tiles = kMmaTiles;
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
   int64_t len_q_pad = 0, len_k_pad = 0;
@@ -283,7 +282,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
                            const AttentionOptions& options, cudaStream_t stream) {
   Operands ops;
   ops.family = choice.family;
-  ops.wgmma_overlap = choice.wgmma_overlap;
+  ops.tiles = choice.numerics.tiles;
   const int dp = ops.dp = choice.padded_dim;
   const QkBits bits = ops.bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
   const int qk_bytes = bits == QkBits::kInt8 ? dp : dp / 2;
@@ -318,7 +317,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
       params.mean_source = cuda::MeanSource::kBlockRows;
       params.mean_out = q_mean.data_ptr<float>();
     }
-    cuda::launch_quantize_q(params, dp, stream);
+    cuda::launch_quantize_q(params, dp, tiles, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
@@ -463,14 +462,14 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
     cuda::WgmmaAttentionParams wgmma;
     wgmma.attn = params;
     const int dp = ops.dp;
-    const auto box_rows = static_cast<std::uint32_t>(kWgmmaTiles.block_q);
+    const auto box_rows = static_cast<std::uint32_t>(ops.tiles.block_q);
     wgmma.q_map = cuda::make_byte_tensor_map("q", params.q, p.batch * p.heads_q * ops.len_q_pad, dp,
                                              box_rows, dp);
     wgmma.k_map = cuda::make_byte_tensor_map("k", params.k, p.batch * p.heads_kv * ops.len_k_pad, dp,
-                                             static_cast<std::uint32_t>(kWgmmaTiles.block_k), dp);
+                                             static_cast<std::uint32_t>(ops.tiles.block_k), dp);
     wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
-                                             ops.len_k_pad, dp, kWgmmaTiles.block_k);
-    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.wgmma_overlap, stream);
+                                             ops.len_k_pad, dp, ops.tiles.block_k);
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {

@@ -9,8 +9,9 @@
 
 namespace sageattn::cuda {
 
-// Q rows in blocks of kMmaTiles.block_q with warp groups of warp_q rows; dp = 64 or 128.
-void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t stream);
+// Q rows in blocks of tiles.block_q with warp groups of tiles.warp_q rows (kMmaTiles or a
+// kWgmmaTiles); dp = 64 or 128.
+void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, cudaStream_t stream);
 // K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma); per-warp is per-block
 // for K; dp = 64 or 128.
 void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream);
@@ -26,8 +27,8 @@ void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
 // sage2-8b on sm_90a: INT8 QK, FP8 PV on wgmma with TMA (attention_sage2_wgmma.cu); dp = 64
 // or 128. Numerics kWgmmaNumerics: K blocks of 128 keys (quantize K with block_k 128), V
 // factors of PScale::kExp2Offset8.
-// overlap: softmax of block j overlaps PV of block j - 1 inside each consumer warpgroup.
-void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, bool overlap,
+// tiles: kWgmmaTiles2 or kWgmmaTiles3 (two or three consumer warpgroups).
+void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
                                   cudaStream_t stream);
 
 // Empty when the kernel has an image for the current device, otherwise the CUDA runtime's

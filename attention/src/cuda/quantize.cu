@@ -331,8 +331,14 @@ void launch_rows(const QuantRowsParams& p, int dp, cudaStream_t stream) {
 
 }  // namespace
 
-void launch_quantize_q(const QuantRowsParams& params, int dp, cudaStream_t stream) {
-  launch_rows<kMmaTiles.block_q, kMmaTiles.warp_q>(params, dp, stream);
+void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, cudaStream_t stream) {
+  if (tiles.block_q == kWgmmaTiles3.block_q && tiles.warp_q == kWgmmaTiles3.warp_q) {
+    launch_rows<kWgmmaTiles3.block_q, kWgmmaTiles3.warp_q>(params, dp, stream);
+  } else if (tiles.block_q == kWgmmaTiles2.block_q && tiles.warp_q == kWgmmaTiles2.warp_q) {
+    launch_rows<kWgmmaTiles2.block_q, kWgmmaTiles2.warp_q>(params, dp, stream);
+  } else {
+    launch_rows<kMmaTiles.block_q, kMmaTiles.warp_q>(params, dp, stream);
+  }
 }
 
 void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream) {
