@@ -112,8 +112,9 @@ QuantizedV quantize_v_hnd(const at::Tensor& v, Variant variant, const AttentionO
 // rows [row_offset, row_offset + L_q) of the problem (for the causal mask).
 AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v, const Problem& p, Variant variant,
-                                        const AttentionOptions& options, TileShape tiles,
-                                        int64_t row_offset) {
+                                        const AttentionOptions& options,
+                                        const KernelNumerics& numerics, int64_t row_offset) {
+  const TileShape tiles = numerics.tiles;
   const QuantizedQK qk = quantize_qk_hnd(q, k, p, variant, options, tiles);
   const QuantizedV qv = quantize_v_hnd(v, variant, options);
 
@@ -178,7 +179,8 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
 }
 
 AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const AttentionOptions& options, Rows rows, TileShape tiles) {
+                            const AttentionOptions& options, Rows rows,
+                            const KernelNumerics& numerics) {
   check_variant(options.variant, "golden_attention");
   Problem p = validate(q, k, v, options);
   // Narrow before the copy: a slice of a long sequence converts only its own rows.
@@ -191,7 +193,7 @@ AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::
 
   AttentionResult r = is_quantized(options.variant)
                           ? quantized_attention_hnd(qf, kf, vf, p, options.variant, options,
-                                                    tiles, rows.begin)
+                                                    numerics, rows.begin)
                           : dense_attention_hnd(qf, kf, vf, p, rows.begin);
   r.out = from_hnd(r.out, options.layout).to(q.device(), q.scalar_type());
   r.lse = options.return_lse ? r.lse.to(q.device(), at::kFloat) : at::Tensor();
@@ -201,14 +203,16 @@ AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::
 }  // namespace
 
 AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                 const AttentionOptions& options, TileShape tiles) {
+                                 const AttentionOptions& options, KernelNumerics numerics) {
   const int64_t len_q = q.dim() == 4 ? q.size(options.layout == Layout::kNHD ? 1 : 2) : 0;
-  return golden_impl(q, k, v, options, Rows{0, len_q}, tiles);
+  return golden_impl(q, k, v, options, Rows{0, len_q}, numerics);
 }
 
 AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
                                       const at::Tensor& v, const AttentionOptions& options,
-                                      int64_t row_begin, int64_t row_end, TileShape tiles) {
+                                      int64_t row_begin, int64_t row_end,
+                                      KernelNumerics numerics) {
+  const TileShape tiles = numerics.tiles;
   const int64_t len_q = q.dim() == 4 ? q.size(token_dim(options.layout)) : 0;
   TORCH_CHECK(row_begin >= 0 && row_begin < row_end && row_end <= len_q,
               "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
@@ -218,7 +222,7 @@ AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
               "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
               ") must start on a Q block boundary (block_q ", tiles.block_q,
               ") and end on one or at L_q ", len_q);
-  return golden_impl(q, k, v, options, Rows{row_begin, row_end}, tiles);
+  return golden_impl(q, k, v, options, Rows{row_begin, row_end}, numerics);
 }
 
 QuantizedQK quantize_qk(const at::Tensor& q, const at::Tensor& k,
