@@ -147,13 +147,17 @@ TEST(WgmmaFp8BlockProduct, DISABLED_Speed) {
                 "of 128: %.3f s (%d threads)\n",
                 static_cast<long long>(heads), static_cast<long long>(keys), s,
                 at::get_num_threads());
-    const auto t1 = std::chrono::steady_clock::now();
     AttentionOptions opts;
     const test::Inputs in = test::make_inputs({1, heads, heads, keys, keys, 128}, 3);
-    reference::golden_attention_rows(in.q, in.k, in.v, opts, 0, 128, kWgmmaNumerics);
-    const double g = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-    std::printf("golden_attention_rows (kWgmmaNumerics), 128 rows of that problem: %.3f s "
-                "(inputs included)\n", g);
+    for (const KernelNumerics& numerics : {kMmaNumerics, kWgmmaNumerics}) {
+      const auto t1 = std::chrono::steady_clock::now();
+      reference::golden_attention_rows(in.q, in.k, in.v, opts, 0, 128, numerics);
+      const double g =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      std::printf("golden_attention_rows (%s), 128 rows of that problem: %.3f s\n",
+                  numerics.tiles.block_k == kWgmmaTiles.block_k ? "kWgmmaNumerics" : "kMmaNumerics",
+                  g);
+    }
   }
 }
 
