@@ -3,9 +3,11 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace sageattn::quant {
 namespace {
@@ -38,7 +40,137 @@ at::Tensor contiguous_float(const at::Tensor& x) {
   return x.to(at::kCPU).to(at::kFloat).contiguous();
 }
 
+float bits_float(std::uint32_t bits) {
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
+// wgmma accumulation: the alignment keeps kWgmmaAlignBits bits below the leading one of the
+// largest term (multiples of 2^(E-13)); the result keeps 14 significant bits, i.e. drops the
+// low 23 - 13 = 10 mantissa bits of an FP32 value.
+constexpr int kWgmmaAlignBits = 13;
+constexpr std::uint32_t kWgmmaResultMask = ~((1u << (kFloatMantissaBits - kWgmmaAlignBits)) - 1u);
+
+// One row of fp8_wgmma_block_product: out[d] = the k32 chain over `keys` keys of p[k] * v[k, d].
+// Vectorised over d, and exact: with Q = 2^(E-13) per element, every aligned term x / Q is an
+// integer below 2^14 in magnitude, so the step sums them as int32 (33 terms < 2^20), and
+// sum * Q is exact in FP32; the 14-bit truncation of that is a mask of its mantissa.
+// E comes from the exponent field of max |x|: the operands are finite and their nonzero
+// products normal (>= 2^-18 for E4M3), so the field is that of floor(log2 |x|); it is clamped
+// at 14 (E >= -113) so Q and 1/Q stay normal, which only matters for all-zero steps.
+// The d loops are plain and alias-free so the compiler vectorises them (-O3, the Release flags).
+void wgmma_row(const float* __restrict p, const float* __restrict v, int64_t keys, int64_t dim,
+               float* __restrict c, float* __restrict scratch, std::int32_t* __restrict sum) {
+  float* __restrict mx = scratch;
+  float* __restrict quantum = scratch + dim;
+  float* __restrict inv_quantum = scratch + 2 * dim;
+  for (int64_t d = 0; d < dim; ++d) c[d] = 0.0f;
+  for (int64_t k0 = 0; k0 < keys; k0 += kWgmmaFp8StepKeys) {
+    const int64_t k1 = std::min<int64_t>(keys, k0 + kWgmmaFp8StepKeys);
+    for (int64_t d = 0; d < dim; ++d) mx[d] = std::fabs(c[d]);
+    bool any = false;
+    for (int64_t k = k0; k < k1; ++k) {
+      const float pk = p[k];
+      if (pk == 0.0f) continue;  // zero products neither set E nor add anything
+      any = true;
+      const float* __restrict vk = v + k * dim;
+      for (int64_t d = 0; d < dim; ++d) mx[d] = std::max(mx[d], std::fabs(pk * vk[d]));
+    }
+    if (!any) {
+      // C alone: aligned to its own exponent it keeps 14 bits, which it already has.
+      continue;
+    }
+    for (int64_t d = 0; d < dim; ++d) {
+      std::uint32_t bits;
+      std::memcpy(&bits, &mx[d], sizeof bits);
+      const std::uint32_t field = std::max<std::uint32_t>((bits >> kFloatMantissaBits) & 0xFFu,
+                                                          kWgmmaAlignBits + 1);
+      quantum[d] = bits_float((field - kWgmmaAlignBits) << kFloatMantissaBits);
+      inv_quantum[d] = bits_float((2 * 127 + kWgmmaAlignBits - field) << kFloatMantissaBits);
+      sum[d] = static_cast<std::int32_t>(c[d] * inv_quantum[d]);  // truncates toward zero
+    }
+    for (int64_t k = k0; k < k1; ++k) {
+      const float pk = p[k];
+      if (pk == 0.0f) continue;
+      const float* __restrict vk = v + k * dim;
+      for (int64_t d = 0; d < dim; ++d) {
+        sum[d] += static_cast<std::int32_t>((pk * vk[d]) * inv_quantum[d]);
+      }
+    }
+    for (int64_t d = 0; d < dim; ++d) {
+      const float total = static_cast<float>(sum[d]) * quantum[d];
+      std::uint32_t bits;
+      std::memcpy(&bits, &total, sizeof bits);
+      bits &= kWgmmaResultMask;
+      std::memcpy(&c[d], &bits, sizeof bits);
+    }
+  }
+}
+
 }  // namespace
+
+float wgmma_fp8_k32_step(float c, const float* products, int n) {
+  TORCH_CHECK(n >= 0 && n <= kWgmmaFp8StepKeys, "sageattn::quant::wgmma_fp8_k32_step: n must be in [0, ",
+              kWgmmaFp8StepKeys, "], got ", n);
+  // In FP64, with frexp / ldexp / trunc: a plain statement of the rule, independent of the
+  // bit tricks of wgmma_row.
+  bool any = false;
+  int e_max = 0;
+  auto consider = [&](double x) {
+    TORCH_CHECK(std::isfinite(x), "sageattn::quant::wgmma_fp8_k32_step: operands must be finite");
+    if (x == 0.0) return;
+    int e;
+    std::frexp(x, &e);  // x = f * 2^e with |f| in [0.5, 1): floor(log2 |x|) = e - 1
+    e_max = any ? std::max(e_max, e - 1) : e - 1;
+    any = true;
+  };
+  consider(c);
+  for (int i = 0; i < n; ++i) consider(products[i]);
+  if (!any) return 0.0f;
+  auto truncate = [](double x, double step) { return std::trunc(x / step) * step; };
+  const double quantum = std::ldexp(1.0, e_max - kWgmmaAlignBits);
+  double sum = truncate(c, quantum);  // every term is a multiple of quantum below 2^14 of them:
+  for (int i = 0; i < n; ++i) sum += truncate(products[i], quantum);  // exact in FP64
+  if (sum == 0.0) return 0.0f;
+  int e;
+  std::frexp(sum, &e);
+  return static_cast<float>(truncate(sum, std::ldexp(1.0, e - 1 - kWgmmaAlignBits)));
+}
+
+at::Tensor fp8_wgmma_block_product(const at::Tensor& p, const at::Tensor& v) {
+  TORCH_CHECK(p.dim() >= 2 && v.dim() >= 2,
+              "sageattn::quant::fp8_wgmma_block_product: p must be [..., R, K] and v [..., K, D], "
+              "got ", p.sizes(), " and ", v.sizes());
+  TORCH_CHECK(p.size(-1) == v.size(-2), "sageattn::quant::fp8_wgmma_block_product: p has ",
+              p.size(-1), " keys but v has ", v.size(-2));
+  const int64_t rows = p.size(-2), keys = p.size(-1), dim = v.size(-1);
+  std::vector<int64_t> lead =
+      at::infer_size(p.sizes().slice(0, p.dim() - 2), v.sizes().slice(0, v.dim() - 2));
+  auto shape = [&](int64_t a, int64_t b) {
+    std::vector<int64_t> s = lead;
+    s.push_back(a);
+    s.push_back(b);
+    return s;
+  };
+  const at::Tensor pc =
+      contiguous_float(p).expand(shape(rows, keys)).reshape({-1, rows, keys}).contiguous();
+  const at::Tensor vc =
+      contiguous_float(v).expand(shape(keys, dim)).reshape({-1, keys, dim}).contiguous();
+  at::Tensor out = at::empty(shape(rows, dim), pc.options());
+  const float* pp = pc.const_data_ptr<float>();
+  const float* vp = vc.const_data_ptr<float>();
+  float* op = out.mutable_data_ptr<float>();
+  at::parallel_for(0, pc.size(0) * rows, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(3 * dim);
+    std::vector<std::int32_t> sum(dim);
+    for (int64_t row = begin; row < end; ++row) {
+      wgmma_row(pp + row * keys, vp + (row / rows) * keys * dim, keys, dim, op + row * dim,
+                scratch.data(), sum.data());
+    }
+  });
+  return out;
+}
 
 std::uint8_t e4m3_encode(float x) {
   const std::uint32_t bits = float_bits(x);

@@ -148,7 +148,11 @@ TEST(GoldenShapes, AutoVariantIsRefused) {
 
 // ---- Steps 4-7 as plain loops over one query row at a time ----
 at::Tensor loop_golden(const reference::QuantizedQK& qk, const reference::QuantizedV& qv,
-                       Variant variant, bool causal, TileShape tiles) {
+                       Variant variant, bool causal, const KernelNumerics& numerics) {
+  const TileShape tiles = numerics.tiles;
+  const bool fp8 = variant != Variant::kSage1;
+  const bool offset8 = fp8 && numerics.p_scale == PScale::kExp2Offset8;
+  const bool truncating = fp8 && numerics.pv_accumulation == PvAccumulation::kWgmmaTruncating;
   const int64_t batch = qk.q_values.size(0), heads_q = qk.q_values.size(1);
   const int64_t len_q = qk.q_values.size(2), dim = qk.q_values.size(3);
   const int64_t heads_kv = qk.k_values.size(1), len_k = qk.k_values.size(2);
@@ -185,22 +189,40 @@ at::Tensor loop_golden(const reference::QuantizedQK& qk, const reference::Quanti
           for (float x : s) m_new = std::max(m_new, x);
           if (m_new == -kInf) continue;  // nothing visible yet: P = 0, alpha = 1
           const float alpha = std::exp2(m - m_new);
+          const float m_exp = offset8 ? m_new - 8.0f : m_new;
           std::vector<float> acc(dim, 0.0f);
+          std::vector<float> pqs;
           float rowsum = 0.0f;
           for (int64_t j = k0; j < k1; ++j) {
-            const float p = std::exp2(s[j - k0] - m_new);
+            const float p = std::exp2(s[j - k0] - m_exp);
             rowsum += p;
             const float pq = variant == Variant::kSage1
                                  ? static_cast<float>(c10::Half(p))
-                                 : quant::e4m3_decode(quant::e4m3_encode(p * 448.0f));
+                                 : quant::e4m3_decode(quant::e4m3_encode(offset8 ? p : p * 448.0f));
+            pqs.push_back(pq);
             for (int64_t d = 0; d < dim; ++d) acc[d] += pq * vv[b][hk][j][d];
+          }
+          if (truncating) {  // the wgmma chain of k32 steps, one output element at a time
+            for (int64_t d = 0; d < dim; ++d) {
+              float c = 0.0f;
+              for (int64_t j0 = k0; j0 < k1; j0 += 32) {
+                std::vector<float> products;
+                for (int64_t j = j0; j < std::min(k1, j0 + 32); ++j) {
+                  products.push_back(pqs[j - k0] * vv[b][hk][j][d]);
+                }
+                c = quant::wgmma_fp8_k32_step(c, products.data(), static_cast<int>(products.size()));
+              }
+              acc[d] = c;
+            }
           }
           l = l * alpha + rowsum;
           for (int64_t d = 0; d < dim; ++d) buf[d] = buf[d] * alpha + acc[d];
           m = m_new;
         }
         for (int64_t d = 0; d < dim; ++d) {
-          const float factor = variant == Variant::kSage1 ? 1.0f : vscale[b][hk][0][d] / 448.0f;
+          const float factor = variant == Variant::kSage1 ? 1.0f
+                               : offset8 ? vscale[b][hk][0][d]
+                                         : vscale[b][hk][0][d] / 448.0f;
           o[b][h][i][d] = buf[d] / l * factor + vmean[b][hk][0][d];
         }
       }
@@ -210,21 +232,27 @@ at::Tensor loop_golden(const reference::QuantizedQK& qk, const reference::Quanti
 TEST(GoldenShapes, AgreesWithPlainLoops) {
   const test::Shape shape{1, 4, 2, 75, 150, 16};
   const test::Inputs in = test::make_inputs(shape, 21, at::kFloat);
-  for (Variant variant : {Variant::kSage2Int8, Variant::kSage2Int4, Variant::kSage1}) {
-    for (bool causal : {false, true}) {
-      AttentionOptions opts;
-      opts.variant = variant;
-      opts.causal = causal;
-      opts.smooth_v = true;
-      const at::Tensor golden = reference::golden_attention(in.q, in.k, in.v, opts).out;
-      const at::Tensor loops = loop_golden(reference::quantize_qk(in.q, in.k, opts),
-                                           reference::quantize_v(in.v, opts), variant, causal,
-                                           kMmaTiles);
-      const at::Tensor diff = (golden - loops).abs();
-      // Summation order differs (and exp2 may differ by an ulp, moving a P8 rounding): tiny
-      // mean difference, small worst case.
-      EXPECT_LT(diff.mean().item<double>(), 2e-5) << to_string(variant) << " causal " << causal;
-      EXPECT_LT(diff.max().item<double>(), 5e-3) << to_string(variant) << " causal " << causal;
+  for (const KernelNumerics& numerics : {kMmaNumerics, kWgmmaNumerics}) {
+    const bool wgmma = numerics.tiles.block_k == kWgmmaTiles.block_k;
+    for (Variant variant : {Variant::kSage2Int8, Variant::kSage2Int4, Variant::kSage1}) {
+      if (wgmma && variant == Variant::kSage2Int4) continue;  // no wgmma kernel for it
+      for (bool causal : {false, true}) {
+        AttentionOptions opts;
+        opts.variant = variant;
+        opts.causal = causal;
+        opts.smooth_v = true;
+        const at::Tensor golden = reference::golden_attention(in.q, in.k, in.v, opts, numerics).out;
+        const at::Tensor loops =
+            loop_golden(reference::quantize_qk(in.q, in.k, opts, numerics.tiles),
+                        reference::quantize_v(in.v, opts), variant, causal, numerics);
+        const at::Tensor diff = (golden - loops).abs();
+        // Summation order differs (and exp2 may differ by an ulp, moving a P8 rounding): tiny
+        // mean difference, small worst case.
+        EXPECT_LT(diff.mean().item<double>(), 2e-5)
+            << to_string(variant) << " causal " << causal << " wgmma " << wgmma;
+        EXPECT_LT(diff.max().item<double>(), 5e-3)
+            << to_string(variant) << " causal " << causal << " wgmma " << wgmma;
+      }
     }
   }
 }

@@ -25,6 +25,28 @@ at::Tensor e4m3_encode(const at::Tensor& x);
 at::Tensor e4m3_decode(const at::Tensor& codes);
 at::Tensor e4m3_round(const at::Tensor& x);
 
+// ---- FP8 (e4m3 x e4m3 -> f32) wgmma accumulation, measured on the H200 ----
+// (hopper-path.md section 3; tiles.h PvAccumulation::kWgmmaTruncating; docs/numerics.md.)
+// One k32 step of one output element: C and the n products (each p_i * v_i, exact in FP32 for
+// e4m3 operands) are aligned to E = the largest floor(log2|x|) among C and the nonzero
+// products; each (C included) is truncated toward zero to a multiple of 2^(E-13); the sum of
+// those (exact) is truncated toward zero to 14 significant bits (a multiple of
+// 2^(floor(log2|sum|)-13)), and that is the new C. All zero -> 0. n may be below 32 (a partial
+// step: the missing products are zeros, which change nothing). The result is exact in FP32.
+float wgmma_fp8_k32_step(float c, const float* products, int n);
+
+// Keys per wgmma FP8 k-step.
+inline constexpr int kWgmmaFp8StepKeys = 32;
+
+// One K block's FP8 PV product as wgmma computes it: p [..., R, K] times v [..., K, D] ->
+// float32 [..., R, D] (leading dims broadcast), the K keys taken as consecutive k32 steps
+// (keys 0-31, 32-63, ...) chained through one accumulator that starts at 0, each step
+// wgmma_fp8_k32_step per output element. K need not be a multiple of 32: the last step is
+// zero-padded, as the kernels pad keys to the block (padded P is 0). Operands are float32 CPU
+// tensors holding E4M3 values (anything else: products need not be exact, and the result is
+// then that of the products rounded to FP32). Parallel over rows (at::parallel_for).
+at::Tensor fp8_wgmma_block_product(const at::Tensor& p, const at::Tensor& v);
+
 // ---- Symmetric integer quantization ----
 enum class IntFormat : std::uint8_t { kInt8, kInt4 };
 

@@ -9,17 +9,23 @@
 
 namespace sageattn::reference {
 
-// Runs design.md section 2 step by step on the CPU with the quantization groups of `tiles`.
-// options.variant picks the numerics (kFp16: plain FP32 attention of the input values;
+// Runs design.md section 2 step by step on the CPU with the numerics of one kernel family
+// (tiles.h): `numerics.tiles` gives the quantization groups, the online-softmax step and the
+// two-level chain; `numerics.p_scale` and `numerics.pv_accumulation` pick how the FP8 P operand
+// is scaled and how one K block's FP8 PV product is accumulated (sage2 variants only; sage1
+// and fp16 ignore them). kMmaNumerics (the default) is the mma.sync kernels, kWgmmaNumerics the
+// sm_90a wgmma kernels; docs/numerics.md states both.
+// options.variant picks the variant (kFp16: plain FP32 attention of the input values;
 // kAuto is refused: the caller decides what auto means on its device).
 // Inputs may live on any device; the result comes back on q's device in q's dtype.
 AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                 const AttentionOptions& options, TileShape tiles = kMmaTiles);
+                                 const AttentionOptions& options,
+                                 KernelNumerics numerics = kMmaNumerics);
 
 // The golden model on the query rows [row_begin, row_end) of the full q only, for checking a
 // slice of a long sequence (L = 32768) against a kernel's output on the full problem. k and v
 // are whole (K/V smoothing and V scales use every token); row_begin must be a multiple of
-// tiles.block_q and row_end a multiple of it or L_q, so every Q block (smoothing mean, scale
+// numerics.tiles.block_q and row_end a multiple of it or L_q, so every Q block (smoothing mean, scale
 // groups) is whole and the slice equals the same rows of golden_attention() up to FP32
 // summation order (the CPU matrix products block differently for other row counts). The
 // causal mask uses the absolute row index. out: [B, H_q, rows, D] (HND) or [B, rows, H_q, D]
@@ -27,7 +33,7 @@ AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const
 AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
                                       const at::Tensor& v, const AttentionOptions& options,
                                       int64_t row_begin, int64_t row_end,
-                                      TileShape tiles = kMmaTiles);
+                                      KernelNumerics numerics = kMmaNumerics);
 
 // Exact attention in float64 on the CPU. out is float64 in the options' layout; lse float64.
 AttentionResult exact_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

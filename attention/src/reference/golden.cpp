@@ -112,8 +112,14 @@ QuantizedV quantize_v_hnd(const at::Tensor& v, Variant variant, const AttentionO
 // rows [row_offset, row_offset + L_q) of the problem (for the causal mask).
 AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v, const Problem& p, Variant variant,
-                                        const AttentionOptions& options, TileShape tiles,
-                                        int64_t row_offset) {
+                                        const AttentionOptions& options,
+                                        const KernelNumerics& numerics, int64_t row_offset) {
+  const TileShape tiles = numerics.tiles;
+  // The FP8 modes (tiles.h) apply to sage2's FP8 P only; sage1's P is fp16.
+  const bool fp8_p = variant != Variant::kSage1;
+  const bool offset8 = fp8_p && numerics.p_scale == PScale::kExp2Offset8;
+  const bool truncating =
+      fp8_p && numerics.pv_accumulation == PvAccumulation::kWgmmaTruncating;
   const QuantizedQK qk = quantize_qk_hnd(q, k, p, variant, options, tiles);
   const QuantizedV qv = quantize_v_hnd(v, variant, options);
 
@@ -147,24 +153,32 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
     // A row that has seen no key yet keeps m = -inf; subtract 0 there so exp2 never sees
     // (-inf) - (-inf).
     const at::Tensor m_safe = at::where(at::isinf(m_new), at::zeros_like(m_new), m_new);
-    const at::Tensor p_blk = at::exp2(s - m_safe.unsqueeze(-1));
+    // kExp2Offset8: P = exp2(S - (m - 8)) in [0, 256], the offset subtracted from m in FP32
+    // first (as the kernels do); l sums the same scaled P, so the 256 cancels in buf / l.
+    const at::Tensor p_blk =
+        offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
+                : at::exp2(s - m_safe.unsqueeze(-1));
     const at::Tensor alpha = at::exp2(m - m_safe);
     l = l * alpha + p_blk.sum(-1);
 
-    // 5. P operand: FP8 with the static scale 448 (sage2) or fp16 (sage1).
-    const at::Tensor p_operand = variant == Variant::kSage1
-                                     ? p_blk.to(at::kHalf).to(at::kFloat)
-                                     : quant::e4m3_round(p_blk * kE4M3Max);
-    // 6. Two-level accumulation: this block's product alone, then into the FP32 buffer.
-    const at::Tensor acc_blk = at::matmul(p_operand, v_values.narrow(2, key_begin, keys));
+    // 5. P operand: FP8 (sage2) with the static scale 448 or, with the offset, none; fp16
+    // (sage1).
+    const at::Tensor p_operand = variant == Variant::kSage1 ? p_blk.to(at::kHalf).to(at::kFloat)
+                                 : offset8                  ? quant::e4m3_round(p_blk)
+                                                            : quant::e4m3_round(p_blk * kE4M3Max);
+    // 6. Two-level accumulation: this block's product alone (exact FP32, or the wgmma FP8
+    // accumulator's k32 chain), then into the FP32 buffer.
+    const at::Tensor v_blk = v_values.narrow(2, key_begin, keys);
+    const at::Tensor acc_blk = truncating ? quant::fp8_wgmma_block_product(p_operand, v_blk)
+                                          : at::matmul(p_operand, v_blk);
     buf = buf * alpha.unsqueeze(-1) + acc_blk;
     m = m_new;
   }
 
   // 7. Undo the scales, add back the V mean.
-  const at::Tensor v_factor = variant == Variant::kSage1
-                                  ? at::ones_like(qv.scale)
-                                  : qv.scale / kE4M3Max;  // the P scale 448 folds in here
+  const at::Tensor v_factor = variant == Variant::kSage1 ? at::ones_like(qv.scale)
+                              : offset8 ? qv.scale  // the offset's 256 cancelled in buf / l
+                                        : qv.scale / kE4M3Max;  // the P scale 448 folds in here
   AttentionResult r;
   r.out = buf / l.unsqueeze(-1) * expand_kv_heads(v_factor, p.heads_q) +
           expand_kv_heads(qv.mean, p.heads_q);
@@ -173,12 +187,16 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   const at::Tensor k_mean_shift =
       at::matmul(q, expand_kv_heads(qk.k_mean, p.heads_q).transpose(2, 3)).squeeze(-1) *
       static_cast<float>(p.sm_scale);
-  r.lse = (m + at::log2(l)) * static_cast<float>(kLn2) + k_mean_shift;
+  at::Tensor log2_sum_exp = m + at::log2(l);
+  // With the offset, l is 2^8 times the unscaled row sum.
+  if (offset8) log2_sum_exp = log2_sum_exp - kPExponentOffset;
+  r.lse = log2_sum_exp * static_cast<float>(kLn2) + k_mean_shift;
   return r;
 }
 
 AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const AttentionOptions& options, Rows rows, TileShape tiles) {
+                            const AttentionOptions& options, Rows rows,
+                            const KernelNumerics& numerics) {
   check_variant(options.variant, "golden_attention");
   Problem p = validate(q, k, v, options);
   // Narrow before the copy: a slice of a long sequence converts only its own rows.
@@ -191,7 +209,7 @@ AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::
 
   AttentionResult r = is_quantized(options.variant)
                           ? quantized_attention_hnd(qf, kf, vf, p, options.variant, options,
-                                                    tiles, rows.begin)
+                                                    numerics, rows.begin)
                           : dense_attention_hnd(qf, kf, vf, p, rows.begin);
   r.out = from_hnd(r.out, options.layout).to(q.device(), q.scalar_type());
   r.lse = options.return_lse ? r.lse.to(q.device(), at::kFloat) : at::Tensor();
@@ -201,14 +219,16 @@ AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::
 }  // namespace
 
 AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                 const AttentionOptions& options, TileShape tiles) {
+                                 const AttentionOptions& options, KernelNumerics numerics) {
   const int64_t len_q = q.dim() == 4 ? q.size(options.layout == Layout::kNHD ? 1 : 2) : 0;
-  return golden_impl(q, k, v, options, Rows{0, len_q}, tiles);
+  return golden_impl(q, k, v, options, Rows{0, len_q}, numerics);
 }
 
 AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
                                       const at::Tensor& v, const AttentionOptions& options,
-                                      int64_t row_begin, int64_t row_end, TileShape tiles) {
+                                      int64_t row_begin, int64_t row_end,
+                                      KernelNumerics numerics) {
+  const TileShape tiles = numerics.tiles;
   const int64_t len_q = q.dim() == 4 ? q.size(token_dim(options.layout)) : 0;
   TORCH_CHECK(row_begin >= 0 && row_begin < row_end && row_end <= len_q,
               "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
@@ -218,7 +238,7 @@ AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
               "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
               ") must start on a Q block boundary (block_q ", tiles.block_q,
               ") and end on one or at L_q ", len_q);
-  return golden_impl(q, k, v, options, Rows{row_begin, row_end}, tiles);
+  return golden_impl(q, k, v, options, Rows{row_begin, row_end}, numerics);
 }
 
 QuantizedQK quantize_qk(const at::Tensor& q, const at::Tensor& k,
