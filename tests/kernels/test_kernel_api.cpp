@@ -91,7 +91,10 @@ TEST(KernelApi, LseMatchesTheGoldenModelAndExact) {
     ASSERT_EQ(got.lse.sizes(), (at::IntArrayRef{c.batch, c.heads_q, c.len_q}));
     sageattn::AttentionOptions golden_options = options;
     golden_options.engine = Engine::kGolden;
-    const at::Tensor golden = sageattn::reference::golden_attention(in.q, in.k, in.v, golden_options).lse;
+    const at::Tensor golden =
+        sageattn::reference::golden_attention(in.q, in.k, in.v, golden_options,
+                                              sageattn::kernel_numerics(in.q, in.k, in.v, options))
+            .lse;
     const at::Tensor exact = sageattn::reference::exact_attention(in.q, in.k, in.v, options).lse;
     const at::Tensor lse = got.lse.to(at::kCPU, at::kDouble);
     const double vs_golden = (lse - golden.to(at::kCPU, at::kDouble)).abs().max().item<double>();
@@ -116,7 +119,9 @@ TEST(KernelApi, CustomSmScaleMatchesTheGoldenModel) {
     sageattn::AttentionOptions golden_options = options;
     golden_options.engine = Engine::kGolden;
     const at::Tensor golden =
-        sageattn::reference::golden_attention(in.q, in.k, in.v, golden_options).out;
+        sageattn::reference::golden_attention(in.q, in.k, in.v, golden_options,
+                                              sageattn::kernel_numerics(in.q, in.k, in.v, options))
+            .out;
     const sageattn::ErrorMetrics err = sageattn::compare(got, golden);
     EXPECT_EQ(err.nonfinite, 0) << variant_name(variant);
     EXPECT_GE(err.cos_sim, 0.9999) << variant_name(variant) << ": " << err.str();
@@ -138,9 +143,10 @@ TEST(KernelApi, StridedViewsOfAPackedQkvTensor) {
     options.engine = Engine::kKernel;
     options.layout = sageattn::Layout::kNHD;
     const at::Tensor got = sageattn::attention(q, k, v, options).out;
+    const sageattn::KernelNumerics numerics = sageattn::kernel_numerics(q, k, v, options);
     options.engine = Engine::kGolden;
     const at::Tensor golden = sageattn::reference::golden_attention(
-                                  q.contiguous(), k.contiguous(), v.contiguous(), options)
+                                  q.contiguous(), k.contiguous(), v.contiguous(), options, numerics)
                                   .out;
     const at::Tensor exact =
         sageattn::reference::exact_attention(q.contiguous(), k.contiguous(), v.contiguous(), options)

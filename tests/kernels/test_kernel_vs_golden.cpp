@@ -26,7 +26,6 @@ using sageattn::Layout;
 // CPU golden model costs about a second per 128 rows x 4096 keys on 2 cores, and over 32768 rows
 // it would take minutes). The NaN check always covers the whole output.
 constexpr int64_t kWholeCompareRows = 256;
-constexpr int64_t kBlockQ = sageattn::kMmaTiles.block_q;
 // Poison this much more than the output itself: the call's quantized operands and scratch
 // come from the same allocator.
 constexpr int64_t kPoisonExtraBytes = int64_t{64} << 20;
@@ -35,14 +34,20 @@ struct RowRange {
   int64_t begin, end;
 };
 
-// The first, a middle and the last Q block: the last one is partial at odd lengths and, causal,
-// sees every key.
-std::vector<RowRange> compared_rows(const KernelCase& c) {
+// The first, a middle and the last Q block of the kernel's tiles: the last one is partial at odd
+// lengths and, causal, sees every key.
+std::vector<RowRange> compared_rows(const KernelCase& c, int64_t block_q) {
   if (c.len_q <= kWholeCompareRows) return {{0, c.len_q}};
-  const int64_t blocks = (c.len_q + kBlockQ - 1) / kBlockQ;
-  const int64_t middle = blocks / 2 * kBlockQ;
-  const int64_t last = (blocks - 1) * kBlockQ;
-  return {{0, kBlockQ}, {middle, middle + kBlockQ}, {last, c.len_q}};
+  const int64_t blocks = (c.len_q + block_q - 1) / block_q;
+  const int64_t middle = blocks / 2 * block_q;
+  const int64_t last = (blocks - 1) * block_q;
+  return {{0, block_q}, {middle, middle + block_q}, {last, c.len_q}};
+}
+
+std::string numerics_name(const sageattn::KernelNumerics& n) {
+  return n.pv_accumulation == sageattn::PvAccumulation::kWgmmaTruncating
+             ? "wgmma(block_q " + std::to_string(n.tiles.block_q) + ")"
+             : "mma";
 }
 
 uint64_t fresh_seed() { return (uint64_t{std::random_device{}()} << 32) | std::random_device{}(); }
@@ -61,6 +66,8 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
   const std::string why = sageattn::why_unsupported(in.q, in.k, in.v, options);
   ASSERT_TRUE(why.empty()) << "the kernel refused the case: " << why;
 
+  // The golden model reproduces the numerics of the kernel family this request runs on.
+  const sageattn::KernelNumerics numerics = sageattn::kernel_numerics(in.q, in.k, in.v, options);
   poison_cuda_allocator(in.q.numel() * in.q.element_size() + kPoisonExtraBytes);
   const sageattn::AttentionResult result = sageattn::attention(in.q, in.k, in.v, options);
   ASSERT_TRUE(result.out.defined());
@@ -77,11 +84,12 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
   golden_options.engine = sageattn::Engine::kGolden;
   const GoldenBound golden_limit = golden_bound(c.variant, c.dtype);
   const ExactBound exact_limit = exact_bound(c.variant);
-  for (const RowRange rows : compared_rows(c)) {
+  for (const RowRange rows : compared_rows(c, numerics.tiles.block_q)) {
     const at::Tensor got =
         result.out.narrow(token_dim(c.layout), rows.begin, rows.end - rows.begin);
     const at::Tensor golden = sageattn::reference::golden_attention_rows(
-                                  in.q, in.k, in.v, golden_options, rows.begin, rows.end)
+                                  in.q, in.k, in.v, golden_options, rows.begin, rows.end,
+                                  numerics)
                                   .out;
     const at::Tensor exact =
         sageattn::reference::exact_attention_rows(in.q, in.k, in.v, options, rows.begin, rows.end)
@@ -90,9 +98,9 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
     const sageattn::ErrorMetrics kernel_err = sageattn::compare(got, exact);
     const sageattn::ErrorMetrics golden_err = sageattn::compare(golden, exact);
     // One greppable line per slice: scripts/gpu_suite.sh collects them to set the bounds.
-    std::printf("measured: %s rows [%lld,%lld) vs golden: %s | kernel vs exact: %s | golden vs "
-                "exact: relL1 %.4g cos %.6f\n",
-                c.name().c_str(), static_cast<long long>(rows.begin),
+    std::printf("measured: %s %s rows [%lld,%lld) vs golden: %s | kernel vs exact: %s | golden "
+                "vs exact: relL1 %.4g cos %.6f\n",
+                c.name().c_str(), numerics_name(numerics).c_str(), static_cast<long long>(rows.begin),
                 static_cast<long long>(rows.end), ulp.str().c_str(), kernel_err.str().c_str(),
                 golden_err.rel_l1, golden_err.cos_sim);
     EXPECT_LE(ulp.frac_over_2, golden_limit.max_frac_over_2_ulp) << ulp.str();
