@@ -128,6 +128,28 @@ TEST(KernelApi, CustomSmScaleMatchesTheGoldenModel) {
   }
 }
 
+// 128k tokens (a long video's sequence): every element finite, and the last Q rows, which see
+// every key, still within the exact-attention floor. The FP8 P scale and the online softmax must
+// not overflow over 1024 K blocks.
+TEST(KernelApi, SageAt128kTokensStaysFiniteAndAccurate) {
+  SKIP_WITHOUT_CUDA();
+  KernelCase c;
+  c.variant = Variant::kSage2Int8;
+  c.batch = c.heads_q = c.heads_kv = 1;
+  c.len_q = c.len_k = 131072;
+  const GuardedInputs in = make_guarded_inputs(c, /*seed=*/15);
+  const at::Tensor got = sageattn::attention(in.q, in.k, in.v, c.options()).out;
+  EXPECT_EQ((~at::isfinite(got)).sum().item<int64_t>(), 0);
+  const int64_t rows = 128;
+  const at::Tensor exact = sageattn::reference::exact_attention_rows(
+                               in.q, in.k, in.v, c.options(), c.len_q - rows, c.len_q)
+                               .out;
+  const sageattn::ErrorMetrics err = sageattn::compare(got.narrow(2, c.len_q - rows, rows), exact);
+  std::printf("measured: sage2-8b L131072 last %lld rows vs exact: %s\n",
+              static_cast<long long>(rows), err.str().c_str());
+  EXPECT_GE(err.cos_sim, exact_bound(Variant::kSage2Int8).min_cos) << err.str();
+}
+
 // Diffusion models project q, k, v with one matmul: [B, L, 3, H, D]. Views of it are NHD with a
 // token stride of 3*H*D; strides are run-time arguments of the kernels, so these must run
 // (or copy) and match the golden model of the same values.

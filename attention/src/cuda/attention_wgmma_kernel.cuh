@@ -26,7 +26,7 @@
 namespace sageattn::cuda {
 
 // kConsumers warpgroups of 64 rows: the tiles kWgmmaTiles2 / kWgmmaTiles3 of tiles.h.
-template <int kDp, int kConsumers_>
+template <int kDp, int kConsumers_, int kStages_ = 2>
 struct WgmmaTile {
   static constexpr int kConsumers = kConsumers_;
   static constexpr int kConsumerRows = 64;  // the M of one wgmma
@@ -51,9 +51,9 @@ struct WgmmaTile {
   static constexpr int kAlign = 1024;
   static constexpr int kStageBytes =
       (kKBytes + kVBytes + kDeltaBytes + kKScaleBytes + kAlign - 1) / kAlign * kAlign;
-  // Two stages: one CTA per SM (384 threads x up to 232 registers), so the ring only has to
-  // cover one block's load latency behind the other consumer's work.
-  static constexpr int kStages = 2;
+  // K/V ring depth: one CTA per SM, so the ring only has to cover a block's load latency behind
+  // the other consumers' work.
+  static constexpr int kStages = kStages_;
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kSmemBytes = kAlign + kQBytes + kStages * kStageBytes + kBarrierBytes;
@@ -69,11 +69,11 @@ struct WgmmaTile {
   static_assert(kWarpQ == 16, "Q scale groups: a warp's 16 rows (per-warp), its row pair (per-thread)");
 };
 
-template <int kDp, int kConsumers>
-__global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
+template <int kDp, int kConsumers, int kStages>
+__global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers, kStages>::kThreads, 1)
     attention_wgmma_kernel(const __grid_constant__ WgmmaAttentionParams params) {
 #if SAGEATTN_WGMMA_ENABLED
-  using T = WgmmaTile<kDp, kConsumers>;
+  using T = WgmmaTile<kDp, kConsumers, kStages>;
   const AttentionParams& p = params.attn;
   extern __shared__ std::uint8_t smem_raw[];
   const std::uint32_t raw_addr = ptx::smem_addr(smem_raw);

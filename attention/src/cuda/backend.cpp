@@ -201,8 +201,11 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 constexpr int64_t kMinRowsPerSplit = 256;
 constexpr int64_t kMaxSplits = 64;
 
-// Per-channel partial statistics of x [B, H, L, D] (HND view): [splits, B, H, D] float32.
-// kAbsMax with center_sums: of x minus the mean those kSum partials give.
+// Per-channel statistics of x [B, H, L, D] (HND view) over all tokens: [1, B, H, D] float32
+// (the consumers' "partials" with one split). kAbsMax with center_sums: of x minus the mean
+// those sums give. The kernel reduces token ranges in parallel; the splits are then reduced once
+// here, so a consumer kernel reads one value per channel instead of every split in every CTA
+// (64 splits x 8 channels a thread was most of quantize_v's time).
 at::Tensor column_stats(const at::Tensor& hnd, cuda::ColumnStat stat, int dp, cudaStream_t stream,
                         const at::Tensor& center_sums = at::Tensor()) {
   cuda::ColumnStatsParams params;
@@ -221,7 +224,8 @@ at::Tensor column_stats(const at::Tensor& hnd, cuda::ColumnStat stat, int dp, cu
   params.partial = partial.data_ptr<float>();
   cuda::launch_column_stats(params, dp, stream);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return partial;
+  return stat == cuda::ColumnStat::kSum ? partial.sum(0, /*keepdim=*/true)
+                                        : std::get<0>(partial.max(0, /*keepdim=*/true));
 }
 
 AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
@@ -469,7 +473,10 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
                                              static_cast<std::uint32_t>(ops.tiles.block_k), dp);
     wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
                                              ops.len_k_pad, dp, ops.tiles.block_k);
-    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
+    // SAGEATTN_WGMMA_STAGES=3: the deeper K/V ring, for A/B runs.
+    const char* stages_env = std::getenv("SAGEATTN_WGMMA_STAGES");
+    const int stages = stages_env != nullptr && std::string_view(stages_env) == "3" ? 3 : 2;
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stages, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {
