@@ -473,10 +473,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
                                              static_cast<std::uint32_t>(ops.tiles.block_k), dp);
     wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
                                              ops.len_k_pad, dp, ops.tiles.block_k);
-    // SAGEATTN_WGMMA_STAGES=3: the deeper K/V ring, for A/B runs.
-    const char* stages_env = std::getenv("SAGEATTN_WGMMA_STAGES");
-    const int stages = stages_env != nullptr && std::string_view(stages_env) == "3" ? 3 : 2;
-    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stages, stream);
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {
