@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "cuda_backend.h"
 
@@ -11,12 +14,54 @@ namespace {
 
 bool is_quantized(Variant v) { return v != Variant::kFp16 && v != Variant::kAuto; }
 
-// Variant auto: the fastest quantized kernel where it runs (sage2-8b: INT8 QK is the fast path
-// on every supported arch, see design.md section 2), else full precision.
+// Where auto may pick sage2-8b over torch SDPA (cuDNN) on an arch: from this sequence length
+// on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls (quantization
+// included), bf16, B2 H24, in one process (docs/benchmarks.md, 2026-11-30, NVIDIA H200):
+//   hd128 full:   L 12288 sage2-8b 617 vs cuDNN 675 TOPS, L 16384 651 vs 643, L 32768 707 vs 623
+//   hd128 causal: L 16384 556 vs 651, L 32768 644 vs 596
+//   hd64 full:    cuDNN ahead at every length measured (L 32768: 432 vs 465)
+struct AutoCrossover {
+  int arch;
+  int64_t max_head_dim;  // the kernel's padded head dim class: 64 or 128
+  bool causal;
+  int64_t min_len;       // sage2-8b from here on; kNever: SDPA at every length
+};
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+constexpr AutoCrossover kAutoCrossovers[] = {
+    {90, 64, false, kNever},
+    {90, 64, true, kNever},
+    {90, 128, false, 16384},
+    {90, 128, true, 32768},
+};
+
+// The measured crossover of this problem's arch, head-dim class and mask, or nullptr where none
+// was measured (there auto keeps sage2-8b wherever its kernel runs).
+const AutoCrossover* auto_crossover(const Problem& problem) {
+  const int device = problem.device.has_index() ? problem.device.index() : 0;
+  const int arch = cuda_backend::device_arch(device);
+  const int64_t head_class = problem.head_dim <= 64 ? 64 : 128;
+  for (const AutoCrossover& c : kAutoCrossovers) {
+    if (c.arch == arch && c.max_head_dim == head_class && c.causal == problem.causal) return &c;
+  }
+  return nullptr;
+}
+
+// Variant auto: sage2-8b where its kernel runs and, on an arch with measured crossovers, where
+// the sequence is long enough for it to beat torch SDPA; full precision (SDPA) otherwise.
 Variant resolve_auto(const Problem& problem) {
   if (!problem.device.is_cuda()) return Variant::kFp16;
-  const std::string why = cuda_backend::why_unsupported(problem, Variant::kSage2Int8);
-  if (why.empty()) return Variant::kSage2Int8;
+  // Above 128 channels there is no kernel (the backend would run the CPU golden model).
+  const std::string why = problem.head_dim > 128
+                              ? "no kernel above head_dim 128"
+                              : cuda_backend::why_unsupported(problem, Variant::kSage2Int8);
+  if (why.empty()) {
+    const AutoCrossover* crossover = auto_crossover(problem);
+    const double len = std::sqrt(static_cast<double>(problem.len_q) * static_cast<double>(problem.len_k));
+    if (crossover == nullptr || len >= static_cast<double>(crossover->min_len)) {
+      return Variant::kSage2Int8;
+    }
+    return Variant::kFp16;
+  }
   static std::atomic<bool> logged{false};
   if (!logged.exchange(true)) {
     spdlog::info("sageattn: variant auto falls back to fp16 (sage2-8b: {})", why);

@@ -24,7 +24,8 @@ struct Selection {
 
 // Engine kGolden -> golden; variant fp16 -> SDPA; CPU + quantized + engine auto -> golden;
 // CUDA + quantized -> the CUDA kernel if cuda_backend accepts it; engine kernel on a non-CUDA
-// device -> none. Variant auto resolves to sage2-8b where its kernel runs, else fp16.
+// device -> none. Variant auto resolves to sage2-8b where its kernel runs and, on an arch with
+// measured crossovers (dispatch.cpp), where the sequence is long enough to beat SDPA; else fp16.
 Selection select(const Problem& problem, const AttentionOptions& options);
 
 }  // namespace sageattn
