@@ -62,7 +62,7 @@ std::vector<std::string> parse_variants(const std::string& text) {
     const std::string family = kernel_family_of(name);
     if (!baseline && (!sageattn::parse_variant(variant_of(name)) ||
                       (!family.empty() && family != "mma" && family != "wgmma" &&
-                       family != "wgmma2" && family != "wgmma-pingpong"))) {
+                       family != "wgmma2"))) {
       throw std::invalid_argument("--variants: '" + name +
                                   "' is neither a sagegen variant (optionally @mma or @wgmma) "
                                   "nor sdpa-flash / sdpa-cudnn");
@@ -82,7 +82,7 @@ std::string usage_text() {
   --lens 1024,4096,16384,32768   sequence lengths (Lq = Lk)
   --causal off|on|both       (default both)
   --variants LIST            sage2-8b,sage2-4b,sage1,fp16,auto,sdpa-flash,sdpa-cudnn;
-                             VARIANT@mma / @wgmma / @wgmma2 / @wgmma-pingpong pins the kernel on sm_90
+                             VARIANT@mma / @wgmma / @wgmma2 pins the kernel family on sm_90
   --dtype bf16|fp16          (default bf16)
   --layout HND|NHD           (default HND)
   --warmup N --iters N       untimed and timed runs per case (defaults 3, 10; median reported)

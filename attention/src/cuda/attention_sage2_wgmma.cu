@@ -6,10 +6,10 @@
 namespace sageattn::cuda {
 namespace {
 
-template <int kDp, int kConsumers, bool kPingPong = false>
+template <int kDp, int kConsumers>
 void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stream) {
   using T = WgmmaTile<kDp, kConsumers>;
-  auto* kernel = attention_wgmma_kernel<kDp, kConsumers, kPingPong>;
+  auto* kernel = attention_wgmma_kernel<kDp, kConsumers>;
   // Above 48 KB a kernel must opt in to dynamic shared memory; an error here surfaces in the
   // caller's launch check.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmemBytes);
@@ -20,13 +20,8 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
 }  // namespace
 
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
-                                  bool ping_pong, cudaStream_t stream) {
+                                  cudaStream_t stream) {
   const bool three = tiles.block_q == kWgmmaTiles3.block_q;
-  if (ping_pong && three) {
-    dp == 64 ? launch_wgmma_instance<64, 3, true>(params, stream)
-             : launch_wgmma_instance<128, 3, true>(params, stream);
-    return;
-  }
   if (dp == 64) {
     three ? launch_wgmma_instance<64, 3>(params, stream) : launch_wgmma_instance<64, 2>(params, stream);
   } else {
@@ -36,8 +31,8 @@ void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, Ti
 }
 
 const char* attention_sage2_wgmma_missing(int dp) {
-  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, 3, false>))
-                  : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128, 3, false>));
+  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, 3>))
+                  : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128, 3>));
 }
 
 }  // namespace sageattn::cuda

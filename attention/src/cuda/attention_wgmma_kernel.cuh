@@ -69,9 +69,7 @@ struct WgmmaTile {
   static_assert(kWarpQ == 16, "Q scale groups: a warp's 16 rows (per-warp), its row pair (per-thread)");
 };
 
-// kPingPong: the consumers take turns to issue their QK MMAs (round robin through named
-// barriers, FlashAttention-3's warp-scheduler barriers), so their softmaxes stay staggered.
-template <int kDp, int kConsumers, bool kPingPong>
+template <int kDp, int kConsumers>
 __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     attention_wgmma_kernel(const __grid_constant__ WgmmaAttentionParams params) {
 #if SAGEATTN_WGMMA_ENABLED
@@ -297,18 +295,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // Per block: QK, softmax, PV; the other consumer warpgroups fill the tensor cores meanwhile.
   // (FlashAttention-3's intra-warpgroup pipelining, softmax of block j beside PV of j - 1, was
   // measured slower here: it needs S, P, O and O_blk live at once and spills at 240 registers.)
-  // Turn order: consumer c waits on barrier 1 + c, then passes the turn to c + 1 (mod count).
-  // The last consumer opens consumer 0's first turn and skips its own last hand-over, so every
-  // arrival meets a wait.
-  constexpr int kTurnThreads = 2 * 128;
-  const int my_turn = 1 + consumer, next_turn = 1 + (consumer + 1) % T::kConsumers;
-  if (kPingPong && consumer == T::kConsumers - 1) wgmma::named_barrier_arrive(next_turn, kTurnThreads);
   auto block = [&](int kb, auto masked) {
-    if (kPingPong) wgmma::named_barrier_sync(my_turn, kTurnThreads);
     issue_qk(kb, acc);
-    if (kPingPong && !(consumer == T::kConsumers - 1 && kb == k_blocks - 1)) {
-      wgmma::named_barrier_arrive(next_turn, kTurnThreads);
-    }
     wgmma::wait_group<0>();
     wgmma::fence_operands(acc);
     softmax(kb, acc, s, alpha, masked);

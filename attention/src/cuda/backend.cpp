@@ -39,15 +39,13 @@ struct Choice {
   std::string reason;  // why nothing runs (path kNone)
   int padded_dim = 0;  // the kernel's head dim: q/k/v channels are zero-padded up to it
   Family family = Family::kMma;
-  bool ping_pong = false;
   KernelNumerics numerics = kMmaNumerics;
 };
 
 // SAGEATTN_KERNEL_FAMILY picks the kernel family on sm_90 for A/B runs: unset or "auto" (wgmma
 // where it runs), "mma" (force mma.sync), "wgmma" (refuse what wgmma cannot run),
-// "wgmma2" (the two-consumer-warpgroup wgmma kernel, 128-row Q blocks), "wgmma-pingpong" (the
-// consumers take turns to issue their MMAs).
-enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma, kWgmma2, kWgmmaPingPong };
+// "wgmma2" (the two-consumer-warpgroup wgmma kernel, 128-row Q blocks).
+enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma, kWgmma2 };
 constexpr const char* kFamilyEnv = "SAGEATTN_KERNEL_FAMILY";
 
 FamilyRequest family_request() {
@@ -57,9 +55,8 @@ FamilyRequest family_request() {
   if (value == "mma") return FamilyRequest::kMma;
   if (value == "wgmma") return FamilyRequest::kWgmma;
   if (value == "wgmma2") return FamilyRequest::kWgmma2;
-  if (value == "wgmma-pingpong") return FamilyRequest::kWgmmaPingPong;
   TORCH_CHECK(false, "sageattn: environment variable ", kFamilyEnv, "='", value,
-              "' is not one of auto, mma, wgmma, wgmma2, wgmma-pingpong");
+              "' is not one of auto, mma, wgmma, wgmma2");
 }
 
 // Native head dims of the kernels; 0 when none holds head_dim.
@@ -135,12 +132,10 @@ Choice choose(const Problem& p, Variant variant) {
     c.family = Family::kWgmma;
     c.numerics = kWgmmaNumerics;
     if (request == FamilyRequest::kWgmma2) c.numerics.tiles = kWgmmaTiles2;
-    c.ping_pong = request == FamilyRequest::kWgmmaPingPong;
     c.path = Path::kKernel;
     return c;
   }
-  if (request == FamilyRequest::kWgmma || request == FamilyRequest::kWgmma2 ||
-      request == FamilyRequest::kWgmmaPingPong) {
+  if (request == FamilyRequest::kWgmma || request == FamilyRequest::kWgmma2) {
     c.reason = std::string(kFamilyEnv) + "=" + std::getenv(kFamilyEnv) + ": " + no_wgmma;
     return c;
   }
@@ -252,7 +247,6 @@ struct Operands {
   int dp = 0;  // the kernel's (padded) head dim
   Family family = Family::kMma;
   TileShape tiles = kMmaTiles;
-  bool ping_pong = false;
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
   int64_t len_q_pad = 0, len_k_pad = 0;
@@ -293,7 +287,6 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
   Operands ops;
   ops.family = choice.family;
   ops.tiles = choice.numerics.tiles;
-  ops.ping_pong = choice.ping_pong;
   const int dp = ops.dp = choice.padded_dim;
   const QkBits bits = ops.bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
   const int qk_bytes = bits == QkBits::kInt8 ? dp : dp / 2;
@@ -480,7 +473,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
                                              static_cast<std::uint32_t>(ops.tiles.block_k), dp);
     wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
                                              ops.len_k_pad, dp, ops.tiles.block_k);
-    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, ops.ping_pong, stream);
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {

@@ -27,10 +27,9 @@ void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
 // sage2-8b on sm_90a: INT8 QK, FP8 PV on wgmma with TMA (attention_sage2_wgmma.cu); dp = 64
 // or 128. Numerics kWgmmaNumerics: K blocks of 128 keys (quantize K with block_k 128), V
 // factors of PScale::kExp2Offset8.
-// tiles: kWgmmaTiles2 or kWgmmaTiles3 (two or three consumer warpgroups); ping_pong: the
-// consumers take turns to issue their QK MMAs (three consumers only).
+// tiles: kWgmmaTiles2 or kWgmmaTiles3 (two or three consumer warpgroups).
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
-                                  bool ping_pong, cudaStream_t stream);
+                                  cudaStream_t stream);
 
 // Empty when the kernel has an image for the current device, otherwise the CUDA runtime's
 // reason (a build without this device's architecture).

@@ -96,15 +96,6 @@ __device__ __forceinline__ void claim_registers() {
 #endif
 }
 
-// ---- named barriers (ids 1..15; 0 is __syncthreads) between warpgroups ----
-// `threads` counts the waiting and the arriving warps' threads together.
-__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
-}
-__device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
-  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
-}
-
 // ---- mbarriers (shared::cta, 64-bit) ----
 __device__ __forceinline__ void mbar_init(std::uint32_t bar, std::uint32_t count) {
 #if SAGEATTN_WGMMA_ENABLED
