@@ -53,11 +53,25 @@ TEST(TrainConfig, ParsesKeysAndResolvesTheModelPath) {
 }
 
 TEST(TrainConfig, ShippedConfigsLoad) {
-  for (const char* name : {"tiny-t2i.yaml", "tiny-t2v.yaml"}) {
+  for (const char* name : {"tiny-t2i.yaml", "tiny-t2v.yaml", "tiny-gpu.yaml", "tiny-cpu.yaml"}) {
     const std::string path = std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/" + name;
     const TrainConfig c = load_train_config(path);
     EXPECT_GT(c.steps, c.warmup_steps) << name;
   }
+  const TrainConfig gpu =
+      load_train_config(std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/tiny-gpu.yaml");
+  EXPECT_EQ(gpu.schedule, ScheduleKind::kPerRun);
+}
+
+TEST(TrainConfig, ScheduleKey) {
+  EXPECT_EQ(parse_train_config(kValidYaml, "run.yaml", "/").schedule, ScheduleKind::kSingle);
+  const std::string per_run = std::string(kValidYaml) + "schedule: per-run\n";
+  EXPECT_EQ(parse_train_config(per_run, "run.yaml", "/").schedule, ScheduleKind::kPerRun);
+  const std::string bad = error_of([] {
+    parse_train_config(std::string(kValidYaml) + "schedule: cosine\n", "run.yaml", "/");
+  });
+  EXPECT_NE(bad.find("schedule"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("per-run"), std::string::npos) << bad;
 }
 
 TEST(TrainConfig, UnknownKeyNamesFileLineAndKey) {
