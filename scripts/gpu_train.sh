@@ -198,6 +198,8 @@ if [[ -f $weights && $eval_count != 0 ]]; then
     fi
   } >"$OUT/eval.txt" 2>"$build_dir/eval.log"
   eval_line="eval: $(grep -E '^eval (images|clips) rc=' "$OUT/eval.txt" | tr '\n' ' ')"
+  grep -qE '^eval (images|clips) rc=[1-9]' "$OUT/eval.txt" &&
+    eval_line="$eval_line"$'\n'"$(grep -vE 'warn.*unknown|^\s*$' "$build_dir/eval.log" | tail -3 | cut -c1-200)"
   phase eval
 fi
 
