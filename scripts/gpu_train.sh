@@ -36,7 +36,7 @@ usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 train_seconds=420 resume='' config=configs/train/tiny-gpu.yaml train_args='' device=cuda
 eval_count=100 eval_clips=24 eval_timeout=60 smoke=1 build=1 build_dir=''
-jobs=${SAGEGEN_JOBS:-16}
+jobs=${SAGEGEN_JOBS:-$(nproc)}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --train) train_seconds="$2"; shift ;;

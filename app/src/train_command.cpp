@@ -41,7 +41,8 @@ options (each overrides the config's key of the same name):
       --time-limit SECONDS  wall-clock budget: fit the steps to it, stop when it runs out
   -o, --out DIR             where checkpoints, loss.csv and ema-bf16.safetensors go
                             (default outputs/train-<config name>)
-      --resume PATH         a checkpoint, or a directory (its latest checkpoint)
+      --resume PATH         a checkpoint, a resume pack (--export-resume), or a directory
+                            (its latest checkpoint)
       --device auto|cpu|cuda  (default auto)
       --export-ema CKPT     write the checkpoint's EMA weights as bf16 to --out and exit
       --export-resume CKPT  write the checkpoint's resume pack (weights and AdamW second
