@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 constexpr const char* kTrainHelp = R"(usage:
   sagegen train --config configs/train/tiny-t2i.yaml [options]
   sagegen train --export-ema CHECKPOINT --out WEIGHTS.safetensors
+  sagegen train --export-resume CHECKPOINT --out PACK.safetensors
 
 options (each overrides the config's key of the same name):
       --config FILE.yaml    training config (configs/train/; keys in docs/training.md)
@@ -40,9 +41,12 @@ options (each overrides the config's key of the same name):
       --time-limit SECONDS  wall-clock budget: fit the steps to it, stop when it runs out
   -o, --out DIR             where checkpoints, loss.csv and ema-bf16.safetensors go
                             (default outputs/train-<config name>)
-      --resume PATH         a checkpoint, or a directory (its latest checkpoint)
+      --resume PATH         a checkpoint, a resume pack (--export-resume), or a directory
+                            (its latest checkpoint)
       --device auto|cpu|cuda  (default auto)
       --export-ema CKPT     write the checkpoint's EMA weights as bf16 to --out and exit
+      --export-resume CKPT  write the checkpoint's resume pack (weights and AdamW second
+                            moment, bf16; --resume takes it) to --out and exit
       --log-level LEVEL     trace, debug, info, warn, error, critical, off
 )";
 
@@ -52,6 +56,7 @@ struct TrainArgs {
   std::string out;
   std::string resume;
   std::string export_ema;
+  std::string export_resume;
   std::string device = "auto";
   std::optional<spdlog::level::level_enum> log_level;
   bool help = false;
@@ -88,7 +93,8 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
     }
     const std::string flag = arg == "-o" ? arg : "--" + key;
     const bool known = is_setting(key) || key == "config" || key == "out" || key == "resume" ||
-                       key == "device" || key == "export-ema" || key == "log-level";
+                       key == "device" || key == "export-ema" || key == "export-resume" ||
+                       key == "log-level";
     if (!known) throw UsageError("train: unknown flag '" + flag + "' (see sagegen train --help)");
     if (!value) {
       if (i + 1 >= args.size()) throw UsageError(flag + ": missing value");
@@ -105,6 +111,8 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
       parsed.resume = *value;
     } else if (key == "export-ema") {
       parsed.export_ema = *value;
+    } else if (key == "export-resume") {
+      parsed.export_resume = *value;
     } else if (key == "device") {
       if (*value != "auto" && *value != "cpu" && *value != "cuda") {
         throw UsageError(flag + ": unknown device '" + *value + "' (auto, cpu or cuda)");
@@ -142,6 +150,12 @@ int run_train(const CommandLine& cl) {
   }
   if (args.log_level) spdlog::set_level(*args.log_level);
 
+  if (!args.export_resume.empty()) {
+    if (args.out.empty()) throw UsageError("--export-resume: --out PACK.safetensors is required");
+    train::export_resume_pack(args.export_resume, args.out);
+    std::printf("%s\n", args.out.c_str());
+    return 0;
+  }
   if (!args.export_ema.empty()) {
     if (args.out.empty()) throw UsageError("--export-ema: --out WEIGHTS.safetensors is required");
     train::export_ema_weights(args.export_ema, args.out);

@@ -3,9 +3,12 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "sagegen/errors.h"
+#include "sagegen/model_config.h"
+#include "sagegen/models/text_to_video_model.h"
 #include "sagegen/train/schedule.h"
 #include "sagegen/train/train_config.h"
 #include "sagegen/train/training_data.h"
@@ -53,11 +56,44 @@ TEST(TrainConfig, ParsesKeysAndResolvesTheModelPath) {
 }
 
 TEST(TrainConfig, ShippedConfigsLoad) {
-  for (const char* name : {"tiny-t2i.yaml", "tiny-t2v.yaml"}) {
+  for (const char* name : {"tiny-t2i.yaml", "tiny-t2v.yaml", "tiny-gpu.yaml", "tiny-cpu.yaml"}) {
     const std::string path = std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/" + name;
     const TrainConfig c = load_train_config(path);
     EXPECT_GT(c.steps, c.warmup_steps) << name;
   }
+  const TrainConfig gpu =
+      load_train_config(std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/tiny-gpu.yaml");
+  EXPECT_EQ(gpu.schedule, ScheduleKind::kPerRun);
+}
+
+TEST(TrainConfig, GpuModelFitsTheIssueBudgets) {
+  // configs/train/tiny-gpu.yaml trains the next sagegen-tiny (issue 11): patch 4, weights <= 24 MB
+  // in bf16, and weights (2 bytes a parameter) + resume pack (4) + ~2 MB of sources must travel to
+  // the GPU machine inside its 64 MiB working tree (docs/training.md, "GPU runs").
+  const TrainConfig gpu =
+      load_train_config(std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/tiny-gpu.yaml");
+  const ModelConfig model = load_model_config(gpu.model);
+  EXPECT_EQ(model.name, "sagegen-tiny");
+  EXPECT_EQ(model.dit.patch.h, 4);
+  EXPECT_EQ(model.dit.patch.w, 4);
+  const models::TextToVideoModel built =
+      models::build_text_to_video_model(model, at::TensorOptions().dtype(at::kFloat));
+  std::int64_t count = 0;
+  for (const auto& [name, tensor] : built.parameters) count += tensor.numel();
+  std::printf("tiny-gpu model: %.2fM parameters\n", count / 1e6);
+  EXPECT_LE(2 * count, 24'000'000);
+  EXPECT_LE(6 * count + 2'000'000, 60ll << 20);  // 4 MiB of margin under the 64 MiB
+}
+
+TEST(TrainConfig, ScheduleKey) {
+  EXPECT_EQ(parse_train_config(kValidYaml, "run.yaml", "/").schedule, ScheduleKind::kSingle);
+  const std::string per_run = std::string(kValidYaml) + "schedule: per-run\n";
+  EXPECT_EQ(parse_train_config(per_run, "run.yaml", "/").schedule, ScheduleKind::kPerRun);
+  const std::string bad = error_of([] {
+    parse_train_config(std::string(kValidYaml) + "schedule: cosine\n", "run.yaml", "/");
+  });
+  EXPECT_NE(bad.find("schedule"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("per-run"), std::string::npos) << bad;
 }
 
 TEST(TrainConfig, UnknownKeyNamesFileLineAndKey) {

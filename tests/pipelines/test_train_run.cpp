@@ -208,6 +208,75 @@ TEST(TrainRun, TimeLimitShortensTheRunAndStillSaves) {
   EXPECT_TRUE(fs::exists(dir.path() / "fitted" / "ema-bf16.safetensors"));
 }
 
+TEST(TrainRun, WorldUint8BatchesEqualTheirFloatForm) {
+  // The shapes world hands over [B, F, H, W, 3] uint8; the trainer converts it on its device.
+  Trainer trainer(tiny_run(4), tiny_model(), at::Device(at::kCPU));
+  TrainingBatch bytes = fixed_batch();
+  bytes.pixels = at::randint(0, 256, {4, 1, 16, 16, 3}, at::TensorOptions().dtype(at::kByte));
+  TrainingBatch floats = bytes;
+  floats.pixels = bytes.pixels.permute({0, 4, 1, 2, 3}).to(at::kFloat).div(127.5).sub(1.0).contiguous();
+  EXPECT_DOUBLE_EQ(trainer.evaluate_loss(bytes, 5), trainer.evaluate_loss(floats, 5));
+}
+
+// The last lr column of loss.csv at `step` (log_every 1).
+double logged_lr(const fs::path& csv, std::int64_t step) {
+  std::ifstream log(csv);
+  std::string line;
+  while (std::getline(log, line)) {
+    if (line.rfind(std::to_string(step) + ",", 0) == 0) {
+      const auto first = line.find(',');
+      const auto second = line.find(',', first + 1);
+      return std::stod(line.substr(second + 1, line.find(',', second + 1) - second - 1));
+    }
+  }
+  ADD_FAILURE() << "no row for step " << step << " in " << csv;
+  return -1;
+}
+
+TEST(TrainRun, ResumePackCarriesWeightsAndSecondMomentAndPerRunScheduleRestarts) {
+  sagegen::testing::TempDir dir("sagegen-train-pack");
+  auto data = make_fixed_data(fixed_batch());
+  TrainConfig config = tiny_run(4);
+  config.schedule = ScheduleKind::kPerRun;
+  config.log_every = 1;
+  Trainer first(config, tiny_model(), at::Device(at::kCPU));
+  first.run(*data, dir.path());
+  ASSERT_EQ(first.step(), 4);
+  const fs::path pack = dir.path() / "resume-pack.safetensors";
+  export_resume_pack(dir.path() / "checkpoint-00000004.safetensors", pack);
+  const io::SafetensorsFile file = io::SafetensorsFile::open(pack);
+  for (const auto& info : file.tensors()) {
+    EXPECT_TRUE(info.name.rfind("model.", 0) == 0 || info.name.rfind("adam_v.", 0) == 0) << info.name;
+    EXPECT_EQ(info.dtype, io::DType::kBF16) << info.name;
+  }
+  EXPECT_LT(fs::file_size(pack), fs::file_size(dir.path() / "checkpoint-00000004.safetensors") / 3);
+
+  // A second run from the pack: 4 more steps (per-run: `steps` counts from the resumed step),
+  // its own warm-up from lr / warmup, the weights and EMA as the first run's weights in bf16.
+  Trainer second(config, tiny_model(), at::Device(at::kCPU));
+  second.load_checkpoint(pack);
+  EXPECT_EQ(second.step(), 4);
+  for (const auto& [name, w] : first.parameters()) {
+    const at::Tensor rounded = w.detach().to(at::kBFloat16).to(at::kFloat);
+    EXPECT_TRUE(at::equal(second.parameters().at(name).detach(), rounded)) << name;
+    EXPECT_TRUE(at::equal(second.ema_weights().at(name), rounded)) << name;
+  }
+  second.run(*data, dir.path());
+  EXPECT_EQ(second.step(), 8);
+  EXPECT_EQ(second.config().steps, 8);
+  EXPECT_NEAR(logged_lr(dir.path() / "loss.csv", 1), config.lr / 2, 1e-9);  // first run's warm-up
+  EXPECT_NEAR(logged_lr(dir.path() / "loss.csv", 5), config.lr / 2, 1e-9);  // the second's
+  EXPECT_NEAR(logged_lr(dir.path() / "loss.csv", 8), config.lr * config.min_lr_ratio, 1e-9);
+  EXPECT_TRUE(fs::exists(dir.path() / "checkpoint-00000008.safetensors"));
+
+  // Under the single schedule a pack past `steps` is refused, naming the step.
+  Trainer single(tiny_run(6), tiny_model(), at::Device(at::kCPU));
+  single.load_checkpoint(pack);  // step 4 of 6: fine
+  EXPECT_EQ(single.step(), 4);
+  Trainer short_run(tiny_run(3), tiny_model(), at::Device(at::kCPU));
+  EXPECT_THROW(short_run.load_checkpoint(pack), ConfigError);
+}
+
 TEST(TrainConfigTimeLimit, FlagAndKeyAreChecked) {
   TrainConfig c = tiny_run(10);
   apply_train_setting(c, "time-limit", "900", "--time-limit");

@@ -99,6 +99,25 @@ TEST(World, HeldOutCombinationsOnlyWhenAsked) {
   for (const EvalPrompt& p : evaluation_prompts(PromptSet::kSeen, options, 40)) EXPECT_FALSE(is_held_out(p.label));
 }
 
+TEST(World, TwoObjectShareSetsHowOftenScenesHaveARelation) {
+  WorldOptions options;
+  int two = 0, two_default = 0;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    options.two_object_share = 0.8f;
+    const SceneLabel label = make_label(options, seed);
+    two += label.objects.size() == 2 ? 1 : 0;
+    EXPECT_EQ(label.objects.size() == 2, label.relation.has_value()) << seed;
+    options.two_object_share = -1.0f;
+    two_default += make_label(options, seed).objects.size() == 2 ? 1 : 0;
+  }
+  EXPECT_GT(two, 140);  // 160 expected
+  EXPECT_LT(two, 180);
+  EXPECT_GT(two_default, 70);  // the world's even draw
+  EXPECT_LT(two_default, 130);
+  options.two_object_share = 0.0f;
+  EXPECT_EQ(make_label(options, 5).objects.size(), 1u);
+}
+
 TEST(World, HeldOutMatchesEitherWayRound) {
   SceneLabel label;
   label.objects = {ObjectLabel{}, ObjectLabel{}};

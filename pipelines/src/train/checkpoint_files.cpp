@@ -89,4 +89,28 @@ void export_ema_weights(const fs::path& checkpoint, const fs::path& out) {
   write_ema_bf16(ema, out, metadata);
 }
 
+void export_resume_pack(const fs::path& checkpoint, const fs::path& out) {
+  const io::SafetensorsFile file = io::SafetensorsFile::open(checkpoint);
+  const auto format = file.metadata().find("format");
+  if (format == file.metadata().end() || format->second != kCheckpointFormat) {
+    throw ConfigError(fmt::format("{}: not a sagegen training checkpoint (metadata format "
+                                  "should be '{}')", checkpoint.string(), kCheckpointFormat));
+  }
+  io::NamedTensors pack;
+  for (const auto& info : file.tensors()) {
+    if (info.name.rfind(kModelPrefix, 0) == 0 || info.name.rfind(kAdamSquarePrefix, 0) == 0) {
+      pack[info.name] = file.read(info.name).to(at::kBFloat16);
+    }
+  }
+  if (pack.empty()) {
+    throw ConfigError(fmt::format("{}: no '{}*' tensors", checkpoint.string(), kModelPrefix));
+  }
+  io::Metadata metadata = file.metadata();
+  metadata["format"] = std::string(kResumePackFormat);
+  metadata["source"] = checkpoint.filename().string();
+  metadata["contents"] = "model.* and adam_v.* in BF16 (no EMA, no adam_m: resuming restarts them)";
+  io::save_safetensors(out, pack, metadata);
+  spdlog::info("train: resume pack {} (step {})", out.string(), metadata["step"]);
+}
+
 }  // namespace sagegen::train

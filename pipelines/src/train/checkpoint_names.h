@@ -11,6 +11,9 @@
 namespace sagegen::train {
 
 inline constexpr std::string_view kCheckpointFormat = "sagegen-train-checkpoint-v1";
+// The resume pack (--export-resume): model.* and adam_v.* in BF16, small enough to travel
+// between machines; the EMA restarts from the weights and AdamW's first moment from zero.
+inline constexpr std::string_view kResumePackFormat = "sagegen-train-resume-v1";
 inline constexpr std::string_view kModelPrefix = "model.";
 inline constexpr std::string_view kEmaPrefix = "ema.";
 inline constexpr std::string_view kAdamMeanPrefix = "adam_m.";

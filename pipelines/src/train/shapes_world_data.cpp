@@ -24,6 +24,7 @@ TrainingBatch render_batch(const TrainConfig& config, std::int64_t step) {
   options.size = config.size;
   options.frames = kind.frames;
   options.max_objects = config.max_objects;
+  options.two_object_share = static_cast<float>(config.two_object_share);
   TrainingBatch batch;
   std::vector<at::Tensor> videos;
   videos.reserve(kind.batch);
@@ -34,9 +35,9 @@ TrainingBatch render_batch(const TrainConfig& config, std::int64_t step) {
     videos.push_back(sample.pixels);  // [F, H, W, 3] uint8
     batch.captions.push_back(std::move(sample.caption));
   }
-  // [B, F, H, W, 3] uint8 -> [B, 3, F, H, W] float in [-1, 1]
-  batch.pixels =
-      at::stack(videos).permute({0, 4, 1, 2, 3}).to(at::kFloat).div_(127.5).sub_(1.0).contiguous();
+  // [B, F, H, W, 3] uint8: the trainer makes [B, 3, F, H, W] floats in [-1, 1] on its device,
+  // so these threads do no float work (and no intra-op thread pools of their own).
+  batch.pixels = at::stack(videos);
   return batch;
 }
 

@@ -98,6 +98,16 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
   c.lr = read_positive(map, "lr");
   if (map.has("min_lr_ratio")) c.min_lr_ratio = read_fraction(map, "min_lr_ratio", 1.0);
   if (map.has("warmup")) c.warmup_steps = map.required_int("warmup", 0);
+  if (map.has("schedule")) {
+    const std::string schedule = map.required_string("schedule");
+    if (schedule == "single") {
+      c.schedule = ScheduleKind::kSingle;
+    } else if (schedule == "per-run") {
+      c.schedule = ScheduleKind::kPerRun;
+    } else {
+      map.fail("schedule", fmt::format("must be 'single' or 'per-run', got '{}'", schedule));
+    }
+  }
   if (map.has("weight_decay")) c.weight_decay = read_fraction(map, "weight_decay", 1.0);
   if (map.has("betas")) {
     const YAML::Node betas = map.required("betas");
@@ -126,6 +136,7 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
     c.max_objects = map.required_int("max_objects", 1);
     if (c.max_objects > 2) map.fail("max_objects", fmt::format("must be 1 or 2, got {}", c.max_objects));
   }
+  if (map.has("two_object_share")) c.two_object_share = read_fraction(map, "two_object_share", 1.0);
   if (map.has("seed")) c.seed = static_cast<std::uint64_t>(map.required_int("seed", 0));
   if (map.has("log_every")) c.log_every = map.required_int("log_every", 1);
   if (map.has("save_every")) c.save_every = map.required_int("save_every", 0);

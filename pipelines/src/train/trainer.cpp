@@ -51,7 +51,15 @@ struct Trainer::Impl {
   std::vector<at::Tensor> params, ema, exp_avg, exp_avg_sq;
   std::vector<at::Tensor> decayed;  // matrices only: norms, biases and embeddings tables of 1-D
   std::int64_t step = 0;
+  // First step of the learning-rate schedule: 0, or the resumed step under `schedule: per-run`.
+  std::int64_t schedule_start = 0;
   at::Tensor last_grad_norm;
+
+  double lr_at(std::int64_t at_step) const {
+    return learning_rate_at(at_step - schedule_start, config.lr, config.warmup_steps,
+                            std::max<std::int64_t>(config.steps - schedule_start, 1),
+                            config.min_lr_ratio);
+  }
 
   void build();
   at::Tensor encode_text(const std::vector<std::string>& captions);
@@ -128,7 +136,12 @@ at::Tensor Trainer::Impl::encode_text(const std::vector<std::string>& captions) 
 
 at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
                                              std::int64_t dropout_index) {
-  const at::Tensor x0 = batch.pixels.to(device, at::kFloat);  // [B, 3, F, H, W]
+  // [B, 3, F, H, W] float in [-1, 1]; the world's uint8 [B, F, H, W, 3] is converted here, on
+  // the device (the same values as converting on the CPU: k / 127.5 - 1 in fp32).
+  const at::Tensor x0 =
+      batch.pixels.scalar_type() == at::kByte
+          ? batch.pixels.to(device).permute({0, 4, 1, 2, 3}).to(at::kFloat).div_(127.5).sub_(1.0).contiguous()
+          : batch.pixels.to(device, at::kFloat);
   const std::int64_t b = x0.size(0);
   TORCH_CHECK(b == static_cast<std::int64_t>(batch.captions.size()), "training batch: ", b,
               " samples but ", batch.captions.size(), " captions");
@@ -209,7 +222,7 @@ Trainer::~Trainer() = default;
 at::Tensor Trainer::train_step(const TrainingBatch& batch) {
   Impl& m = *impl_;
   const TrainConfig& c = m.config;
-  const double lr = learning_rate_at(m.step, c.lr, c.warmup_steps, c.steps, c.min_lr_ratio);
+  const double lr = m.lr_at(m.step);
   const at::Tensor loss = m.flow_matching_loss(
       batch, derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step)), m.step);
   loss.backward();
@@ -226,6 +239,14 @@ double Trainer::evaluate_loss(const TrainingBatch& batch, std::uint64_t seed) {
 void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgressFn& progress) {
   Impl& m = *impl_;
   TrainConfig& c = m.config;  // a time limit may shorten c.steps
+  if (c.schedule == ScheduleKind::kPerRun) {
+    // This run is a schedule of its own: `steps` more steps from here, warm-up included.
+    m.schedule_start = m.step;
+    c.steps = m.step + c.steps;
+    spdlog::info("train: per-run schedule: steps {} to {} (warm-up {})", m.step, c.steps,
+                 c.warmup_steps);
+  }
+  const std::int64_t configured_steps = c.steps;
   fs::create_directories(out_dir);
   const fs::path log_path = out_dir / "loss.csv";
   const bool new_log = !fs::exists(log_path);
@@ -238,7 +259,13 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
   at::Tensor loss_sum;
   std::int64_t losses = 0, samples = 0;
   const std::int64_t first_step = m.step;
-  bool steps_fitted = false;
+  // The time limit fits the step count twice: after kStepsBeforeFit steps (from the mean step
+  // time so far, warm-up included: it errs on the short side) and again at a quarter of the
+  // budget (from the steps since the first fit: a mix of image and video batches has a noisy
+  // mean over 20 steps). Each fit keeps the cosine schedule ending inside the budget.
+  int fits = 0;
+  double fit_elapsed = 0;
+  std::int64_t fit_step = 0;
   while (m.step < c.steps) {
     const TrainingBatch batch = data.batch_for_step(m.step);
     const at::Tensor loss = train_step(batch);
@@ -246,17 +273,22 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
     ++losses;
     samples += batch.pixels.size(0);
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    if (c.time_limit_seconds > 0 && !steps_fitted && m.step - first_step >= kStepsBeforeFit) {
-      // Fit once, from the mean step time so far (the first steps' warm-up included: it errs
-      // on the short side), so the cosine schedule ends inside the budget.
-      steps_fitted = true;
-      const double per_step = elapsed / static_cast<double>(m.step - first_step);
+    const bool first_fit = fits == 0 && m.step - first_step >= kStepsBeforeFit;
+    const bool second_fit = fits == 1 && elapsed >= 0.25 * c.time_limit_seconds &&
+                            m.step - fit_step >= kStepsBeforeFit;
+    if (c.time_limit_seconds > 0 && (first_fit || second_fit)) {
+      ++fits;
+      const double per_step = (elapsed - fit_elapsed) / static_cast<double>(m.step - (first_fit ? first_step : fit_step));
+      fit_elapsed = elapsed;
+      fit_step = m.step;
       const auto fit = m.step + static_cast<std::int64_t>((c.time_limit_seconds - elapsed) / per_step);
-      if (fit < c.steps) {
-        spdlog::info("train: {:.0f} ms a step; {} of {} steps fit the {:.0f} s time limit",
-                     per_step * 1e3, std::max(fit, m.step), c.steps, c.time_limit_seconds);
-        c.steps = std::max(fit, m.step);
-        c.warmup_steps = std::min(c.warmup_steps, std::max<std::int64_t>(c.steps - 1, 0));
+      const std::int64_t steps = std::max(std::min(fit, configured_steps), m.step);
+      if (steps != c.steps) {
+        spdlog::info("train: {:.1f} ms a step; {} of {} steps fit the {:.0f} s time limit",
+                     per_step * 1e3, steps, configured_steps, c.time_limit_seconds);
+        c.steps = steps;
+        c.warmup_steps = std::min(
+            c.warmup_steps, std::max<std::int64_t>(c.steps - m.schedule_start - 1, 0));
       }
     }
     if (c.time_limit_seconds > 0 && elapsed >= c.time_limit_seconds && m.step < c.steps) {
@@ -270,7 +302,7 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
       p.step = m.step;
       p.total = c.steps;
       p.loss = loss_sum.item<double>() / losses;  // synchronises: the step's work is done
-      p.lr = learning_rate_at(m.step - 1, c.lr, c.warmup_steps, c.steps, c.min_lr_ratio);
+      p.lr = m.lr_at(m.step - 1);
       p.grad_norm = m.last_grad_norm.item<double>();
       const auto now = Clock::now();
       p.samples_per_second = samples / std::chrono::duration<double>(now - report_start).count();
@@ -330,9 +362,11 @@ void Trainer::load_checkpoint(const fs::path& path) {
     }
     return it->second;
   };
-  if (value("format") != kCheckpointFormat) {
-    throw ConfigError(fmt::format("{}: format '{}', expected '{}'", path.string(), value("format"),
-                                  kCheckpointFormat));
+  const std::string format = value("format");
+  const bool pack = format == kResumePackFormat;
+  if (format != kCheckpointFormat && !pack) {
+    throw ConfigError(fmt::format("{}: format '{}', expected '{}' or '{}'", path.string(), format,
+                                  kCheckpointFormat, kResumePackFormat));
   }
   if (value("seed") != std::to_string(m.config.seed)) {
     throw ConfigError(fmt::format("{}: trained with seed {}, this run has seed {}; resuming would "
@@ -340,23 +374,37 @@ void Trainer::load_checkpoint(const fs::path& path) {
                                   path.string(), value("seed"), m.config.seed, value("seed")));
   }
   const std::int64_t step = std::stoll(value("step"));
+  if (step > m.config.steps && m.config.schedule != ScheduleKind::kPerRun) {
+    throw ConfigError(fmt::format("{}: at step {}, beyond this run's {} steps (schedule: per-run "
+                                  "counts steps from the resumed one)",
+                                  path.string(), step, m.config.steps));
+  }
   io::NamedTensors targets;
   for (std::size_t i = 0; i < m.names.size(); ++i) {
     targets[std::string(kModelPrefix) + m.names[i]] = m.params[i];
-    targets[std::string(kEmaPrefix) + m.names[i]] = m.ema[i];
-    targets[std::string(kAdamMeanPrefix) + m.names[i]] = m.exp_avg[i];
     targets[std::string(kAdamSquarePrefix) + m.names[i]] = m.exp_avg_sq[i];
+    if (!pack) {
+      targets[std::string(kEmaPrefix) + m.names[i]] = m.ema[i];
+      targets[std::string(kAdamMeanPrefix) + m.names[i]] = m.exp_avg[i];
+    }
   }
   {
     at::NoGradGuard no_grad;
-    io::load_into(targets, path);
-  }
-  if (step > m.config.steps) {
-    throw ConfigError(fmt::format("{}: at step {}, beyond this run's {} steps", path.string(), step,
-                                  m.config.steps));
+    io::LoadOptions options;
+    options.dtype_conversion = pack ? io::DTypeConversion::kConvert : io::DTypeConversion::kReject;
+    io::load_into(targets, path, options);
+    if (pack) {
+      // The EMA restarts from the weights: with decay d it forgets its start within a few 1/(1-d)
+      // steps (0.999^5000 < 1%). AdamW's first moment (a 1/(1-beta1)-step average) refills at once.
+      for (std::size_t i = 0; i < m.names.size(); ++i) {
+        m.ema[i].copy_(m.params[i]);
+        m.exp_avg[i].zero_();
+      }
+    }
   }
   m.step = step;
-  spdlog::info("train: resumed from {} at step {}", path.string(), step);
+  spdlog::info("train: resumed from {} at step {}{}", path.string(), step,
+               pack ? " (resume pack: EMA from the weights, AdamW first moment from zero)" : "");
 }
 
 std::int64_t Trainer::step() const { return impl_->step; }

@@ -126,7 +126,10 @@ std::optional<SceneLabel> draw_scene(const WorldOptions& options, Rng& rng) {
   constexpr int kPlacementTries = 2000;
   SceneLabel label;
   label.background = draw_background(options, rng);
-  const int count = options.max_objects == 1 ? 1 : 1 + rng.below(2);
+  const int count = options.max_objects == 1            ? 1
+                    : options.two_object_share < 0.0f     ? 1 + rng.below(2)
+                    : rng.chance(options.two_object_share) ? 2
+                                                           : 1;
   const Motion motion = options.frames > 1 ? static_cast<Motion>(1 + rng.below(6)) : Motion::kNone;
   label.objects.push_back(draw_object(rng, motion));
   if (count == 1 && motion == Motion::kNone) {

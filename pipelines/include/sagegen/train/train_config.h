@@ -16,6 +16,12 @@ struct FramesMixEntry {
   int batch = 0;  // samples per batch of this kind; 0: the run's batch
 };
 
+// How the learning rate runs over steps (docs/training.md).
+enum class ScheduleKind {
+  kSingle,  // one warm-up + cosine over `steps` in all; a resumed run continues it
+  kPerRun,  // every run (fresh or resumed) is its own warm-up + cosine over `steps` more steps
+};
+
 struct TrainConfig {
   std::string source_path;   // the YAML file (for messages); empty when built in code
   std::string model;         // model YAML path (resolved against the train YAML's directory)
@@ -25,6 +31,7 @@ struct TrainConfig {
   double lr = 4e-4;
   double min_lr_ratio = 0.1;  // cosine decays to lr * min_lr_ratio at the last step
   std::int64_t warmup_steps = 100;
+  ScheduleKind schedule = ScheduleKind::kSingle;
   double weight_decay = 0.01;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -37,6 +44,7 @@ struct TrainConfig {
   std::vector<FramesMixEntry> frames_mix{FramesMixEntry{}};
   int size = 64;         // square images and frames, size x size pixels
   int max_objects = 2;   // shapes world: 1 or 2 objects a scene
+  double two_object_share = -1;  // chance of two objects (and a relation); < 0: the world's 1/2
   std::uint64_t seed = 0;
   std::int64_t log_every = 50;
   std::int64_t save_every = 1000;  // 0: only at the end

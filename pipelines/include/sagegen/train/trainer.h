@@ -58,8 +58,9 @@ class Trainer {
 
   // Model, EMA and AdamW moments (F32) with the step and seed in the metadata.
   void save_checkpoint(const std::filesystem::path& path) const;
-  // Restores everything save_checkpoint wrote. The checkpoint's tensor names and shapes must
-  // match this model; its seed must equal config.seed (else the data would differ).
+  // Restores everything save_checkpoint wrote, or the parts a resume pack (export_resume_pack)
+  // holds. The tensor names and shapes must match this model; its seed must equal config.seed
+  // (else the data would differ).
   void load_checkpoint(const std::filesystem::path& path);
 
   std::int64_t step() const;
@@ -80,5 +81,10 @@ std::filesystem::path find_checkpoint(const std::filesystem::path& path);
 // Writes the EMA weights of a checkpoint as BF16 under the model's own tensor names: the file a
 // model config's `weights:` key loads.
 void export_ema_weights(const std::filesystem::path& checkpoint, const std::filesystem::path& out);
+
+// Writes a checkpoint's resume pack: the weights and AdamW's second moment in BF16 (4 bytes a
+// parameter instead of 16), what a run on another machine resumes from. Loading a pack restarts
+// the EMA from the weights and the first moment from zero (Trainer::load_checkpoint).
+void export_resume_pack(const std::filesystem::path& checkpoint, const std::filesystem::path& out);
 
 }  // namespace sagegen::train

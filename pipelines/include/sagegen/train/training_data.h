@@ -14,7 +14,9 @@
 namespace sagegen::train {
 
 struct TrainingBatch {
-  at::Tensor pixels;                  // [B, 3, F, H, W] float32 in [-1, 1], CPU
+  // [B, 3, F, H, W] float32 in [-1, 1], or the world's [B, F, H, W, 3] uint8 (the trainer
+  // converts it on its device: a quarter of the bytes to copy, no float work on the CPU). CPU.
+  at::Tensor pixels;
   std::vector<std::string> captions;  // B captions, before caption dropout
 };
 

@@ -60,6 +60,9 @@ struct WorldOptions {
   int size = 64;         // square images, size x size pixels (>= 32)
   int frames = 1;        // 1 = image; 8..16 for video (motions only then)
   int max_objects = 2;   // 1 or 2
+  // With max_objects 2: the chance of a two-object scene (with a relation). Negative: the
+  // world's own even draw (one rng.below(2), so scenes of earlier versions are unchanged).
+  float two_object_share = -1.0f;
   bool two_tone_backgrounds = true;
   bool include_held_out = false;  // false: held-out triples are never generated
 };
