@@ -189,10 +189,12 @@ if [[ -f $weights && $eval_count != 0 ]]; then
               --seed 42 --log-level warn)
   {
     eval_end=$(( $(date +%s) + eval_timeout ))
+    echo "== images, 64x64, 20 steps, CFG 4 (the world's seen and held-out prompt sets)"
     timeout "$eval_timeout" "$sagegen" eval "${eval_flags[@]}" --set both --count "$eval_count"
     echo "eval images rc=$? ($(( $(date +%s) - eval_end + eval_timeout ))s)"
     left=$(( eval_end - $(date +%s) ))
     if [[ $eval_clips != 0 && $left -gt 5 ]]; then
+      echo "== 8-frame clips of seen prompts (motion)"
       timeout "$left" "$sagegen" eval "${eval_flags[@]}" --set seen --count "$eval_clips" --frames 8
       echo "eval clips rc=$? ($(( $(date +%s) - eval_end + left ))s)"
     fi
