@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,9 @@ bool is_quantized(Variant v) { return v != Variant::kFp16 && v != Variant::kAuto
 //   hd128 full:   L 12288 sage2-8b 617 vs cuDNN 675 TOPS, L 16384 651 vs 643, L 32768 707 vs 623
 //   hd128 causal: L 16384 556 vs 651, L 32768 644 vs 596
 //   hd64 full:    cuDNN ahead at every length measured (L 32768: 432 vs 465)
+// The widest head dim a CUDA kernel takes (cuda backend: 64 and 128, narrower ones padded).
+constexpr int64_t kMaxKernelHeadDim = 128;
+
 struct AutoCrossover {
   int arch;
   int64_t max_head_dim;  // the kernel's padded head dim class: 64 or 128
@@ -50,10 +54,7 @@ const AutoCrossover* auto_crossover(const Problem& problem) {
 // the sequence is long enough for it to beat torch SDPA; full precision (SDPA) otherwise.
 Variant resolve_auto(const Problem& problem) {
   if (!problem.device.is_cuda()) return Variant::kFp16;
-  // Above 128 channels there is no kernel (the backend would run the CPU golden model).
-  const std::string why = problem.head_dim > 128
-                              ? "no kernel above head_dim 128"
-                              : cuda_backend::why_unsupported(problem, Variant::kSage2Int8);
+  const std::string why = cuda_backend::why_unsupported(problem, Variant::kSage2Int8);
   if (why.empty()) {
     const AutoCrossover* crossover = auto_crossover(problem);
     const double len = std::sqrt(static_cast<double>(problem.len_q) * static_cast<double>(problem.len_k));
@@ -95,6 +96,16 @@ Selection select(const Problem& problem, const AttentionOptions& options) {
                              " (use engine golden, or variant fp16)");
   }
   std::string why = cuda_backend::why_unsupported(problem, variant);
+  if (!why.empty() && options.engine == Engine::kAuto && problem.head_dim > kMaxKernelHeadDim) {
+    // No kernel this wide: engine auto (and so the adaptive tables) runs torch SDPA on the GPU
+    // rather than the CPU golden model, and says so once per variant.
+    static std::array<std::atomic<bool>, 8> warned{};
+    if (!warned[static_cast<std::size_t>(variant) % warned.size()].exchange(true)) {
+      spdlog::warn("sageattn: variant {} on {}: {}; running torch SDPA (fp16) instead",
+                   to_string(variant), device, why);
+    }
+    return Selection{Route::kSdpa, Variant::kFp16, {}};
+  }
   if (!why.empty()) {
     return none(variant, std::string("variant ") + std::string(to_string(variant)) + " on " +
                              device + ": " + why);

@@ -26,6 +26,8 @@ struct Selection {
 // CUDA + quantized -> the CUDA kernel if cuda_backend accepts it; engine kernel on a non-CUDA
 // device -> none. Variant auto resolves to sage2-8b where its kernel runs and, on an arch with
 // measured crossovers (dispatch.cpp), where the sequence is long enough to beat SDPA; else fp16.
+// CUDA + quantized + engine auto with a head dim no kernel takes (> 128) -> SDPA (fp16), with one
+// warning per variant; engine kernel there -> none, naming the head dim.
 Selection select(const Problem& problem, const AttentionOptions& options);
 
 }  // namespace sageattn

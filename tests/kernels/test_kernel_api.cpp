@@ -159,6 +159,27 @@ TEST(KernelApi, SageAt128kTokensStaysFiniteAndAccurate) {
   EXPECT_GE(err.cos_sim, exact_bound(Variant::kSage2Int8).min_cos) << err.str();
 }
 
+// Above 128 channels no quantized kernel exists: engine kernel is refused naming the head dim,
+// engine auto runs torch SDPA on the GPU (never the CPU golden model).
+TEST(KernelApi, HeadDimAbove128RunsSdpaOrIsRefused) {
+  SKIP_WITHOUT_CUDA();
+  KernelCase c = medium_case(Variant::kSage2Int8);
+  c.head_dim = 256;
+  const GuardedInputs in = make_guarded_inputs(c, /*seed=*/16);
+  const std::string why = sageattn::why_unsupported(in.q, in.k, in.v, c.options());
+  EXPECT_NE(why.find("head_dim 256"), std::string::npos) << why;
+  EXPECT_THROW(sageattn::attention(in.q, in.k, in.v, c.options()), c10::Error);
+  sageattn::AttentionOptions auto_engine = c.options();
+  auto_engine.engine = Engine::kAuto;
+  EXPECT_TRUE(sageattn::why_unsupported(in.q, in.k, in.v, auto_engine).empty());
+  const at::Tensor got = sageattn::attention(in.q, in.k, in.v, auto_engine).out;
+  KernelCase sdpa_case = c;
+  sdpa_case.variant = Variant::kFp16;
+  const at::Tensor sdpa = sageattn::attention(in.q, in.k, in.v, sdpa_case.options()).out;
+  EXPECT_TRUE(got.is_cuda());
+  EXPECT_TRUE(at::equal(got, sdpa)) << "engine auto at head_dim 256 should run torch SDPA";
+}
+
 // Diffusion models project q, k, v with one matmul: [B, L, 3, H, D]. Views of it are NHD with a
 // token stride of 3*H*D; strides are run-time arguments of the kernels, so these must run
 // (or copy) and match the golden model of the same values.

@@ -7,17 +7,14 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "cuda/launch.h"
 #include "cuda/tensor_map.h"
-#include "sageattn/reference.h"
 #include "sageattn/tiles.h"
 
 namespace sageattn::cuda_backend {
@@ -29,7 +26,7 @@ using cuda::QkBits;
 constexpr double kLog2EDouble = 1.4426950408889634;
 constexpr int64_t kMaxHeadDim = 256;
 
-enum class Path : std::uint8_t { kNone, kKernel, kGoldenFallback };
+enum class Path : std::uint8_t { kNone, kKernel };
 
 // kMma: the mma.sync kernels (sm_80+); kWgmma: the sm_90a wgmma + TMA kernel (sage2-8b).
 enum class Family : std::uint8_t { kMma, kWgmma };
@@ -109,9 +106,11 @@ Choice choose(const Problem& p, Variant variant) {
   }
   c.padded_dim = padded_head_dim(p.head_dim);
   if (c.padded_dim == 0) {
-    // 128 < D <= 256: no 256-wide instantiation (its accumulators would not fit the registers
-    // of 32-row warps); the golden model computes the same numerics instead.
-    c.path = Path::kGoldenFallback;
+    // 128 < D <= 256: no 256-wide instantiation (its accumulators would not fit the registers).
+    // dispatch.cpp sends engine auto to torch SDPA on the GPU; engine kernel gets this reason.
+    c.reason = "head_dim " + std::to_string(p.head_dim) +
+               " has no CUDA kernel (the kernels are 64 and 128 channels wide; smaller head dims "
+               "are zero-padded to them)";
     return c;
   }
   c10::cuda::CUDAGuard guard(device);
@@ -226,20 +225,6 @@ at::Tensor column_stats(const at::Tensor& hnd, cuda::ColumnStat stat, int dp, cu
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return stat == cuda::ColumnStat::kSum ? partial.sum(0, /*keepdim=*/true)
                                         : std::get<0>(partial.max(0, /*keepdim=*/true));
-}
-
-AttentionResult run_golden_fallback(const at::Tensor& q, const at::Tensor& k,
-                                    const at::Tensor& v, Variant variant,
-                                    const AttentionOptions& options, int64_t head_dim) {
-  static std::once_flag logged;
-  std::call_once(logged, [&] {
-    spdlog::warn("sageattn: head_dim {} has no CUDA kernel (native 64 and 128); {} runs on the "
-                 "CPU golden model, slowly",
-                 head_dim, to_string(variant));
-  });
-  AttentionOptions golden = options;
-  golden.variant = variant;
-  return reference::golden_attention(q, k, v, golden);
 }
 
 // Everything the attention kernel reads, made by the quantization kernels of one call.
@@ -411,9 +396,7 @@ void quantize_only(const Problem& p, Variant variant, const at::Tensor& q, const
                    const at::Tensor& v, const AttentionOptions& options) {
   const Choice choice = choose(p, variant);
   TORCH_CHECK(choice.path == Path::kKernel, "sageattn::cuda_backend::quantize_only: ",
-              choice.path == Path::kNone ? choice.reason
-                                         : "head_dim " + std::to_string(p.head_dim) +
-                                               " runs on the golden model, not the kernels");
+              choice.reason);
   const c10::cuda::CUDAGuard guard(q.device());
   quantize_operands(p, variant, choice, q, k, v, options, at::cuda::getCurrentCUDAStream());
 }
@@ -421,10 +404,7 @@ void quantize_only(const Problem& p, Variant variant, const at::Tensor& q, const
 AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
                     const at::Tensor& v, const AttentionOptions& options) {
   const Choice choice = choose(p, variant);
-  TORCH_CHECK(choice.path != Path::kNone, "sageattn::cuda_backend::run: ", choice.reason);
-  if (choice.path == Path::kGoldenFallback) {
-    return run_golden_fallback(q, k, v, variant, options, p.head_dim);
-  }
+  TORCH_CHECK(choice.path == Path::kKernel, "sageattn::cuda_backend::run: ", choice.reason);
 
   const c10::cuda::CUDAGuard guard(q.device());
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
