@@ -30,11 +30,12 @@ from transformers import UMT5Config, UMT5EncoderModel
 
 FOLDER_NAME = "Wan2.1-T2V-tiny-Diffusers"
 
-# Shapes: Wan2.1's structure at a few KB. head_dim 12 splits into RoPE axes 4/4/4.
+# Shapes: Wan2.1's structure at a few KB. head_dim 16 (the smallest sageattn takes) splits
+# into RoPE axes 8/4/4.
 TRANSFORMER = dict(
     patch_size=(1, 2, 2),
     num_attention_heads=2,
-    attention_head_dim=12,
+    attention_head_dim=16,
     in_channels=16,
     out_channels=16,
     text_dim=32,
@@ -86,7 +87,11 @@ def randomize(module: torch.nn.Module, seed: int) -> None:
 
 
 def save_tensors(path: Path, tensors: dict) -> None:
-    safetensors.torch.save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
+    # sagegen's reader takes float and 8-bit dtypes only: integer references (timesteps, token
+    # ids, all well below 2^24) are stored as exact float32.
+    safetensors.torch.save_file(
+        {k: (v.float() if v.dtype == torch.int64 else v).contiguous() for k, v in tensors.items()},
+        str(path))
 
 
 def make_transformer(seed: int) -> WanTransformer3DModel:
@@ -207,7 +212,7 @@ def main() -> None:
     # A sharded transformer (as the hub's), so the loader's index path is what the tests use.
     shutil.rmtree(folder / "transformer")
     transformer.save_pretrained(folder / "transformer", safe_serialization=True,
-                                max_shard_size="60KB")
+                                max_shard_size="100KB")
 
     save_tensors(reference / "transformer.safetensors", transformer_reference(transformer, 11))
     sched_tensors, sched_cases = scheduler_reference(12)
