@@ -186,6 +186,31 @@ def vae_reference(vae: AutoencoderKLWan, seed: int) -> dict:
     return {"latents": z, "video": video}
 
 
+def wan_prompt_embeds(text_encoder: UMT5EncoderModel, ids: torch.Tensor, mask: torch.Tensor,
+                      max_sequence_length: int = 512) -> torch.Tensor:
+    """WanPipeline._get_t5_prompt_embeds from token ids: each prompt's features at its own
+    length, zero-padded to max_sequence_length."""
+    with torch.no_grad():
+        hidden = text_encoder(ids, mask).last_hidden_state
+    lengths = mask.gt(0).sum(dim=1).long()
+    return torch.stack([torch.cat([u[:n], u.new_zeros(max_sequence_length - n, u.size(1))])
+                        for u, n in zip(hidden, lengths)])
+
+
+def denoise_reference(pipe, text_encoder_ref: dict, seed: int) -> dict:
+    """WanPipeline's denoising loop (4 UniPC steps, CFG 5) from fixed latents and the text
+    encoder reference's two prompts (the first as the prompt, the second as the negative)."""
+    gen = torch.Generator().manual_seed(seed)
+    latents = torch.randn(1, VAE["z_dim"], 3, 4, 6, generator=gen)  # 9 frames of 32x48
+    embeds = wan_prompt_embeds(pipe.text_encoder, text_encoder_ref["input_ids"],
+                               text_encoder_ref["attention_mask"])
+    with torch.no_grad():
+        out = pipe(prompt_embeds=embeds[0:1], negative_prompt_embeds=embeds[1:2], height=32,
+                   width=48, num_frames=9, num_inference_steps=4, guidance_scale=5.0,
+                   latents=latents.clone(), output_type="latent", return_dict=False)[0]
+    return {"latents": latents, "prompt_embeds": embeds, "denoised": out}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path,
@@ -217,8 +242,11 @@ def main() -> None:
     save_tensors(reference / "transformer.safetensors", transformer_reference(transformer, 11))
     sched_tensors, sched_cases = scheduler_reference(12)
     save_tensors(reference / "unipc.safetensors", sched_tensors)
-    save_tensors(reference / "text_encoder.safetensors", text_encoder_reference(text_encoder, 13))
+    text_encoder_ref = text_encoder_reference(text_encoder, 13)
+    save_tensors(reference / "text_encoder.safetensors", text_encoder_ref)
     save_tensors(reference / "vae_decode.safetensors", vae_reference(vae, 14))
+    pipe.set_progress_bar_config(disable=True)
+    save_tensors(reference / "denoise.safetensors", denoise_reference(pipe, text_encoder_ref, 15))
     manifest = {
         "made_by": "scripts/wan_parity/make_fixtures.py",
         "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__,
