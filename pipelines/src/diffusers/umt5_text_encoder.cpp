@@ -1,5 +1,7 @@
 #include "sagegen/diffusers/umt5_text_encoder.h"
 
+#include <ATen/ATen.h>
+
 #include <nlohmann/json.hpp>
 
 #include "sagegen/diffusers/component_weights.h"
@@ -57,6 +59,19 @@ std::shared_ptr<models::Umt5EncoderModel> load_umt5_encoder(const std::filesyste
   models::collect_parameters(*model, "", parameters);
   load_component_weights(parameters, dir, "model");
   return model;
+}
+
+at::Tensor wan_prompt_embeddings(const models::Umt5EncoderModel& encoder, const at::Tensor& ids,
+                                 const at::Tensor& mask, AttentionContext& attention,
+                                 int first_layer_id, int text_length) {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) <= text_length, "wan_prompt_embeddings: ids must be ",
+              "[B, L] with L <= ", text_length, ", got ", ids.sizes());
+  const at::Tensor hidden = encoder.forward(ids, mask, attention, first_layer_id);  // [B, L, C]
+  const at::Tensor keep = (at::arange(ids.size(1), ids.options().dtype(at::kLong)).unsqueeze(0) <
+                           mask.gt(0).sum(1, /*keepdim=*/true))
+                              .unsqueeze(-1);  // [B, L, 1]: inside each prompt's length
+  const at::Tensor kept = hidden * keep.to(hidden.scalar_type());
+  return at::constant_pad_nd(kept, {0, 0, 0, text_length - ids.size(1)});
 }
 
 }  // namespace sagegen::diffusers
