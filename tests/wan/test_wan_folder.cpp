@@ -16,6 +16,7 @@
 #include "sagegen/io/safetensors.h"
 #include "sagegen/io/safetensors_index.h"
 #include "sagegen/models/weights.h"
+#include "sagegen/pipeline.h"
 #include "wan_fixtures.h"
 
 namespace sagegen {
@@ -88,6 +89,14 @@ TEST(DiffusersFolder, BadModelIndexNamesFileAndKey) {
     EXPECT_NE(message.find("model_index.json: " + key + ":"), std::string::npos)
         << key << " -> " << message;
   }
+}
+
+TEST(DiffusersFolder, PipelineSaysWhyAFolderCannotGenerateYet) {
+  GenerateRequest request;
+  request.model = wan_tiny_folder().string();
+  const std::string message = config_error([&] { Pipeline::load(request); });
+  EXPECT_NE(message.find("a WanPipeline diffusers folder"), std::string::npos) << message;
+  EXPECT_NE(message.find("cannot generate from it yet"), std::string::npos) << message;
 }
 
 TEST(DiffusersFolder, MissingComponentFolderIsNamed) {
