@@ -14,6 +14,7 @@
 #include "sagegen/diffusers/folder.h"
 #include "sagegen/diffusers/umt5_text_encoder.h"
 #include "sagegen/errors.h"
+#include "sagegen/io/safetensors.h"
 #include "wan_fixtures.h"
 
 namespace sagegen {
@@ -48,6 +49,24 @@ TEST(WanParity, RelativePositionBucketsFollowT5) {
   const at::Tensor back = models::relative_position_buckets(200, 1, 32, 128).squeeze(1);
   EXPECT_EQ(back[7].item<int64_t>(), 7);  // key 7 before the query: lower half
   EXPECT_EQ(back[199].item<int64_t>(), 15);
+}
+
+TEST(WanParity, Umt5TokenEmbeddingLoadsUnderEitherTiedName) {
+  c10::InferenceMode inference;
+  const auto source = testing::wan_tiny_folder() / "text_encoder";
+  const io::NamedTensors weights =
+      io::SafetensorsFile::open(source / "model.safetensors").read_all();
+  const at::Tensor embedding = weights.at("shared.weight");
+  for (const bool keep_shared : {false, true}) {
+    testing::TempDir dir;
+    std::filesystem::copy_file(source / "config.json", dir.path() / "config.json");
+    io::NamedTensors renamed = weights;
+    if (!keep_shared) renamed.erase("shared.weight");
+    renamed["encoder.embed_tokens.weight"] = embedding;
+    io::save_safetensors(dir.path() / "model.safetensors", renamed);
+    auto encoder = diffusers::load_umt5_encoder(dir.path(), at::TensorOptions());
+    EXPECT_TRUE(at::equal(encoder->shared->weight, embedding)) << keep_shared;
+  }
 }
 
 std::string umt5_config_error(const std::string& key, const nlohmann::json& value) {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "sagegen/diffusers/component_weights.h"
 #include "sagegen/diffusers/json_config.h"
@@ -57,6 +58,15 @@ std::shared_ptr<models::Umt5EncoderModel> load_umt5_encoder(const std::filesyste
   auto model = std::make_shared<models::Umt5EncoderModel>(config, options);
   std::map<std::string, at::Tensor> parameters;
   models::collect_parameters(*model, "", parameters);
+  // The encoder's token embedding is the shared one (transformers ties them): a checkpoint may
+  // hold it as shared.weight, encoder.embed_tokens.weight or both (then one storage takes both,
+  // shared.weight last).
+  const std::set<std::string> names = component_tensor_names(dir, "model");
+  constexpr const char* kEncoderEmbedding = "encoder.embed_tokens.weight";
+  if (names.count(kEncoderEmbedding) != 0) {
+    parameters[kEncoderEmbedding] = model->shared->weight;
+    if (names.count("shared.weight") == 0) parameters.erase("shared.weight");
+  }
   load_component_weights(parameters, dir, "model");
   return model;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "sagegen/io/safetensors.h"
@@ -15,5 +16,10 @@ namespace sagegen::diffusers {
 // ConfigError naming the folder and the file names looked for.
 void load_component_weights(const io::NamedTensors& targets, const std::filesystem::path& dir,
                             const std::string& base_name);
+
+// The tensor names the component's files hold (the index's weight_map, or the single file's
+// header), for models whose checkpoints spell a tensor more than one way. Errors as above.
+std::set<std::string> component_tensor_names(const std::filesystem::path& dir,
+                                             const std::string& base_name);
 
 }  // namespace sagegen::diffusers
