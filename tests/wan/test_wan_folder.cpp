@@ -292,6 +292,35 @@ TEST(WanTransformerWeights, IndexThatDisagreesWithShardsIsNamed) {
   EXPECT_NE(message.find("tensor 'scale_shift_table' of shard"), std::string::npos) << message;
 }
 
+TEST(WanTransformerWeights, ShardOutsideTheFolderIsRefused) {
+  BrokenTransformer t;
+  nlohmann::json index = read_json_file(t.index);
+  index["weight_map"]["proj_out.weight"] = "../elsewhere.safetensors";
+  write_json_file(t.index, index);
+  const std::string message = t.load_error();
+  EXPECT_NE(message.find("weight_map: proj_out.weight: shard '../elsewhere.safetensors' must be a "
+                         "file name in the index's folder"),
+            std::string::npos)
+      << message;
+}
+
+TEST(WanTransformerWeights, TensorInTwoShardsIsNamed) {
+  BrokenTransformer t;
+  const auto first = t.root / "diffusion_pytorch_model-00001-of-00002.safetensors";
+  const auto second = t.root / "diffusion_pytorch_model-00002-of-00002.safetensors";
+  io::NamedTensors first_tensors = io::SafetensorsFile::open(first).read_all();
+  const io::NamedTensors second_tensors = io::SafetensorsFile::open(second).read_all();
+  const std::string duplicated = second_tensors.begin()->first;
+  first_tensors[duplicated] = second_tensors.begin()->second;
+  io::save_safetensors(first, first_tensors);
+  const std::string message = t.load_error();
+  EXPECT_NE(message.find("tensor '" + duplicated + "' is in shard "
+                         "diffusion_pytorch_model-00001-of-00002.safetensors, the index says "
+                         "diffusion_pytorch_model-00002-of-00002.safetensors"),
+            std::string::npos)
+      << message;
+}
+
 TEST(WanTransformerWeights, MisShapedConfigNamesTheTensors) {
   BrokenTransformer t;
   nlohmann::json config = read_json_file(t.root / "config.json");
