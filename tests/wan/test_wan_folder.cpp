@@ -99,6 +99,25 @@ TEST(DiffusersFolder, PipelineSaysWhyAFolderCannotGenerateYet) {
   EXPECT_NE(message.find("cannot generate from it yet"), std::string::npos) << message;
 }
 
+TEST(DiffusersFolder, TheHubsWan21ModelIndexReads) {
+  // Wan2.1-T2V-1.3B-Diffusers' model_index.json (diffusers 0.33.0.dev0: no Wan2.2 keys).
+  TempDir dir;
+  const auto root = dir.path() / "wan";
+  testing::copy_tree(wan_tiny_folder(), root);
+  std::filesystem::create_directory(root / "tokenizer");
+  write_json_file(root / "model_index.json",
+                  {{"_class_name", "WanPipeline"},
+                   {"_diffusers_version", "0.33.0.dev0"},
+                   {"scheduler", {"diffusers", "UniPCMultistepScheduler"}},
+                   {"text_encoder", {"transformers", "UMT5EncoderModel"}},
+                   {"tokenizer", {"transformers", "T5TokenizerFast"}},
+                   {"transformer", {"diffusers", "WanTransformer3DModel"}},
+                   {"vae", {"diffusers", "AutoencoderKLWan"}}});
+  const diffusers::DiffusersFolder folder = diffusers::read_diffusers_folder(root);
+  EXPECT_EQ(folder.require("tokenizer").class_name, "T5TokenizerFast");
+  EXPECT_FALSE(folder.components.at("transformer_2").present());
+}
+
 TEST(DiffusersFolder, MissingComponentFolderIsNamed) {
   TempDir dir;
   const auto root = dir.path() / "wan";

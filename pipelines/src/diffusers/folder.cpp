@@ -93,7 +93,10 @@ DiffusersFolder read_diffusers_folder(const std::filesystem::path& path) {
   index.expect("expand_timesteps", false, "Wan2.2 TI2V's per-token timesteps are not supported");
   for (const ComponentRule& rule : wan_rules()) {
     if (!index.has(rule.name)) {
-      if (rule.classes.empty()) continue;  // an optional component left out
+      if (rule.classes.empty()) {  // an optional component left out: listed as absent
+        folder.components.emplace(rule.name, Component{rule.name, "", "", path / rule.name});
+        continue;
+      }
       index.fail(rule.name, "missing required key");
     }
     folder.components.emplace(rule.name,

@@ -22,7 +22,7 @@ struct Component {
 struct DiffusersFolder {
   std::filesystem::path root;
   std::string pipeline_class;  // "WanPipeline"
-  std::map<std::string, Component> components;
+  std::map<std::string, Component> components;  // every component WanPipeline has, absent or not
 
   // The component `name`, which must be present; else a ConfigError naming model_index.json.
   const Component& require(const std::string& name) const;
