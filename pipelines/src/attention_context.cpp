@@ -88,6 +88,28 @@ at::Tensor AttentionContext::attend(const at::Tensor& q, const at::Tensor& k,
   return out;
 }
 
+at::Tensor AttentionContext::attend_with_bias(const at::Tensor& q, const at::Tensor& k,
+                                              const at::Tensor& v, const at::Tensor& bias,
+                                              int layer, double scale) {
+  TORCH_CHECK(layer >= 0, "AttentionContext: layer id must be >= 0, got ", layer);
+  const bool sync = timing_ && q.is_cuda();
+  if (sync) torch::cuda::synchronize();
+  const auto start = std::chrono::steady_clock::now();
+  // SDPA takes [B, H, L, D]; the bias broadcasts to [B, H, L_q, L_k].
+  at::Tensor out = at::scaled_dot_product_attention(
+                       q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                       bias.to(q.scalar_type()), /*dropout_p=*/0.0, /*is_causal=*/false, scale)
+                       .transpose(1, 2);
+  if (sync) torch::cuda::synchronize();
+  if (timing_) {
+    attention_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  ++calls_[sageattn::Variant::kFp16];
+  if (observer_) observer_(AttentionCall{layer, step_, sageattn::Variant::kFp16, q, k, v, out});
+  return out;
+}
+
 std::map<std::string, std::int64_t> AttentionContext::call_counts() const {
   std::map<std::string, std::int64_t> named;
   for (const auto& [variant, count] : calls_) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config_search.h"
+#include "sagegen/diffusers/folder.h"
 #include "sagegen/errors.h"
 #include "sagegen/pipeline.h"
 
@@ -48,6 +49,15 @@ std::string resolve_model_config(const std::string& model) {
   if (model.empty()) throw ConfigError("--model: empty model name");
   std::error_code error;
   if (fs::is_regular_file(model, error)) return model;
+  if (diffusers::is_diffusers_folder(model)) {
+    // Checked first, so a folder sagegen could never read says why.
+    const diffusers::DiffusersFolder folder = diffusers::read_diffusers_folder(model);
+    throw ConfigError(fmt::format(
+        "--model {}: a {} diffusers folder. sagegen reads its transformer, scheduler and text "
+        "encoder (docs/models.md) but cannot generate from it yet: the umT5 tokenizer and the "
+        "Wan VAE decoder are not part of sagegen",
+        model, folder.pipeline_class));
+  }
 
   const bool looks_like_path = model.find('/') != std::string::npos ||
                                fs::path(model).extension() == ".yaml";

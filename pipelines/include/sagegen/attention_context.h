@@ -67,6 +67,13 @@ class AttentionContext {
   // q: [B, L_q, H, D], k and v: [B, L_k, H, D] (NHD). Returns [B, L_q, H, D].
   at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int layer);
 
+  // Full-precision attention with an additive `bias` broadcasting to [B, H, L_q, L_k] (T5's
+  // relative position bias plus the padding mask) and scores scaled by `scale`. No SageAttention
+  // variant takes a bias, so these calls (the UMT5 text encoder's) always run fp16 (torch SDPA)
+  // and are counted and observed as fp16. q, k, v: [B, L, H, D]; returns [B, L_q, H, D].
+  at::Tensor attend_with_bias(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              const at::Tensor& bias, int layer, double scale);
+
   // variant name -> calls since the last reset.
   std::map<std::string, std::int64_t> call_counts() const;
   std::int64_t total_calls() const;

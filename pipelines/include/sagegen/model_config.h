@@ -45,6 +45,9 @@ struct DitConfig {
   int freq_dim = 256;   // sinusoidal timestep features
   double eps = 1e-6;
   double rope_theta = 10000.0;
+  // Latent cells per RoPE axis the model was built for (diffusers' rope_max_seq_len: Wan
+  // precomputes that many positions); 0: no limit.
+  int rope_max_positions = 0;
   TextConditioning conditioning = TextConditioning::kCrossAttention;
 };
 

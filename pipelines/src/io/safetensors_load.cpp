@@ -4,7 +4,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
+#include <tuple>
+
 #include "safetensors_error.h"
+#include "safetensors_load.h"
 #include "sagegen/io/safetensors.h"
 
 namespace sagegen::io {
@@ -22,8 +26,27 @@ std::string describe(const std::vector<std::int64_t>& shape, std::string_view dt
 void load_into(const NamedTensors& targets, const std::filesystem::path& path,
                const LoadOptions& options) {
   const SafetensorsFile file = SafetensorsFile::open(path, options.read_mode);
+  detail::load_into_files(targets, {&file}, path.string(), options);
+}
+
+namespace detail {
+
+void load_into_files(const NamedTensors& targets, const std::vector<const SafetensorsFile*>& files,
+                     const std::string& label, const LoadOptions& options) {
   std::vector<std::string> problems;
-  std::vector<std::pair<const TensorInfo*, at::Tensor>> plan;
+  // name -> (file, entry); a name in two files is a problem of its own.
+  std::map<std::string, std::pair<const SafetensorsFile*, const TensorInfo*>> entries;
+  for (const SafetensorsFile* file : files) {
+    for (const TensorInfo& info : file->tensors()) {
+      const auto [it, inserted] = entries.emplace(info.name, std::make_pair(file, &info));
+      if (!inserted) {
+        problems.push_back(fmt::format("tensor '{}' is in both {} and {}", info.name,
+                                       it->second.first->path().filename().string(),
+                                       file->path().filename().string()));
+      }
+    }
+  }
+  std::vector<std::tuple<const SafetensorsFile*, const TensorInfo*, at::Tensor>> plan;
 
   for (const auto& [name, target] : targets) {
     if (!target.defined()) {
@@ -33,7 +56,8 @@ void load_into(const NamedTensors& targets, const std::filesystem::path& path,
     const auto target_dtype = dtype_of(target.scalar_type());
     const std::string target_dtype_name =
         target_dtype ? std::string(to_string(*target_dtype)) : c10::toString(target.scalar_type());
-    const TensorInfo* info = file.find(name);
+    const auto entry = entries.find(name);
+    const TensorInfo* info = entry == entries.end() ? nullptr : entry->second.second;
     if (info == nullptr) {
       problems.push_back(fmt::format("missing tensor '{}' (the model expects {})", name,
                                      describe(target.sizes().vec(), target_dtype_name)));
@@ -55,10 +79,11 @@ void load_into(const NamedTensors& targets, const std::filesystem::path& path,
         continue;
       }
     }
-    plan.emplace_back(info, target);
+    plan.emplace_back(entry->second.first, info, target);
   }
   if (options.extra_tensors == ExtraTensors::kReject) {
-    for (const TensorInfo& info : file.tensors()) {
+    for (const auto& [name, entry] : entries) {
+      const TensorInfo& info = *entry.second;
       if (targets.count(info.name) == 0) {
         problems.push_back(fmt::format("unexpected tensor '{}' ({}) that the model does not have",
                                        info.name, describe(info.shape, to_string(info.dtype))));
@@ -66,7 +91,7 @@ void load_into(const NamedTensors& targets, const std::filesystem::path& path,
     }
   }
   if (!problems.empty()) {
-    std::string message = fmt::format("{}: {} problem(s) loading into the model:", path.string(),
+    std::string message = fmt::format("{}: {} problem(s) loading into the model:", label,
                                       problems.size());
     for (std::size_t i = 0; i < problems.size() && i < kMaxListedProblems; ++i) {
       message += "\n  " + problems[i];
@@ -76,7 +101,9 @@ void load_into(const NamedTensors& targets, const std::filesystem::path& path,
     }
     throw SafetensorsError(message);
   }
-  for (auto& [info, target] : plan) file.copy_into(*info, target);
+  for (auto& [file, info, target] : plan) file->copy_into(*info, target);
 }
+
+}  // namespace detail
 
 }  // namespace sagegen::io

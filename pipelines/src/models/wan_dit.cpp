@@ -129,6 +129,11 @@ at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor&
   const std::int64_t batch = x.size(0);
   const Extent3 grid{static_cast<int>(x.size(2) / p.t), static_cast<int>(x.size(3) / p.h),
                      static_cast<int>(x.size(4) / p.w)};
+  const int max_positions = config_.rope_max_positions;
+  TORCH_CHECK(max_positions == 0 || (grid.t <= max_positions && grid.h <= max_positions &&
+                                     grid.w <= max_positions),
+              "WanTransformer3DModel: ", grid.t, " x ", grid.h, " x ", grid.w,
+              " patches exceed the model's ", max_positions, " RoPE positions per axis");
   const at::ScalarType dtype = patch_weight.scalar_type();
 
   at::Tensor h = at::conv3d(x.to(dtype), patch_weight, patch_bias, {p.t, p.h, p.w});

@@ -1,0 +1,37 @@
+// The tiny Wan2.1 diffusers folder and diffusers' reference outputs of tests/data/wan-tiny,
+// made by scripts/wan_parity/make_fixtures.py (pinned diffusers/transformers, run by hand).
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <string>
+
+#include "sagegen/io/safetensors.h"
+
+namespace sagegen::testing {
+
+inline std::filesystem::path wan_tiny_dir() {
+  return std::filesystem::path(SAGEGEN_SOURCE_DIR) / "tests" / "data" / "wan-tiny";
+}
+inline std::filesystem::path wan_tiny_folder() {
+  return wan_tiny_dir() / "Wan2.1-T2V-tiny-Diffusers";
+}
+inline io::NamedTensors wan_reference(const std::string& name) {
+  return io::SafetensorsFile::open(wan_tiny_dir() / "reference" / (name + ".safetensors"))
+      .read_all();
+}
+
+// max |actual - expected| / max |expected|: the bound is 1e-4 in float32.
+inline double relative_max_error(const at::Tensor& actual, const at::Tensor& expected) {
+  const double scale = expected.abs().max().item<double>();
+  return (actual.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>() /
+         (scale > 0 ? scale : 1.0);
+}
+
+// Copies a folder tree (fixtures are small) so a test can break a copy.
+inline void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+}
+
+}  // namespace sagegen::testing
