@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "cuda/epilogue.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/params.h"
 #include "sageattn/tiles.h"
@@ -406,30 +407,8 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
       for (int nt = 0; nt < T::kDimTiles; ++nt) {
         const int c = nt * 8 + 2 * t;
         if (c >= p.head_dim) continue;
-        float x[2];
-#pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          x[j] = o[mt][nt][2 * half + j] / l;
-          if (v_factor != nullptr) x[j] *= v_factor[c + j];
-          if (v_mean != nullptr) x[j] += v_mean[c + j];
-        }
-        if (p.out_type == ElemType::kBf16) {
-          auto* dst = static_cast<__nv_bfloat16*>(p.out) + out_off + c;
-          if (pair_stores) {
-            *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
-          } else {
-            dst[0] = __float2bfloat16_rn(x[0]);
-            if (c + 1 < p.head_dim) dst[1] = __float2bfloat16_rn(x[1]);
-          }
-        } else {
-          auto* dst = static_cast<__half*>(p.out) + out_off + c;
-          if (pair_stores) {
-            *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
-          } else {
-            dst[0] = __float2half_rn(x[0]);
-            if (c + 1 < p.head_dim) dst[1] = __float2half_rn(x[1]);
-          }
-        }
+        store_output_pair(p, out_off, c, o[mt][nt][2 * half], o[mt][nt][2 * half + 1], l, v_factor,
+                          v_mean, pair_stores);
       }
     }
 }

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "cuda/epilogue.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/wgmma.cuh"
 #include "cuda/wgmma_params.h"
@@ -331,30 +332,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     for (int j = 0; j < kDp / 8; ++j) {
       const int c = j * 8 + 2 * t;
       if (c >= p.head_dim) continue;
-      float x[2];
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        x[e] = o[4 * j + 2 * half + e] / l;
-        if (v_factor != nullptr) x[e] *= v_factor[c + e];
-        if (v_mean != nullptr) x[e] += v_mean[c + e];
-      }
-      if (p.out_type == ElemType::kBf16) {
-        auto* dst = static_cast<__nv_bfloat16*>(p.out) + out_off + c;
-        if (pair_stores) {
-          *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
-        } else {
-          dst[0] = __float2bfloat16_rn(x[0]);
-          if (c + 1 < p.head_dim) dst[1] = __float2bfloat16_rn(x[1]);
-        }
-      } else {
-        auto* dst = static_cast<__half*>(p.out) + out_off + c;
-        if (pair_stores) {
-          *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
-        } else {
-          dst[0] = __float2half_rn(x[0]);
-          if (c + 1 < p.head_dim) dst[1] = __float2half_rn(x[1]);
-        }
-      }
+      store_output_pair(p, out_off, c, o[4 * j + 2 * half], o[4 * j + 2 * half + 1], l, v_factor,
+                        v_mean, pair_stores);
     }
   }
 #else
