@@ -112,6 +112,7 @@ nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult
   j["device"] = result.device;
   j["attention_calls"] = result.attention_calls;
   j["unknown_words"] = result.unknown_words;
+  j["words_outside_captions"] = result.words_outside_captions;
   j["timings"] = {{"seconds_total", result.seconds_total},
                   {"seconds_per_step", result.seconds_per_step},
                   {"step_seconds", result.step_seconds}};

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "request_checks.h"
+#include "sagegen/eval/prompt_parser.h"
 #include "resource_limits.h"
 #include "sageattn/attention.h"
 #include "table_device_check.h"
@@ -293,6 +294,18 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
         "--strict-prompt: {} word{} of the prompt the model {} has no embedding for: {}",
         result.unknown_words.size(), result.unknown_words.size() == 1 ? "" : "s", config.name,
         text::quote_words(result.unknown_words)));
+  }
+  if (!config.captions.empty()) {
+    result.words_outside_captions = eval::words_outside_captions(request.prompt);
+    const std::size_t n = result.words_outside_captions.size();
+    if (n > 0) {
+      const std::string message = fmt::format(
+          "{} word{} of the prompt in no caption the model {} was trained on ({}): {}", n,
+          n == 1 ? "" : "s", config.name, config.captions,
+          text::quote_words(result.words_outside_captions));
+      if (request.strict_prompt) throw RequestError("--strict-prompt: " + message);
+      spdlog::warn("prompt: {}", message);
+    }
   }
   const auto start = Clock::now();
   AttentionContext attention = impl_->make_context(request, request.steps);

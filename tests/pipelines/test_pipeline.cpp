@@ -308,6 +308,29 @@ TEST_F(PipelineTest, NonFiniteWeightsAreRefusedAtLoad) {
             "of 8192");
 }
 
+// Words the captions never use (a model with `captions: shapes-world`): in the result, refused
+// with strict_prompt; a templated prompt has none.
+TEST_F(PipelineTest, WordsOutsideTheCaptionsAreRecordedOrRefusedWhenStrict) {
+  write(dir_ / "captions.yaml", config_text("pixel", "captions: shapes-world\n"));
+  GenerateRequest r = request();
+  r.model = (dir_ / "captions.yaml").string();
+  r.steps = 1;
+  auto pipeline = Pipeline::load(r);
+  EXPECT_TRUE(pipeline->generate(r).words_outside_captions.empty());
+  r.prompt = "a red circle beside a blue square near";  // both words are in the vocabulary
+  const GenerateResult result = pipeline->generate(r);
+  EXPECT_TRUE(result.unknown_words.empty());
+  EXPECT_EQ(result.words_outside_captions, (std::vector<std::string>{"beside", "near"}));
+  r.strict_prompt = true;
+  EXPECT_EQ(error_of<RequestError>([&] { pipeline->generate(r); }),
+            "--strict-prompt: 2 words of the prompt in no caption the model small-test was trained "
+            "on (shapes-world): 'beside', 'near'");
+  write(dir_ / "bad-captions.yaml", config_text("pixel", "captions: cats\n"));
+  r.model = (dir_ / "bad-captions.yaml").string();
+  EXPECT_NE(error_of<ConfigError>([&] { Pipeline::load(r); }).find("'cats' is not one of: shapes-world"),
+            std::string::npos);
+}
+
 // Issue 13 item 3: unknown words are listed in the result, and refused with strict_prompt.
 TEST_F(PipelineTest, UnknownWordsAreRecordedOrRefusedWhenStrict) {
   auto pipeline = Pipeline::load(request());

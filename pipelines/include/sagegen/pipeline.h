@@ -36,6 +36,8 @@ struct GenerateResult {
   std::string attention_override;  // variant name when request.attention was set, else empty
   bool random_weights = false;     // true: the output is noise
   std::vector<std::string> unknown_words;  // of the prompt, not in the model's vocabulary
+  // Of the prompt, in no caption the model was trained on (models with `captions:` only).
+  std::vector<std::string> words_outside_captions;
   std::int64_t seed = 0;
   int width = 0, height = 0, frames = 0, steps = 0;
 };
