@@ -1,14 +1,18 @@
-// `sagegen batch FILE.yaml`: runs every job, keeps going past failures, skips finished outputs
-// (so a rerun resumes), and ends with a summary table.
+// `sagegen batch FILE.yaml`: runs every job, keeps going past failures, skips outputs finished
+// with the same settings (so a rerun resumes), and ends with a summary table.
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "batch_file.h"
 #include "commands.h"
 #include "generation_job.h"
+#include "output_lock.h"
+#include "sidecar.h"
 #include "summary_table.h"
 #include "usage_error.h"
 
@@ -22,12 +26,33 @@ std::string pipeline_key(const GenerateRequest& r) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// Empty when the finished output at `paths` records `settings`, else what differs.
+std::string finished_output_differs(const OutputPaths& paths, const nlohmann::json& settings) {
+  try {
+    return settings_difference(nlohmann::json::parse(std::ifstream(paths.sidecar)), settings);
+  } catch (const nlohmann::json::exception&) {
+    return "the sidecar cannot be read as JSON";
+  }
+}
+
 }  // namespace
 
 int run_batch(const CommandLine& cl) {
   const BatchFile batch = load_batch_file(cl.batch_file, cl.generation_flags);
   const std::filesystem::path out_dir = cl.out.empty() ? batch.out_dir : cl.out;
+  // Checked before any job runs: a directory that cannot be made or written is exit 2.
+  check_output_writable(output_paths_in(out_dir, "job", false), cl.out.empty() ? "out_dir" : "--out");
   std::filesystem::create_directories(out_dir);
+  // Requests too large for the device are refused before any job runs, naming file:line.
+  for (const BatchJob& job : batch.jobs) {
+    try {
+      check_fits_before_load(job.settings.request);
+    } catch (const RequestError& e) {
+      throw UsageError(fmt::format("{}:{}: {}", cl.batch_file, job.line, e.what()));
+    } catch (const ConfigError& e) {
+      throw UsageError(fmt::format("{}:{}: {}", cl.batch_file, job.line, e.what()));
+    }
+  }
   spdlog::info("batch '{}': {} jobs into {}", cl.batch_file, batch.jobs.size(), out_dir.string());
 
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
@@ -42,20 +67,29 @@ int run_batch(const CommandLine& cl) {
     const auto start = std::chrono::steady_clock::now();
     try {
       request.seed = resolve_seed(request.seed);
+      request.strict_prompt = cl.strict_prompt;
       const std::string stem = job.stem.empty() ? default_stem(request.prompt, request.seed) : job.stem;
       row.job = stem;
       OutputPaths paths = output_paths_in(out_dir, stem, request.frames > 1);
       row.output = paths.media.string();
-      if (output_finished(paths) && !cl.overwrite) {
-        spdlog::info("job {}/{} '{}': finished earlier, skipped (--overwrite regenerates)", i + 1,
-                     total, stem);
-        row.status = JobStatus::kSkipped;
-        rows.push_back(row);
-        continue;
-      }
+      const OutputLock lock(paths, where);
       auto& pipeline = pipelines[pipeline_key(request)];
       if (!pipeline) {
         pipeline = Pipeline::load(request);
+      }
+      if (output_finished(paths) && !cl.overwrite) {
+        const std::string difference =
+            finished_output_differs(paths, output_settings(request, *pipeline));
+        if (!difference.empty()) {
+          throw UsageError(fmt::format("{} exists with other settings ({}); --overwrite "
+                                       "regenerates it",
+                                       paths.sidecar.string(), difference));
+        }
+        spdlog::info("job {}/{} '{}': finished earlier with the same settings, skipped "
+                     "(--overwrite regenerates)", i + 1, total, stem);
+        row.status = JobStatus::kSkipped;
+        rows.push_back(row);
+        continue;
       }
       check_size_against_patch(*pipeline, request, "size");  // the error log names file:line
       spdlog::info("job {}/{} '{}': {}", i + 1, total, stem, request.prompt);

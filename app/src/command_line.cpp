@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "did_you_mean.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -22,7 +23,8 @@ constexpr std::array<CommandName, 7> kCommands{{{Command::kGenerate, "generate"}
                                                 {Command::kTrain, "train"},
                                                 {Command::kEval, "eval"}}};
 
-// Short flags, as in stable-diffusion.cpp.
+// Short flags, as in stable-diffusion.cpp (-v is verbose there and here; --version has no
+// short form).
 std::string_view long_name_of_short(std::string_view flag) {
   if (flag == "-p") return "prompt";
   if (flag == "-n") return "negative-prompt";
@@ -30,9 +32,56 @@ std::string_view long_name_of_short(std::string_view flag) {
   if (flag == "-W") return "width";
   if (flag == "-H") return "height";
   if (flag == "-o") return "out";
+  if (flag == "-m") return "model";
+  if (flag == "-t") return "threads";
+  if (flag == "-b") return "batch-count";
   if (flag == "-h") return "help";
-  if (flag == "-v") return "version";
+  if (flag == "-v") return "verbose";
   return {};
+}
+
+// Long spellings of the same flag: the design's --cfg and stable-diffusion.cpp's names.
+std::string canonical_key(const std::string& key) {
+  if (key == "cfg") return "cfg-scale";
+  if (key == "video-frames") return "frames";
+  if (key == "flow-shift") return "shift";
+  if (key == "output") return "out";
+  return key;
+}
+
+bool is_switch(std::string_view key) {
+  return key == "help" || key == "version" || key == "overwrite" || key == "verbose" ||
+         key == "strict-prompt";
+}
+
+bool is_run_key(std::string_view key) {
+  return key == "out" || key == "log-level" || key == "threads" || key == "batch-count" ||
+         key == "sampling-method";
+}
+
+// Every long flag of generate/batch (and bench-pipeline's with `bench`), for "did you mean".
+std::vector<std::string> known_flags(bool bench) {
+  std::vector<std::string> names = generation_keys();
+  for (const char* name : {"out", "output", "log-level", "threads", "batch-count",
+                           "sampling-method", "help", "version", "overwrite", "verbose",
+                           "strict-prompt", "cfg", "video-frames", "flow-shift"}) {
+    names.emplace_back(name);
+  }
+  if (bench) names.insert(names.end(), {"variants", "warmup", "repeat"});
+  return names;
+}
+
+[[noreturn]] void unknown_flag(const std::string& flag, const std::string& key, bool bench) {
+  const std::string near = key.empty() ? "" : nearest_name(key, known_flags(bench));
+  throw UsageError("unknown flag '" + flag + "' (" +
+                   (near.empty() ? "" : "did you mean --" + near + "? ") + "see sagegen --help)");
+}
+
+// stable-diffusion.cpp's samplers; sagegen's flow-matching models have one, Euler.
+void check_sampling_method(const std::string& value, const std::string& where) {
+  if (value == "euler") return;
+  throw UsageError(where + ": '" + value +
+                   "' is not available: sagegen samples flow-matching models with 'euler' only");
 }
 
 bool is_bench_key(std::string_view key) {
@@ -135,22 +184,22 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       }
     } else {
       key = std::string(long_name_of_short(arg));
-      if (key.empty()) throw UsageError("unknown flag '" + arg + "' (see sagegen --help)");
+      if (key.empty()) unknown_flag(arg, "", false);
     }
-    // --cfg is the design's short spelling of --cfg-scale.
-    if (key == "cfg") key = "cfg-scale";
+    key = canonical_key(key);
+    const bool bench = cl.command == Command::kBenchPipeline;
 
-    const bool takes_value = !(key == "help" || key == "version" || key == "overwrite");
-    if (!takes_value) {
+    if (is_switch(key)) {
       if (inline_value) throw UsageError(flag + ": takes no value");
       if (key == "help") cl.show_help = true;
       if (key == "version") cl.show_version = true;
       if (key == "overwrite") cl.overwrite = true;
+      if (key == "verbose") cl.log_level = spdlog::level::debug;
+      if (key == "strict-prompt") cl.strict_prompt = true;
       continue;
     }
-    const bool known = is_generation_key(key) || key == "out" || key == "log-level" ||
-                       (cl.command == Command::kBenchPipeline && is_bench_key(key));
-    if (!known) throw UsageError("unknown flag '" + flag + "' (see sagegen --help)");
+    const bool known = is_generation_key(key) || is_run_key(key) || (bench && is_bench_key(key));
+    if (!known) unknown_flag(flag, key, bench);
     if (!inline_value && i + 1 >= args.size()) throw UsageError(flag + ": missing value");
     const std::string value = inline_value ? *inline_value : args[++i];
 
@@ -162,6 +211,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       cl.out = value;
     } else if (key == "log-level") {
       cl.log_level = parse_log_level(value, flag);
+    } else if (key == "threads") {
+      cl.threads = parse_int_at_least(value, 1, flag);
+    } else if (key == "batch-count") {
+      cl.batch_count = parse_int_at_least(value, 1, flag);
+    } else if (key == "sampling-method") {
+      check_sampling_method(value, flag);
     } else if (key == "variants") {
       cl.bench.variants = parse_variant_list(value, flag);
     } else if (key == "warmup") {
@@ -183,6 +238,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
   } else if (!positionals.empty()) {
     throw UsageError("unexpected argument '" + positionals[0] +
                      "' (quote the prompt: -p \"...\")");
+  }
+  if (cl.batch_count > 1 && cl.command != Command::kGenerate) {
+    throw UsageError("--batch-count: for generate only (a batch file lists its jobs)");
   }
   if (cl.command == Command::kGenerate) validate_settings(cl.settings, "generate");
   return cl;

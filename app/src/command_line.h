@@ -39,6 +39,9 @@ struct CommandLine {
   std::string out;         // -o/--out: file or directory; empty = ./outputs/ (batch: out_dir)
   std::string batch_file;  // batch FILE.yaml
   bool overwrite = false;
+  bool strict_prompt = false;  // words the model does not know are an error, not a warning
+  int threads = 0;             // -t/--threads: intra-op threads; 0 = default_thread_count()
+  int batch_count = 1;         // -b/--batch-count: images with seeds s, s+1, ... (generate)
   spdlog::level::level_enum log_level = spdlog::level::info;
   BenchOptions bench;
   // train, eval, calibrate, compare: the arguments after the command, parsed by their run_*

@@ -1,31 +1,73 @@
-// `sagegen generate` (the default command): one image or video from the command line.
+// `sagegen generate` (the default command): one image or video from the command line, or
+// -b/--batch-count N of them with seeds s, s+1, ...
 #include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "commands.h"
 #include "generation_job.h"
+#include "output_lock.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
+namespace {
+
+// Image i of a --batch-count run: default names differ by their seed; a name given with -o gets
+// _2, _3, ... after the first (as stable-diffusion.cpp names them).
+OutputPaths paths_for(const CommandLine& cl, const GenerateRequest& request, int index) {
+  const bool video = request.frames > 1;
+  OutputPaths paths =
+      resolve_output_paths(cl.out, default_stem(request.prompt, request.seed), video);
+  std::error_code ec;
+  if (index == 0 || cl.out.empty() || cl.out.back() == '/' ||
+      std::filesystem::is_directory(cl.out, ec)) {
+    return paths;
+  }
+  const std::string stem = paths.sidecar.stem().string() + "_" + std::to_string(index + 1);
+  return output_paths_in(paths.sidecar.parent_path(), stem, video,
+                         video ? paths.media.extension().string() : ".mp4");
+}
+
+}  // namespace
 
 int run_generate(const CommandLine& cl) {
   GenerateRequest request = cl.settings.request;
   request.seed = resolve_seed(request.seed);
+  request.strict_prompt = cl.strict_prompt;
 
-  OutputPaths paths = resolve_output_paths(
-      cl.out, default_stem(request.prompt, request.seed), request.frames > 1);
-  if (!cl.overwrite) {
-    for (const auto& path : {paths.media, paths.sidecar}) {
-      std::error_code ec;
-      if (std::filesystem::exists(path, ec)) {
-        throw UsageError("--out: '" + path.string() + "' exists (pass --overwrite to replace it)");
+  check_fits_before_load(request);
+  // Every output is checked and locked before the model loads: a bad path or another run
+  // writing the same file fails now, with exit 2.
+  std::vector<OutputPaths> outputs;
+  std::vector<std::unique_ptr<OutputLock>> locks;
+  for (int i = 0; i < cl.batch_count; ++i) {
+    GenerateRequest one = request;
+    one.seed = request.seed + i;
+    outputs.push_back(paths_for(cl, one, i));
+    locks.push_back(std::make_unique<OutputLock>(outputs.back(), "--out"));
+    if (!cl.overwrite) {
+      for (const auto& path : {outputs.back().media, outputs.back().sidecar}) {
+        std::error_code ec;
+        if (std::filesystem::exists(path, ec)) {
+          throw UsageError("--out: '" + path.string() + "' exists (pass --overwrite to replace it)");
+        }
       }
     }
   }
 
   auto pipeline = Pipeline::load(request);
   check_size_against_patch(*pipeline, request, "--size");
-  generate_to_files(*pipeline, request, paths, "");
-  std::printf("%s\n", paths.media.string().c_str());
+  for (int i = 0; i < cl.batch_count; ++i) {
+    GenerateRequest one = request;
+    one.seed = request.seed + i;
+    const std::string label =
+        cl.batch_count > 1 ? fmt::format("image {}/{}", i + 1, cl.batch_count) : "";
+    generate_to_files(*pipeline, one, outputs[i], label);
+    std::printf("%s\n", outputs[i].media.string().c_str());
+    std::fflush(stdout);
+  }
   return 0;
 }
 

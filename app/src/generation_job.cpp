@@ -40,14 +40,20 @@ bool output_finished(const OutputPaths& paths) {
   return std::filesystem::exists(paths.sidecar, ec);
 }
 
+ProgressFn step_progress_for(ProgressBar& bar) {
+  return [&bar](const StepProgress& p) {
+    bar.update(p.step, p.seconds_elapsed);
+    // The pipeline logs right after its last step: the bar's line must be closed first.
+    if (p.step == p.total) bar.finish();
+  };
+}
+
 GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& request,
                                  OutputPaths& paths, const std::string& label) {
   ProgressBar bar(label, request.steps, progress_style_for(stderr));
   GenerateResult result;
   try {
-    result = pipeline.generate(request, [&bar](const StepProgress& p) {
-      bar.update(p.step, p.seconds_elapsed);
-    });
+    result = pipeline.generate(request, step_progress_for(bar));
   } catch (...) {
     bar.finish();
     throw;
@@ -55,7 +61,8 @@ GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& requ
   bar.finish();
   // The pipeline has logged the model, the call counts and the timings; say where it went.
   write_media(result, request.fps, paths);
-  write_sidecar(sidecar_json(request, result, paths), paths.sidecar);
+  write_sidecar(sidecar_json(request, result, paths, output_settings(request, pipeline)),
+                paths.sidecar);
   spdlog::info("wrote {} and {}", paths.media.string(), paths.sidecar.filename().string());
   return result;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "output_paths.h"
+#include "progress_bar.h"
 #include "sagegen/pipeline.h"
 
 namespace sagegen::cli {
@@ -18,6 +19,10 @@ void check_size_against_patch(const Pipeline& pipeline, const GenerateRequest& r
 
 // True when the output is finished (its sidecar, written last, exists).
 bool output_finished(const OutputPaths& paths);
+
+// The progress callback that draws `bar` and closes its line after the last step, before the
+// pipeline logs its summary.
+ProgressFn step_progress_for(ProgressBar& bar);
 
 // Generates with a progress bar labelled `label`, writes media, frame strip and sidecar (last).
 // paths.media is updated when the video writer fell back to another container.

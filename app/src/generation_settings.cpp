@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <limits>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "sageattn/types.h"
 #include "usage_error.h"
 
@@ -23,6 +25,9 @@ std::int64_t parse_int(const std::string& text, const std::string& where) {
   std::int64_t value = 0;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range && ptr == end) {
+    throw UsageError(where + ": " + text + " is out of range (a 64-bit signed integer)");
+  }
   if (text.empty() || ec != std::errc() || ptr != end) {
     throw UsageError(where + ": '" + text + "' is not an integer");
   }
@@ -33,9 +38,14 @@ double parse_number(const std::string& text, const std::string& where) {
   errno = 0;
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE ||
-      !std::isfinite(value)) {
+  if (text.empty() || end != text.c_str() + text.size()) {
     throw UsageError(where + ": '" + text + "' is not a number");
+  }
+  if (std::isnan(value) || (std::isinf(value) && errno != ERANGE)) {
+    throw UsageError(where + ": '" + text + "' must be a finite number");
+  }
+  if (errno == ERANGE && std::abs(value) > 1.0) {
+    throw UsageError(where + ": " + text + " is out of range (too large for a double)");
   }
   return value;
 }
@@ -128,6 +138,10 @@ void apply_generation_setting(GenerationSettings& settings, std::string_view key
     r.steps = parse_int_at_least(value, 1, where);
   } else if (key == "cfg-scale") {
     r.cfg_scale = parse_number(value, where);
+    if (std::abs(r.cfg_scale) > kMaxCfgScale) {
+      throw UsageError(where + ": " + value + " is out of range (at most " +
+                       fmt::format("{:g}", kMaxCfgScale) + " in magnitude; typical: 1 to 10)");
+    }
   } else if (key == "shift") {
     r.shift = parse_positive_number(value, where);
   } else if (key == "width") {

@@ -3,6 +3,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include "generation_settings.h"
+#include "run_cli.h"
 #include "sageattn/types.h"
 
 #ifndef SAGEGEN_VERSION
@@ -38,14 +39,17 @@ generation options:
       --steps N               denoising steps (default )" + std::to_string(defaults.steps) + R"()
       --cfg-scale X           guidance scale, 1 = no guidance (default )" + fmt::format("{:g}", defaults.cfg_scale) + R"(; alias --cfg)
   -s, --seed N                noise seed; negative = random, printed and saved (default )" + std::to_string(defaults.seed) + R"()
+  -b, --batch-count N         N images with seeds s, s+1, ... (generate; default 1)
   -W, --width N               width in pixels (default )" + std::to_string(defaults.width) + R"()
   -H, --height N              height in pixels (default )" + std::to_string(defaults.height) + R"()
       --size WxH              width and height at once, e.g. 64x64
                               (both must be multiples of the model's patch)
-      --frames N              frames; 1 = image (PNG), more = video (MP4/AVI + frame strip)
+      --frames N              frames; 1 = image (PNG), more = video (MP4/AVI + frame strip);
+                              alias --video-frames
       --fps X                 video frame rate (default )" + fmt::format("{:g}", defaults.fps) + R"()
-      --shift X               flow-matching timestep shift (default 1.0)
-      --model NAME|FILE       model name under configs/models/, a model config YAML, or a
+      --shift X               flow-matching timestep shift (default 1.0); alias --flow-shift
+      --sampling-method euler the sampler (euler is the only one: flow-matching Euler)
+  -m, --model NAME|FILE       model name under configs/models/, a model config YAML, or a
                               .safetensors weights file (default )" + defaults.model + R"()
       --config FILE.yaml      model config file
       --weights FILE          weights (.safetensors); default: the config's weights
@@ -53,12 +57,16 @@ generation options:
       --attention VARIANT     one variant for every attention call, overriding the table;
                               one of: )" + variants + R"(
       --device auto|cpu|cuda  where to run (default auto: cuda when available)
-  -o, --out PATH              output file, or directory (ending in / or existing);
+  -o, --out, --output PATH    output file, or directory (ending in / or existing);
                               default ./outputs/ with a name from the prompt and seed
       --overwrite             replace existing outputs (batch: regenerate finished jobs)
+      --strict-prompt         words the model has no embedding for are an error, not a warning
+  -t, --threads N             CPU threads for tensor operations (default: $OMP_NUM_THREADS, else
+                              )" + std::to_string(default_thread_count()) + R"()
       --log-level LEVEL       trace, debug, info, warn, error, critical, off (default info)
+  -v, --verbose               same as --log-level debug
   -h, --help                  this text
-  -v, --version               print the version
+      --version               print the version
 
 bench-pipeline options (plus --model/--config, --size, --frames, --device):
       --variants A,B,...      variants to time (default: fp16 and every sage variant)
@@ -72,7 +80,7 @@ examples:
   sagegen -p "a red circle above a blue square"
   sagegen -p "a yellow ring moving left" --frames 16 --fps 8 -o outputs/ring.mp4
   sagegen -p "a green cross" -s -1 --steps 30 --cfg-scale 5 --attention fp16 --device cpu
-  sagegen --model configs/models/tiny-random.yaml --size 64x64 -p "a blue square" -o out/
+  sagegen --model configs/models/sagegen-tiny.yaml --size 32x32 -p "a blue square" -o out/
   sagegen batch configs/batch/example.yaml --device cpu
   sagegen bench-pipeline --config configs/models/wan2.1-1.3b-shape.yaml --size 832x480 --frames 81
 )";

@@ -6,4 +6,8 @@ namespace sagegen::cli {
 
 int run_cli(int argc, char** argv);
 
+// Intra-op threads when neither -t/--threads nor OMP_NUM_THREADS says (docs/cli.md has the
+// measurement behind it).
+int default_thread_count();
+
 }  // namespace sagegen::cli

@@ -1,5 +1,9 @@
 #include "sidecar.h"
 
+#include <fstream>
+#include <map>
+#include <mutex>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
 
@@ -32,9 +36,59 @@ std::string reproduce_command(const GenerateRequest& request, std::int64_t seed)
   return cmd;
 }
 
-nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult& result,
-                            const OutputPaths& paths) {
+std::string file_hash(const std::string& path) {
+  if (path.empty()) return "";
+  static std::mutex mutex;
+  static std::map<std::string, std::string> known;
+  std::lock_guard<std::mutex> lock(mutex);
+  const auto found = known.find(path);
+  if (found != known.end()) return found->second;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64 offset basis
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 1099511628211ULL;  // FNV prime
+    }
+  }
+  return known[path] = fmt::format("{:016x}", hash);
+}
+
+nlohmann::json output_settings(const GenerateRequest& request, const Pipeline& pipeline) {
   nlohmann::json j;
+  j["prompt"] = request.prompt;
+  j["negative_prompt"] = request.negative_prompt;
+  j["seed"] = request.seed;
+  j["steps"] = request.steps;
+  j["cfg_scale"] = request.cfg_scale;
+  j["shift"] = request.shift;
+  j["width"] = request.width;
+  j["height"] = request.height;
+  j["frames"] = request.frames;
+  j["fps"] = request.fps;
+  j["model_name"] = pipeline.model_name();
+  j["model_config_hash"] = file_hash(pipeline.model_config_path());
+  j["weights_hash"] = file_hash(pipeline.weights_path());
+  j["table_hash"] = request.attention ? "" : file_hash(pipeline.table_path());
+  j["attention_override"] =
+      request.attention ? std::string(sageattn::to_string(*request.attention)) : "";
+  return j;
+}
+
+std::string settings_difference(const nlohmann::json& sidecar, const nlohmann::json& settings) {
+  for (const auto& [key, value] : settings.items()) {
+    if (!sidecar.contains(key)) return fmt::format("{} missing in the sidecar", key);
+    if (sidecar[key] != value) {
+      return fmt::format("{} {} in the sidecar, {} now", key, sidecar[key].dump(), value.dump());
+    }
+  }
+  return "";
+}
+
+nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult& result,
+                            const OutputPaths& paths, const nlohmann::json& settings) {
+  nlohmann::json j = settings;
   j["sagegen_version"] = SAGEGEN_VERSION;
   j["command"] = reproduce_command(request, result.seed);
   j["prompt"] = request.prompt;
@@ -57,6 +111,8 @@ nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult
   j["device_requested"] = to_string(request.device);
   j["device"] = result.device;
   j["attention_calls"] = result.attention_calls;
+  j["unknown_words"] = result.unknown_words;
+  j["words_outside_captions"] = result.words_outside_captions;
   j["timings"] = {{"seconds_total", result.seconds_total},
                   {"seconds_per_step", result.seconds_per_step},
                   {"step_seconds", result.step_seconds}};

@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "request_checks.h"
+#include "sagegen/eval/prompt_parser.h"
+#include "resource_limits.h"
 #include "sageattn/attention.h"
 #include "table_device_check.h"
 #include "sagegen/attention_context.h"
@@ -58,6 +61,10 @@ at::ScalarType compute_dtype(const ModelConfig& config, const at::Device& device
   return at::kFloat;
 }
 
+int element_size(const ModelConfig& config, const at::Device& device) {
+  return static_cast<int>(c10::elementSize(compute_dtype(config, device)));
+}
+
 // Empty when the DiT's attention calls can run `variant` with these tensor options: the
 // dispatcher's selector asked with the model's heads and head dim in NHD (as
 // AttentionContext::attend calls it). Token counts do not decide support; a few will do.
@@ -72,6 +79,41 @@ std::string why_dit_cannot_run(const ModelConfig& config, const at::TensorOption
 
 void synchronize(const at::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+bool all_finite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); }
+
+// CUDA raises c10::OutOfMemoryError; the CPU allocator a plain c10::Error with this text.
+bool is_out_of_memory(const c10::Error& e) {
+  return dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr ||
+         std::string(e.what_without_backtrace()).find("can't allocate memory") !=
+             std::string::npos;
+}
+
+std::string first_line(const char* text) {
+  const std::string s(text);
+  return s.substr(0, s.find('\n'));
+}
+
+// Loaded weights with NaN or Inf would turn every image black; refused with the tensor's name.
+void check_weights_finite(const std::map<std::string, at::Tensor>& parameters,
+                          const std::string& path) {
+  for (const auto& [name, param] : parameters) {
+    const std::int64_t bad = (~at::isfinite(param)).sum().item<std::int64_t>();
+    if (bad > 0) {
+      throw ConfigError(fmt::format("{}: tensor '{}' has {} non-finite values (NaN/Inf) of {}",
+                                    path, name, bad, param.numel()));
+    }
+  }
+}
+
+// "attention layer 5 (block 2 cross-attention, sage2-8b)" in words a user can act on.
+std::string describe_layer(int layer, int dit_layers, sageattn::Variant variant) {
+  const std::string kind =
+      layer >= dit_layers
+          ? fmt::format("text encoder layer {}", layer - dit_layers)
+          : fmt::format("block {} {}", layer / 2, layer % 2 == 0 ? "self-attention" : "cross-attention");
+  return fmt::format("attention layer {} ({}, {})", layer, kind, sageattn::to_string(variant));
 }
 
 }  // namespace
@@ -94,6 +136,10 @@ struct Pipeline::Impl {
                          AttentionContext& attention) const;
   at::Tensor velocity(const at::Tensor& x, double timestep, const at::Tensor& text,
                       double cfg_scale, AttentionContext& attention) const;
+  // Where non-finite values first appear in one step from the finite latent x: runs the step
+  // again, checking every attention output, then the model output and the guidance.
+  std::string locate_non_finite(const GenerateRequest& request, const at::Tensor& x, int step,
+                                double timestep, const at::Tensor& text) const;
 };
 
 AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, int steps) const {
@@ -144,6 +190,33 @@ at::Tensor Pipeline::Impl::velocity(const at::Tensor& x, double timestep, const 
   return guide(halves[0], halves[1], cfg_scale);
 }
 
+std::string Pipeline::Impl::locate_non_finite(const GenerateRequest& request, const at::Tensor& x,
+                                              int step, double timestep,
+                                              const at::Tensor& text) const {
+  if (!all_finite(x)) return "in the latent before the step";
+  if (!all_finite(text)) return "in the text encoder's output";
+  AttentionContext attention = make_context(request, request.steps);
+  std::optional<std::string> first;
+  attention.set_observer([&](const AttentionCall& call) {
+    if (observer) observer(call);
+    if (!first && !all_finite(call.out)) {
+      first = describe_layer(call.layer, config.dit_attention_layers(), call.variant);
+    }
+  });
+  attention.set_step(step);
+  const bool with_cfg = text.size(0) == 2;
+  const at::Tensor input = with_cfg ? at::cat({x, x}) : x;
+  const at::Tensor output =
+      dit->forward(input, at::full({input.size(0)}, timestep, x.options()), text, attention);
+  if (first) return "first at " + *first;
+  if (!all_finite(output)) return "in the model's output, after finite attention outputs";
+  if (with_cfg) {
+    return fmt::format("in classifier-free guidance (cfg-scale {:g}) of a finite model output",
+                       request.cfg_scale);
+  }
+  return "in the sampler update of a finite model output";
+}
+
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pipeline::~Pipeline() = default;
 
@@ -162,6 +235,8 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   impl->device_name = impl->device.str();
   const at::TensorOptions options =
       at::TensorOptions().device(impl->device).dtype(compute_dtype(config, impl->device));
+  check_model_fits(config, element_size(config, impl->device), device_memory_bytes(impl->device),
+                   impl->device_name);
 
   models::TextToVideoModel model = models::build_text_to_video_model(config, options);
   impl->tokenizer = std::move(model.tokenizer);
@@ -174,6 +249,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     models::init_random(parameters, config.random_seed);
   } else {
     models::load_weights(parameters, config.weights);
+    check_weights_finite(parameters, config.weights);
   }
 
   const std::string table_path = request.table.empty() ? config.table : request.table;
@@ -209,30 +285,66 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
         "through bench-pipeline (Pipeline::time_denoise_step)",
         config.source_path, config.name));
   }
+  check_request_fits(request, config, element_size(config, impl_->device),
+                     device_memory_bytes(impl_->device), impl_->device_name);
+  GenerateResult result;
+  result.unknown_words = unknown_words(request.prompt);
+  if (request.strict_prompt && !result.unknown_words.empty()) {
+    throw RequestError(fmt::format(
+        "--strict-prompt: {} word{} of the prompt the model {} has no embedding for: {}",
+        result.unknown_words.size(), result.unknown_words.size() == 1 ? "" : "s", config.name,
+        text::quote_words(result.unknown_words)));
+  }
+  if (!config.captions.empty()) {
+    result.words_outside_captions = eval::words_outside_captions(request.prompt);
+    const std::size_t n = result.words_outside_captions.size();
+    if (n > 0) {
+      const std::string message = fmt::format(
+          "{} word{} of the prompt in no caption the model {} was trained on ({}): {}", n,
+          n == 1 ? "" : "s", config.name, config.captions,
+          text::quote_words(result.words_outside_captions));
+      if (request.strict_prompt) throw RequestError("--strict-prompt: " + message);
+      spdlog::warn("prompt: {}", message);
+    }
+  }
   const auto start = Clock::now();
   AttentionContext attention = impl_->make_context(request, request.steps);
   const bool with_cfg = request.cfg_scale != 1.0;
-  const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
-
-  const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
-  at::Tensor x = initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
-                               request.seed, impl_->device);  // [1, C, F, H, W] float32
-
-  GenerateResult result;
-  for (int step = 0; step < request.steps; ++step) {
-    const auto step_start = Clock::now();
-    attention.set_step(step);
-    const at::Tensor v =
-        impl_->velocity(x, scheduler.timestep(step), text, request.cfg_scale, attention);
-    x = scheduler.step(x, v, step);
-    synchronize(impl_->device);
-    result.step_seconds.push_back(seconds_since(step_start));
-    if (progress) progress(StepProgress{step + 1, request.steps, seconds_since(start)});
+  std::string stage = "text encoding";
+  try {
+    const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
+    const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
+    at::Tensor x = initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
+                                 request.seed, impl_->device);  // [1, C, F, H, W] float32
+    for (int step = 0; step < request.steps; ++step) {
+      stage = fmt::format("step {} of {}", step + 1, request.steps);
+      const auto step_start = Clock::now();
+      attention.set_step(step);
+      const at::Tensor v =
+          impl_->velocity(x, scheduler.timestep(step), text, request.cfg_scale, attention);
+      at::Tensor next = scheduler.step(x, v, step);
+      // One reduction per step (a sync on CUDA); NaN/Inf must never become an image.
+      if (!all_finite(next)) {
+        throw RunError(fmt::format(
+            "non-finite values (NaN/Inf) in the latent at step {} of {}: {}", step + 1,
+            request.steps,
+            impl_->locate_non_finite(request, x, step, scheduler.timestep(step), text)));
+      }
+      x = std::move(next);
+      synchronize(impl_->device);
+      result.step_seconds.push_back(seconds_since(step_start));
+      if (progress) progress(StepProgress{step + 1, request.steps, seconds_since(start)});
+    }
+    stage = "decoding";
+    // [-1, 1] pixels -> uint8 [F, H, W, 3]
+    const at::Tensor pixels = x[0].permute({1, 2, 3, 0}).clamp(-1.0, 1.0);
+    result.video = ((pixels + 1.0) * 127.5).round().to(at::kByte).to(at::kCPU).contiguous();
+  } catch (const c10::Error& e) {
+    if (!is_out_of_memory(e)) throw;
+    throw RunError(fmt::format("out of memory in {} ({}x{}x{} on {}): {}", stage, request.width,
+                               request.height, request.frames, impl_->device_name,
+                               first_line(e.what_without_backtrace())));
   }
-
-  // [-1, 1] pixels -> uint8 [F, H, W, 3]
-  const at::Tensor pixels = x[0].permute({1, 2, 3, 0}).clamp(-1.0, 1.0);
-  result.video = ((pixels + 1.0) * 127.5).round().to(at::kByte).to(at::kCPU).contiguous();
   result.seconds_total = seconds_since(start);
   double sum = 0;
   for (double s : result.step_seconds) sum += s;
@@ -262,6 +374,8 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   c10::InferenceMode inference;
   const ModelConfig& config = impl_->config;
   const SampleGrid grid = check_request(request, config);
+  check_request_fits(request, config, element_size(config, impl_->device),
+                     device_memory_bytes(impl_->device), impl_->device_name);
   const bool with_cfg = request.cfg_scale != 1.0;
   // Every step of the table sees the same shapes; time the middle one's precision choices.
   const int step = request.steps / 2;
@@ -306,7 +420,22 @@ void Pipeline::set_attention_observer(AttentionObserver observer) {
   impl_->observer = std::move(observer);
 }
 
+void check_fits_before_load(const GenerateRequest& request) {
+  const ModelConfig config = load_model_config(resolve_model_config(request.model));
+  const at::Device device = choose_device(request.device);
+  const std::uint64_t memory = device_memory_bytes(device);
+  check_model_fits(config, element_size(config, device), memory, device.str());
+  check_request_fits(request, config, element_size(config, device), memory, device.str());
+}
+
+std::vector<std::string> Pipeline::unknown_words(const std::string& prompt) const {
+  return impl_->tokenizer->unknown_words(prompt);
+}
+
 const std::string& Pipeline::model_name() const { return impl_->config.name; }
+const std::string& Pipeline::model_config_path() const { return impl_->config.source_path; }
+const std::string& Pipeline::weights_path() const { return impl_->config.weights; }
+const std::string& Pipeline::table_path() const { return impl_->table_path; }
 int Pipeline::attention_layers() const { return impl_->config.dit_attention_layers(); }
 const std::string& Pipeline::device_name() const { return impl_->device_name; }
 bool Pipeline::random_weights() const { return impl_->config.random_weights; }

@@ -21,6 +21,10 @@ SampleGrid check_request(const GenerateRequest& request, const ModelConfig& conf
   if (!std::isfinite(request.cfg_scale)) {
     throw RequestError(fmt::format("--cfg-scale must be finite, got {}", request.cfg_scale));
   }
+  if (std::abs(request.cfg_scale) > kMaxCfgScale) {
+    throw RequestError(fmt::format("--cfg-scale {:g} is out of range (at most {:g} in magnitude)",
+                                   request.cfg_scale, kMaxCfgScale));
+  }
   const Extent3& patch = config.dit.patch;
   const Extent3& scale = config.latent_scale;
   const int unit_w = patch.w * scale.w;

@@ -4,12 +4,17 @@
 
 #include <ATen/Context.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_process.h"
+#include "generation_job.h"
+#include "progress_bar.h"
 #include "generation_settings.h"
 #include "sagegen/io/image.h"
 
@@ -256,6 +261,135 @@ TEST(CliBatch, FileErrorsExitWith2BeforeAnyJobRuns) {
             0u)
       << r.err;
   EXPECT_FALSE(fs::exists(dir.path() / "x-s1.png"));
+}
+
+
+// Issue 13 item 1: what cannot fit is refused at once (exit 2, one line naming what was asked
+// and the limit), with nothing written.
+TEST(CliLimits, AbsurdSizeFramesCfgAndDepthAreRefusedAtOnce) {
+  TempDir dir;
+  const fs::path out = dir.path() / "x.png";
+  const auto args = [&](std::vector<std::string> extra) { return tiny_args(out, std::move(extra)); };
+  expect_usage_error(args({"--size", "100000x100000"}), "--size 100000x100000 --frames 1: needs at least ");
+  expect_usage_error(args({"--frames", "2000000000"}), "--size 32x32 --frames 2000000000: needs at least ");
+  expect_usage_error(args({"--cfg-scale", "1e308"}), "--cfg-scale: 1e308 is out of range");
+
+  std::string config = read_bytes(kTinyModel);
+  config.replace(config.find("depth: 2"), 8, "depth: 100000000");
+  config.replace(config.find("../../../assets/vocab.txt"), 25, SAGEGEN_SOURCE_DIR "/assets/vocab.txt");
+  const fs::path deep = dir.path() / "deep.yaml";
+  testing::write_bytes(deep, config);
+  std::vector<std::string> deep_args = args({});
+  deep_args[3] = deep.string();  // --model
+  expect_usage_error(deep_args, deep.string() + ": dit depth 100000000, width 64, ffn_dim 128");
+  EXPECT_FALSE(fs::exists(out));
+
+  // In a batch file: refused before the first job runs, naming the job's line.
+  const fs::path jobs = dir.path() / "jobs.yaml";
+  testing::write_bytes(jobs, "jobs:\n  - {prompt: a red circle, seed: 1}\n"
+                             "  - {prompt: a ring, size: 100000x100000}\n");
+  expect_usage_error({"batch", jobs.string(), "--model", kTinyModel, "--device", "cpu", "-o",
+                      (dir.path() / "out").string()},
+                     jobs.string() + ":3: --size 100000x100000 --frames 1: needs at least ");
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "a-red-circle-s1.png"));
+}
+
+// Issue 13 item 5: output paths are checked, and locked, before any work.
+TEST(CliOutputs, BadPathsAndConcurrentWritersAreRefusedBeforeWork) {
+  TempDir dir;
+  testing::write_bytes(dir.path() / "blocker", "a file, not a directory");
+  expect_usage_error(tiny_args(dir.path() / "blocker" / "sub" / "x.png"),
+                     "--out: cannot create directory '" + (dir.path() / "blocker" / "sub").string() +
+                         "': '" + (dir.path() / "blocker").string() + "' is a file");
+
+  // A live process holds the lock (this test's own pid): the second writer loses at once.
+  const fs::path lock = dir.path() / "y.json.lock";
+  testing::write_bytes(lock, std::to_string(getpid()) + "\n");
+  expect_usage_error(tiny_args(dir.path() / "y.png"),
+                     "--out: another sagegen run (pid " + std::to_string(getpid()) + ") is writing '" +
+                         (dir.path() / "y.png").string() + "'");
+  EXPECT_FALSE(fs::exists(dir.path() / "y.png"));
+
+  // A lock left by a run that died is taken over, and removed at the end.
+  testing::write_bytes(lock, "999999999\n");
+  const ProcessResult r = run_sagegen(tiny_args(dir.path() / "y.png", {"--steps", "1"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "y.png"));
+  EXPECT_FALSE(fs::exists(lock));
+}
+
+// Issue 13 item 7: -b/--batch-count N writes N images with seeds s, s+1, ...
+TEST(CliGenerate, BatchCountWritesOneImagePerSeed) {
+  TempDir dir;
+  const fs::path png = dir.path() / "pic.png";
+  const ProcessResult r = run_sagegen(tiny_args(png, {"-s", "7", "-b", "2", "--steps", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, png.string() + "\n" + (dir.path() / "pic_2.png").string() + "\n");
+  EXPECT_EQ(nlohmann::json::parse(read_bytes(dir.path() / "pic.json"))["seed"], 7);
+  EXPECT_EQ(nlohmann::json::parse(read_bytes(dir.path() / "pic_2.json"))["seed"], 8);
+  EXPECT_NE(read_bytes(png), read_bytes(dir.path() / "pic_2.png"));
+}
+
+// Issue 13 item 3: unknown words in one warning line and the sidecar; --strict-prompt refuses.
+TEST(CliGenerate, UnknownWordsAreNamedOnceAndStrictPromptRefuses) {
+  TempDir dir;
+  std::vector<std::string> args = tiny_args(dir.path() / "u.png", {"--steps", "1"});
+  args[1] = "a mauve circle above a zebra";
+  const ProcessResult r = run_sagegen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 words of the prompt not in the vocabulary"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("a mauve circle above a zebra"), std::string::npos) << r.err;  // not echoed
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "u.json"));
+  EXPECT_EQ(sidecar["unknown_words"], nlohmann::json({"mauve", "zebra"}));
+
+  // The check needs the model's vocabulary, so it comes after loading: quiet its log lines.
+  args.insert(args.end(), {"--strict-prompt", "--overwrite", "--log-level", "error"});
+  expect_usage_error(args, "--strict-prompt: 2 words of the prompt the model cli-test-tiny has no "
+                           "embedding for: 'mauve', 'zebra'");
+}
+
+// Issue 13 item 8: the bar's line is closed before the pipeline's next log line.
+TEST(CliProgress, BarLineEndsWhenTheLastStepIsDone) {
+  TempDir dir;
+  std::FILE* stream = std::fopen((dir.path() / "bar").c_str(), "w+");
+  ASSERT_NE(stream, nullptr);
+  ProgressBar bar("", 2, ProgressStyle::kRedraw, stream);
+  const ProgressFn progress = step_progress_for(bar);
+  progress(StepProgress{1, 2, 0.5});
+  progress(StepProgress{2, 2, 1.0});
+  std::fclose(stream);
+  const std::string text = read_bytes(dir.path() / "bar");
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n') << text;
+}
+
+// Issue 13 item 4: a job is skipped only when its sidecar records the same settings; otherwise
+// it fails naming the difference, and --overwrite regenerates it.
+TEST(CliBatch, ChangedSettingsAreNotReportedAsSkipped) {
+  TempDir dir;
+  const std::string jobs = write_batch(dir.path());
+  const fs::path out = dir.path() / "out";
+  std::vector<std::string> base = {"batch", jobs, "--model", kTinyModel, "--device", "cpu",
+                                   "-o", out.string()};
+  ASSERT_EQ(run_sagegen(base).exit_code, 0);
+  const auto written = fs::last_write_time(out / "ring.json");
+
+  std::vector<std::string> changed = base;
+  changed.insert(changed.end(), {"--cfg-scale", "2"});
+  const ProcessResult r = run_sagegen(changed);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("0 done, 0 skipped, 2 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find((out / "ring.json").string() + " exists with other settings (cfg_scale 4.0 "
+                       "in the sidecar, 2.0 now); --overwrite regenerates it"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(fs::last_write_time(out / "ring.json"), written);
+
+  changed.push_back("--overwrite");
+  const ProcessResult again = run_sagegen(changed);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("2 done, 0 skipped, 0 failed"), std::string::npos) << again.out;
+  EXPECT_EQ(nlohmann::json::parse(read_bytes(out / "ring.json"))["cfg_scale"], 2.0);
 }
 
 }  // namespace

@@ -66,6 +66,56 @@ TEST(CommandLine, SubCommands) {
   EXPECT_TRUE(parse({"--version"}).show_version);
 }
 
+// Issue 13 item 7: the spellings stable-diffusion.cpp users type.
+TEST(CommandLine, StableDiffusionCppAliases) {
+  const auto cl = parse({"-p", "x", "--video-frames", "5", "-b", "3", "-t", "1", "-m",
+                         "sagegen-tiny", "--sampling-method", "euler", "--flow-shift", "3",
+                         "--output", "o.png", "-v"});
+  EXPECT_EQ(cl.settings.request.frames, 5);
+  EXPECT_EQ(cl.batch_count, 3);
+  EXPECT_EQ(cl.threads, 1);
+  EXPECT_EQ(cl.settings.request.model, "sagegen-tiny");
+  EXPECT_DOUBLE_EQ(cl.settings.request.shift, 3);
+  EXPECT_EQ(cl.out, "o.png");
+  EXPECT_EQ(cl.log_level, spdlog::level::debug);  // -v is verbose, as in sd.cpp
+  EXPECT_FALSE(cl.show_version);
+  EXPECT_TRUE(parse({"-p", "x", "--strict-prompt"}).strict_prompt);
+  EXPECT_EQ(error_of({"-p", "x", "--sampling-method", "euler_a"}),
+            "--sampling-method: 'euler_a' is not available: sagegen samples flow-matching models "
+            "with 'euler' only");
+  EXPECT_EQ(error_of({"-p", "x", "-t", "0"}), "-t: 0 is out of range (must be >= 1)");
+  EXPECT_EQ(error_of({"batch", SAGEGEN_SOURCE_DIR "/CMakeLists.txt", "-b", "2"}),
+            "--batch-count: for generate only (a batch file lists its jobs)");
+}
+
+TEST(CommandLine, UnknownFlagSuggestsTheNearest) {
+  EXPECT_EQ(error_of({"-p", "x", "--frame", "3"}),
+            "unknown flag '--frame' (did you mean --frames? see sagegen --help)");
+  EXPECT_EQ(error_of({"-p", "x", "--cfg_scale", "3"}),
+            "unknown flag '--cfg_scale' (did you mean --cfg-scale? see sagegen --help)");
+  EXPECT_EQ(error_of({"-p", "x", "--sed=3"}),
+            "unknown flag '--sed' (did you mean --seed? see sagegen --help)");
+  EXPECT_EQ(error_of({"bench-pipeline", "--repaet", "3"}),
+            "unknown flag '--repaet' (did you mean --repeat? see sagegen --help)");
+  // Nothing close: no guess.
+  EXPECT_EQ(error_of({"-p", "x", "--colour", "red"}), "unknown flag '--colour' (see sagegen --help)");
+}
+
+// Issue 13 items 2 and 8: numbers that cannot be meant say why.
+TEST(CommandLine, NumbersOutOfRangeOrNotFinite) {
+  EXPECT_EQ(error_of({"-p", "x", "--seed", "99999999999999999999"}),
+            "--seed: 99999999999999999999 is out of range (a 64-bit signed integer)");
+  EXPECT_EQ(error_of({"-p", "x", "--cfg-scale", "inf"}), "--cfg-scale: 'inf' must be a finite number");
+  EXPECT_EQ(error_of({"-p", "x", "--fps", "-inf"}), "--fps: '-inf' must be a finite number");
+  EXPECT_EQ(error_of({"-p", "x", "--shift", "1e999"}),
+            "--shift: 1e999 is out of range (too large for a double)");
+  EXPECT_EQ(error_of({"-p", "x", "--cfg-scale", "1e308"}),
+            "--cfg-scale: 1e308 is out of range (at most 100 in magnitude; typical: 1 to 10)");
+  EXPECT_EQ(error_of({"-p", "x", "--cfg", "-101"}),
+            "--cfg: -101 is out of range (at most 100 in magnitude; typical: 1 to 10)");
+  EXPECT_DOUBLE_EQ(parse({"-p", "x", "--cfg-scale", "100"}).settings.request.cfg_scale, 100);
+}
+
 TEST(CommandLine, ErrorsNameTheFlagAndTheValue) {
   EXPECT_EQ(error_of({"-p", "x", "--bogus", "1"}), "unknown flag '--bogus' (see sagegen --help)");
   EXPECT_EQ(error_of({"-p", "x", "-q"}), "unknown flag '-q' (see sagegen --help)");
@@ -74,7 +124,7 @@ TEST(CommandLine, ErrorsNameTheFlagAndTheValue) {
   EXPECT_EQ(error_of({"-p", "x", "--steps", "3.5"}), "--steps: '3.5' is not an integer");
   EXPECT_EQ(error_of({"-p", "x", "--steps", "0"}), "--steps: 0 is out of range (must be >= 1)");
   EXPECT_EQ(error_of({"-p", "x", "--frames", "0"}), "--frames: 0 is out of range (must be >= 1)");
-  EXPECT_EQ(error_of({"-p", "x", "--cfg-scale", "nan"}), "--cfg-scale: 'nan' is not a number");
+  EXPECT_EQ(error_of({"-p", "x", "--cfg-scale", "nan"}), "--cfg-scale: 'nan' must be a finite number");
   EXPECT_EQ(error_of({"-p", "x", "--fps", "-3"}), "--fps: -3 must be > 0");
   EXPECT_EQ(error_of({"-p", "x", "--size", "64"}),
             "--size: '64' is not a size WIDTHxHEIGHT (e.g. 64x64)");

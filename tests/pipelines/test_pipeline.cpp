@@ -1,6 +1,7 @@
 // Text-to-image/video end to end on a small random-weight model (CPU, nothing written):
 // shapes, determinism, request errors, attention routing and counts, progress, latent configs.
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
@@ -12,6 +13,10 @@
 #include <unistd.h>
 
 #include "common/temp_dir.h"
+#include "sagegen/io/safetensors.h"
+#include "sagegen/model_config.h"
+#include "sagegen/models/text_to_video_model.h"
+#include "sagegen/models/weights.h"
 #include "sagegen/pipeline.h"
 
 namespace sagegen {
@@ -218,6 +223,126 @@ TEST_F(PipelineTest, LatentModelsOnlyTimeSteps) {
   EXPECT_EQ(timing.attention_calls.at("fp16"), 4);
   r.frames = 4;
   EXPECT_THROW(pipeline->time_denoise_step(r, 0, 1), RequestError);
+}
+
+// The message of what `run` throws as E, or "" when it throws nothing.
+template <typename E, typename Fn>
+std::string error_of(Fn run) {
+  try {
+    run();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Issue 13 item 2: NaN/Inf never becomes an image. An attention output poisoned at one layer
+// and step stops the run naming both, and the progress stops before that step.
+TEST_F(PipelineTest, NonFiniteLatentNamesTheStepAndTheFirstLayer) {
+  auto pipeline = Pipeline::load(request());
+  pipeline->set_attention_observer([](const AttentionCall& call) {
+    if (call.layer == 3 && call.step == 1) call.out.fill_(std::nan(""));
+  });
+  int last_step = 0;
+  const std::string message = error_of<RunError>([&] {
+    pipeline->generate(request(), [&](const StepProgress& p) { last_step = p.step; });
+  });
+  EXPECT_EQ(message,
+            "non-finite values (NaN/Inf) in the latent at step 2 of 3: first at attention layer 3 "
+            "(block 1 cross-attention, fp16)");
+  EXPECT_EQ(last_step, 1);
+}
+
+// An allocation that fails mid-run is one line naming the stage and the size.
+TEST_F(PipelineTest, OutOfMemoryNamesTheStageAndTheSize) {
+  auto pipeline = Pipeline::load(request());
+  pipeline->set_attention_observer([](const AttentionCall& call) {
+    TORCH_CHECK_WITH(OutOfMemoryError, call.step != 2, "CUDA out of memory. Tried to allocate 9 GiB");
+  });
+  const std::string message = error_of<RunError>([&] { pipeline->generate(request()); });
+  EXPECT_EQ(message.rfind("out of memory in step 3 of 3 (16x12x1 on cpu): CUDA out of memory. "
+                          "Tried to allocate 9 GiB", 0), 0u) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
+// Issue 13 item 1: sizes, frames and model dimensions beyond the device's memory are refused
+// before any tensor is made, naming what was asked and the limit.
+TEST_F(PipelineTest, RequestsAndModelsBeyondMemoryAreRefusedUpFront) {
+  auto pipeline = Pipeline::load(request());
+  GenerateRequest huge = request();
+  huge.width = 400000;
+  huge.height = 400000;
+  const std::string size = error_of<RequestError>([&] { pipeline->generate(huge); });
+  EXPECT_EQ(size.rfind("--size 400000x400000 --frames 1: needs at least ", 0), 0u) << size;
+  EXPECT_NE(size.find("tokens per sample for model small-test), more than the "), std::string::npos)
+      << size;
+  GenerateRequest long_clip = request();
+  long_clip.frames = 2'000'000'000;
+  EXPECT_EQ(error_of<RequestError>([&] { pipeline->time_denoise_step(long_clip, 0, 1); })
+                .rfind("--size 16x12 --frames 2000000000: needs at least ", 0),
+            0u);
+
+  write(dir_ / "deep.yaml", config_text("pixel", "").replace(
+                                config_text("pixel", "").find("depth: 2"), 8, "depth: 100000000"));
+  GenerateRequest deep = request();
+  deep.model = (dir_ / "deep.yaml").string();
+  const std::string model = error_of<ConfigError>([&] { Pipeline::load(deep); });
+  EXPECT_EQ(model.rfind((dir_ / "deep.yaml").string() + ": dit depth 100000000, width 64, ffn_dim "
+                        "128 (text encoder: 1 layers, width 32): at least ", 0), 0u) << model;
+  EXPECT_NE(model.find(" of memory on cpu"), std::string::npos) << model;
+}
+
+// Weights with a NaN are refused at load, naming the file and the tensor.
+TEST_F(PipelineTest, NonFiniteWeightsAreRefusedAtLoad) {
+  c10::InferenceMode inference;
+  const ModelConfig config = load_model_config((dir_ / "small.yaml").string());
+  models::TextToVideoModel model = models::build_text_to_video_model(config, at::TensorOptions());
+  models::init_random(model.parameters, 1);
+  model.parameters.at("blocks.1.ffn.net.0.proj.weight")[0][0] = std::nan("");
+  const fs::path weights = dir_ / "nan.safetensors";
+  io::save_safetensors(weights, model.parameters);
+  GenerateRequest r = request();
+  r.weights = weights.string();
+  EXPECT_EQ(error_of<ConfigError>([&] { Pipeline::load(r); }),
+            weights.string() + ": tensor 'blocks.1.ffn.net.0.proj.weight' has 1 non-finite values (NaN/Inf) "
+            "of 8192");
+}
+
+// Words the captions never use (a model with `captions: shapes-world`): in the result, refused
+// with strict_prompt; a templated prompt has none.
+TEST_F(PipelineTest, WordsOutsideTheCaptionsAreRecordedOrRefusedWhenStrict) {
+  write(dir_ / "captions.yaml", config_text("pixel", "captions: shapes-world\n"));
+  GenerateRequest r = request();
+  r.model = (dir_ / "captions.yaml").string();
+  r.steps = 1;
+  auto pipeline = Pipeline::load(r);
+  EXPECT_TRUE(pipeline->generate(r).words_outside_captions.empty());
+  r.prompt = "a red circle beside a blue square near";  // both words are in the vocabulary
+  const GenerateResult result = pipeline->generate(r);
+  EXPECT_TRUE(result.unknown_words.empty());
+  EXPECT_EQ(result.words_outside_captions, (std::vector<std::string>{"beside", "near"}));
+  r.strict_prompt = true;
+  EXPECT_EQ(error_of<RequestError>([&] { pipeline->generate(r); }),
+            "--strict-prompt: 2 words of the prompt in no caption the model small-test was trained "
+            "on (shapes-world): 'beside', 'near'");
+  write(dir_ / "bad-captions.yaml", config_text("pixel", "captions: cats\n"));
+  r.model = (dir_ / "bad-captions.yaml").string();
+  EXPECT_NE(error_of<ConfigError>([&] { Pipeline::load(r); }).find("'cats' is not one of: shapes-world"),
+            std::string::npos);
+}
+
+// Issue 13 item 3: unknown words are listed in the result, and refused with strict_prompt.
+TEST_F(PipelineTest, UnknownWordsAreRecordedOrRefusedWhenStrict) {
+  auto pipeline = Pipeline::load(request());
+  GenerateRequest r = request();
+  r.steps = 1;
+  r.prompt = "a mauve circle above a zebra, a mauve quokka";
+  EXPECT_EQ(pipeline->generate(r).unknown_words,
+            (std::vector<std::string>{"mauve", "zebra", "quokka"}));
+  r.strict_prompt = true;
+  EXPECT_EQ(error_of<RequestError>([&] { pipeline->generate(r); }),
+            "--strict-prompt: 3 words of the prompt the model small-test has no embedding for: "
+            "'mauve', 'zebra', 'quokka'");
 }
 
 // GPU (skipped without one): same noise as the CPU, so a float32 model lands on nearly the same

@@ -21,4 +21,12 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A run that went wrong at run time in a way the user should hear about precisely: non-finite
+// values (NaN/Inf) in the latent, naming the step and the first attention layer that produced
+// them, or an allocation that failed, naming the stage and the size. The CLI exits with code 1.
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace sagegen

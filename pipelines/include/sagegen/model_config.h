@@ -74,6 +74,9 @@ struct ModelConfig {
   std::string table;     // resolved path of the default adaptive table; empty: none
   ComputeDType cuda_dtype = ComputeDType::kBFloat16;  // the CPU always computes in float32
   Prediction prediction = Prediction::kVelocity;
+  // The caption language the model was trained on: "shapes-world" (the built-in model) lets
+  // generate() name the words of a prompt no caption uses; empty: unknown, not checked.
+  std::string captions;
   int default_width = 64;
   int default_height = 64;
 

@@ -35,6 +35,9 @@ struct GenerateResult {
   std::string table_path;   // empty when no table was used (override or model without table)
   std::string attention_override;  // variant name when request.attention was set, else empty
   bool random_weights = false;     // true: the output is noise
+  std::vector<std::string> unknown_words;  // of the prompt, not in the model's vocabulary
+  // Of the prompt, in no caption the model was trained on (models with `captions:` only).
+  std::vector<std::string> words_outside_captions;
   std::int64_t seed = 0;
   int width = 0, height = 0, frames = 0, steps = 0;
 };
@@ -78,7 +81,13 @@ class Pipeline {
   // their step, and the text encoder's calls with step -1. An empty function removes it.
   void set_attention_observer(AttentionObserver observer);
 
+  // The words of `prompt` the model has no embedding for (read as <unk>), in order, once each.
+  std::vector<std::string> unknown_words(const std::string& prompt) const;
+
   const std::string& model_name() const;
+  const std::string& model_config_path() const;  // the YAML file the model resolved to
+  const std::string& weights_path() const;  // the file loaded; empty with random weights
+  const std::string& table_path() const;    // the adaptive table loaded; empty: none
   // Attention layer ids the adaptive table covers (2 * depth for the DiT).
   int attention_layers() const;
   const std::string& device_name() const;
@@ -96,6 +105,12 @@ class Pipeline {
   explicit Pipeline(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// What load() and generate() check against the device's memory, from the model config alone
+// (no weights read, no tensor made): a ConfigError for a model whose parameters cannot fit, a
+// RequestError naming --size/--frames for activations that cannot. Clients call it before
+// load() so a request that cannot fit fails at once.
+void check_fits_before_load(const GenerateRequest& request);
 
 // Finds a model config: an existing file path as given, otherwise `<name>.yaml` under
 // configs/models/ of $SAGEGEN_ROOT, the working directory, the executable's directory or one of

@@ -9,6 +9,10 @@
 
 namespace sagegen {
 
+// Guidance beyond this saturates every pixel (typical scales are 1-10); 1e308 overflowed to
+// NaN and gave a black image, so larger magnitudes are refused.
+constexpr double kMaxCfgScale = 100.0;
+
 enum class DeviceChoice { kAuto, kCpu, kCuda };
 
 struct GenerateRequest {
@@ -27,6 +31,9 @@ struct GenerateRequest {
   std::string table;                   // adaptive precision table YAML; empty: model default
   std::optional<sageattn::Variant> attention;  // overrides the table for every call
   DeviceChoice device = DeviceChoice::kAuto;
+  // Words of the prompt the model has no embedding for: a warning naming them, or with
+  // strict_prompt a RequestError before any work.
+  bool strict_prompt = false;
 };
 
 }  // namespace sagegen

@@ -153,6 +153,12 @@ ModelConfig parse_model_config(const std::string& yaml, const std::string& sourc
       map.fail("prediction", fmt::format("'{}' is not one of: velocity, sample", name));
     }
   }
+  if (map.has("captions")) {
+    config.captions = map.required_string("captions");
+    if (config.captions != "shapes-world") {
+      map.fail("captions", fmt::format("'{}' is not one of: shapes-world", config.captions));
+    }
+  }
   if (map.has("default_size")) {
     const std::vector<int> size = map.required_int_list("default_size", 2, 1);
     config.default_width = size[0];

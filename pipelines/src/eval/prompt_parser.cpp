@@ -146,4 +146,21 @@ PromptSpec spec_of(const world::SceneLabel& label) {
   return spec;
 }
 
+std::vector<std::string> words_outside_captions(std::string_view prompt) {
+  const std::vector<std::string> words = split_words(prompt);
+  std::vector<std::string> outside;
+  for (std::size_t i = 0; i < words.size();) {
+    const Phrase* phrase = match_at(words, i);
+    if (phrase != nullptr) {
+      i += phrase->words.size();
+      continue;
+    }
+    if (std::find(outside.begin(), outside.end(), words[i]) == outside.end()) {
+      outside.push_back(words[i]);
+    }
+    ++i;
+  }
+  return outside;
+}
+
 }  // namespace sagegen::eval

@@ -26,23 +26,31 @@ void collect_parameters(const torch::nn::Module& module, const std::string& pref
 
 void init_random(std::map<std::string, at::Tensor>& parameters, std::uint64_t seed) {
   at::NoGradGuard no_grad;
-  if (parameters.empty()) return;
-  at::Generator gen = seeded_generator(parameters.begin()->second.device(), seed);
+  // Drawn in float32 on the CPU generator whatever the parameters' device and dtype, then copied:
+  // a seed means the same model on every device (a CUDA Philox draw gave other weights, hence
+  // other pictures, issue 13 item 9).
+  at::Generator gen = seeded_generator(at::Device(at::kCPU), seed);
+  const at::TensorOptions cpu_float = at::TensorOptions().dtype(at::kFloat);
   for (auto& [name, param] : parameters) {  // std::map: a fixed order, so a fixed stream
-    if (ends_with(name, "scale_shift_table")) {
-      param.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(param.size(-1))), gen);
-    } else if (ends_with(name, "token_embedding.weight")) {
-      param.normal_(0.0, 1.0, gen);
-    } else if (ends_with(name, "position_embedding.weight")) {
-      param.normal_(0.0, 0.02, gen);
-    } else if (ends_with(name, ".bias")) {
+    if (ends_with(name, ".bias")) {
       param.zero_();
-    } else if (param.dim() == 1) {  // norm weights
-      param.fill_(1.0);
-    } else {
-      const double fan_in = static_cast<double>(param.numel() / param.size(0));
-      param.normal_(0.0, 1.0 / std::sqrt(fan_in), gen);
+      continue;
     }
+    if (param.dim() == 1 && !ends_with(name, "scale_shift_table")) {  // norm weights
+      param.fill_(1.0);
+      continue;
+    }
+    double std = 0;
+    if (ends_with(name, "scale_shift_table")) {
+      std = 1.0 / std::sqrt(static_cast<double>(param.size(-1)));
+    } else if (ends_with(name, "token_embedding.weight")) {
+      std = 1.0;
+    } else if (ends_with(name, "position_embedding.weight")) {
+      std = 0.02;
+    } else {
+      std = 1.0 / std::sqrt(static_cast<double>(param.numel() / param.size(0)));
+    }
+    param.copy_(at::empty(param.sizes(), cpu_float).normal_(0.0, std, gen));
   }
 }
 

@@ -33,7 +33,7 @@ WordTokenizer WordTokenizer::from_file(const std::filesystem::path& path) {
 }
 
 WordTokenizer::WordTokenizer(std::vector<std::string> tokens, std::string source)
-    : tokens_(std::move(tokens)), source_(std::move(source)), reported_mutex_(std::make_unique<std::mutex>()) {
+    : tokens_(std::move(tokens)), source_(std::move(source)) {
   for (std::size_t i = 0; i < kSpecialTokens.size(); ++i) {
     if (i >= tokens_.size() || tokens_[i] != kSpecialTokens[i]) {
       throw std::runtime_error(fmt::format("vocabulary '{}': line {} must be '{}' (found '{}')", source_,
@@ -103,10 +103,6 @@ std::vector<std::int64_t> WordTokenizer::encode(std::string_view text) const {
       continue;
     }
     ids.push_back(id(SpecialToken::kUnk));
-    std::lock_guard<std::mutex> lock(*reported_mutex_);
-    if (reported_unknown_.insert(word).second) {
-      spdlog::warn("tokenizer: '{}' is not in the vocabulary ({}); it becomes <unk>", word, source_);
-    }
   }
   ids.push_back(id(SpecialToken::kEos));
   return ids;
@@ -125,8 +121,13 @@ TokenizedBatch WordTokenizer::encode_batch(const std::vector<std::string>& texts
   auto mask_view = mask.accessor<bool, 2>();
   for (std::int64_t b = 0; b < batch; ++b) {
     std::vector<std::int64_t> sequence = encode(texts[b]);
+    const std::vector<std::string> unknown = unknown_words(texts[b]);
+    if (!unknown.empty()) {
+      spdlog::warn("tokenizer: {} word{} of the prompt not in the vocabulary ({}), read as <unk>: {}",
+                   unknown.size(), unknown.size() == 1 ? "" : "s", source_, quote_words(unknown));
+    }
     if (static_cast<std::int64_t>(sequence.size()) > max_length) {
-      spdlog::warn("tokenizer: prompt '{}' has {} words; only the first {} fit in {} tokens", texts[b],
+      spdlog::warn("tokenizer: a prompt of {} words; only the first {} fit in {} tokens",
                    sequence.size() - 2, max_length - 2, max_length);
       sequence.resize(max_length - 1);
       sequence.push_back(id(SpecialToken::kEos));
@@ -173,6 +174,14 @@ const std::string& WordTokenizer::token(std::int64_t token_id) const {
         fmt::format("tokenizer: id {} is outside the vocabulary of {} tokens", token_id, vocab_size()));
   }
   return tokens_[static_cast<std::size_t>(token_id)];
+}
+
+std::string quote_words(const std::vector<std::string>& words, std::size_t at_most) {
+  std::string out;
+  const std::size_t named = std::min(words.size(), at_most);
+  for (std::size_t i = 0; i < named; ++i) out += (i == 0 ? "'" : ", '") + words[i] + "'";
+  if (words.size() > named) out += fmt::format(" and {} more", words.size() - named);
+  return out;
 }
 
 }  // namespace sagegen::text

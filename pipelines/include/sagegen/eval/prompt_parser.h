@@ -5,6 +5,7 @@
 #include "sagegen/world/shapes_world.h"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct PromptSpec {
 
 // Throws std::invalid_argument naming the prompt and the word or phrase it could not place.
 PromptSpec parse_prompt(std::string_view prompt);
+
+// The words of `prompt` that begin no phrase of the world's caption templates (a shape, colour,
+// relation or motion the captions never name, or any other word), in order, once each. A
+// parse_prompt() failure for a prompt without such words is about word order, not vocabulary.
+std::vector<std::string> words_outside_captions(std::string_view prompt);
 
 // Everything a label pins down that its caption can state (sizes of growing/shrinking objects
 // and the position of a moving lone object are left unset, as captions never state them).

@@ -15,7 +15,8 @@ namespace sagegen::models {
 void collect_parameters(const torch::nn::Module& module, const std::string& prefix,
                         std::map<std::string, at::Tensor>& out);
 
-// Deterministic for a given seed and device: Linear/Conv weights N(0, 1/fan_in), biases 0,
+// Deterministic for a given seed, the same on every device and dtype (drawn in float32 on the
+// CPU, then copied): Linear/Conv weights N(0, 1/fan_in), biases 0,
 // norm weights 1, token embeddings N(0, 1), position embeddings N(0, 0.02^2),
 // scale_shift_table N(0, 1/C) as Wan initialises it.
 void init_random(std::map<std::string, at::Tensor>& parameters, std::uint64_t seed);

@@ -46,12 +46,14 @@ class WordTokenizer {
   // every other punctuation character is a token of its own; whitespace separates.
   std::vector<std::string> split(std::string_view text) const;
 
-  // <bos> ids... <eos>, no padding or truncation. Unknown words map to <unk>; each distinct
-  // unknown word is logged once (spdlog warning) over the tokenizer's lifetime.
+  // <bos> ids... <eos>, no padding or truncation. Unknown words map to <unk>, silently
+  // (encode_batch warns; unknown_words lists them).
   std::vector<std::int64_t> encode(std::string_view text) const;
 
   // Fixed-length batch: sequences longer than max_length keep <bos>, the first max_length - 2
   // words and <eos> (a warning says how many words were dropped). max_length must be >= 2.
+  // One warning per text that has unknown words, naming them (at most kWordsNamed of them), and
+  // never the whole text.
   TokenizedBatch encode_batch(const std::vector<std::string>& texts, std::int64_t max_length) const;
 
   // The words of `text` not in the vocabulary, in order of appearance, without duplicates.
@@ -68,9 +70,12 @@ class WordTokenizer {
   std::vector<std::string> tokens_;
   std::unordered_map<std::string, std::int64_t> ids_;
   std::string source_;
-  // Unknown words already reported: warnings say each word once, not once per prompt.
-  mutable std::unique_ptr<std::mutex> reported_mutex_;
-  mutable std::set<std::string> reported_unknown_;
 };
+
+// Words named in one warning or error line; the rest are counted ("and 12 more").
+constexpr std::size_t kWordsNamed = 10;
+
+// "'zebra', 'quokka'" or "'w1', ..., 'w10' and 12 more".
+std::string quote_words(const std::vector<std::string>& words, std::size_t at_most = kWordsNamed);
 
 }  // namespace sagegen::text
