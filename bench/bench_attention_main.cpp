@@ -124,9 +124,14 @@ Row measure(const Runner& runner, const Case& c, const std::vector<Inputs>& sets
     row.tops = attention_flops(c) / (row.timing.median_ms * 1e-3) / 1e12;
     row.timed = true;
     if (runner.quantize_only) {
-      row.quantize_ms = time_on_gpu([&](int i) { runner.quantize_only(sets[i % count]); },
-                                    options.warmup, options.iters)
-                            .median_ms;
+      try {
+        row.quantize_ms = time_on_gpu([&](int i) { runner.quantize_only(sets[i % count]); },
+                                      options.warmup, options.iters)
+                              .median_ms;
+      } catch (const c10::Error&) {
+        // auto below its crossover runs torch SDPA: there is no quantization stage to time.
+        row.quantize_ms = -1.0;
+      }
     }
   } catch (const c10::Error& error) {
     row.status = std::string("error: ") + error.what_without_backtrace();
