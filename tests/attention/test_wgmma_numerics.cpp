@@ -311,7 +311,9 @@ TEST(GoldenWgmma, RowSlicesEqualTheFullRun) {
   opts.layout = Layout::kNHD;
   opts.return_lse = true;
   const AttentionResult full = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaNumerics);
-  for (auto [begin, end] : {std::pair<int64_t, int64_t>{128, 256}, {256, 400}}) {
+  // Whole Q blocks of the wgmma tiles: a middle block and the partial last one.
+  const int64_t bq = kWgmmaTiles.block_q;
+  for (auto [begin, end] : {std::pair<int64_t, int64_t>{bq, 2 * bq}, {2 * bq, 400}}) {
     const AttentionResult part =
         reference::golden_attention_rows(in.q, in.k, in.v, opts, begin, end, kWgmmaNumerics);
     const at::Tensor diff =
