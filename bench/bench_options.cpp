@@ -82,7 +82,9 @@ std::string usage_text() {
   --lens 1024,4096,16384,32768   sequence lengths (Lq = Lk)
   --causal off|on|both       (default both)
   --variants LIST            sage2-8b,sage2-4b,sage1,fp16,auto,sdpa-flash,sdpa-cudnn;
-                             VARIANT@mma / @wgmma / @wgmma2 pins the kernel family on sm_90
+                             VARIANT@mma / @wgmma / @wgmma2 pins the kernel family on sm_90;
+                             a +smoothq suffix forces Q smoothing (off by default but for
+                             sage2-4b), e.g. sage2-8b+smoothq, sage2-8b@mma+smoothq
   --dtype bf16|fp16          (default bf16)
   --layout HND|NHD           (default HND)
   --warmup N --iters N       untimed and timed runs per case (defaults 3, 10; median reported)

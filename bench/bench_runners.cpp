@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 
 #include "sageattn/attention.h"
 
@@ -59,11 +60,28 @@ class ScopedEnv {
 
 }  // namespace
 
-std::string variant_of(const std::string& name) { return name.substr(0, name.find('@')); }
+namespace {
+constexpr std::string_view kSmoothQSuffix = "+smoothq";
+
+bool smooth_q_forced(const std::string& name) {
+  return name.size() > kSmoothQSuffix.size() &&
+         name.compare(name.size() - kSmoothQSuffix.size(), kSmoothQSuffix.size(), kSmoothQSuffix) == 0;
+}
+
+std::string without_suffix(const std::string& name) {
+  return smooth_q_forced(name) ? name.substr(0, name.size() - kSmoothQSuffix.size()) : name;
+}
+}  // namespace
+
+std::string variant_of(const std::string& name) {
+  const std::string base = without_suffix(name);
+  return base.substr(0, base.find('@'));
+}
 
 std::string kernel_family_of(const std::string& name) {
-  const auto at = name.find('@');
-  return at == std::string::npos ? std::string() : name.substr(at + 1);
+  const std::string base = without_suffix(name);
+  const auto at = base.find('@');
+  return at == std::string::npos ? std::string() : base.substr(at + 1);
 }
 
 Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal) {
@@ -76,6 +94,7 @@ Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal
   options.engine = sageattn::Engine::kKernel;
   options.layout = layout;
   options.causal = causal;
+  if (smooth_q_forced(name)) options.smooth_q = true;
   Runner runner{name, nullptr, nullptr};
   runner.run = [options, family](const Inputs& in) {
     const ScopedEnv pin("SAGEATTN_KERNEL_FAMILY", family);

@@ -24,7 +24,7 @@ struct Runner {
   std::function<void(const Inputs&)> quantize_only;
 };
 
-// "sage2-8b@mma" -> "sage2-8b" and "mma"; a name without '@' -> itself and "".
+// "sage2-8b@mma+smoothq" -> "sage2-8b" and "mma"; a name without '@' -> itself and "".
 std::string variant_of(const std::string& name);
 std::string kernel_family_of(const std::string& name);
 

@@ -21,6 +21,7 @@ struct Problem {
   bool causal = false;
   double sm_scale = 0.0;  // resolved: options.sm_scale or 1/sqrt(head_dim)
   Granularity granularity = Granularity::kPerWarp;  // resolved from the options and variant
+  bool smooth_q = false;                              // resolved: options.smooth_q or the default
 };
 
 // Validates q, k, v against the options and fills a Problem; throws c10::Error naming the

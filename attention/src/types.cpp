@@ -67,4 +67,12 @@ Granularity default_granularity(Variant v) {
   return v == Variant::kSage1 ? Granularity::kPerWarp : Granularity::kPerThread;
 }
 
+bool default_smooth_q(Variant v) {
+  // INT4 has 15 levels: the Q channel means eat them, and smoothing lifts cos 0.977 -> 0.985.
+  // INT8 measured the same with and without (0.999796 / 0.999795, docs/numerics.md) while the
+  // delta_s term costs a GEMM, a [B, H, Q blocks, L_k] FP32 tensor and two instructions per score
+  // in the kernels; the official SageAttention2 8-bit kernels do not smooth Q either.
+  return v == Variant::kSage2Int4;
+}
+
 }  // namespace sageattn

@@ -84,6 +84,7 @@ Problem validate(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   TORCH_CHECK(std::isfinite(p.sm_scale) && p.sm_scale > 0.0,
               "sageattn::attention: options.sm_scale must be finite and > 0, got ", p.sm_scale);
   p.granularity = options.granularity.value_or(default_granularity(options.variant));
+  p.smooth_q = options.smooth_q.value_or(default_smooth_q(options.variant));
   return p;
 }
 

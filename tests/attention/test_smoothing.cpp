@@ -47,6 +47,7 @@ TEST(Smoothing, KMeanLeavesExactOutputUnchanged) {
 TEST(Smoothing, QBlockMeansAndDeltaS) {
   const test::Inputs in = test::make_inputs({1, 2, 2, 300, 70, 64}, 3, at::kFloat);
   AttentionOptions opts;
+  opts.smooth_q = true;  // off by default for sage2-8b
   const reference::QuantizedQK qk = reference::quantize_qk(in.q, in.k, opts);
   ASSERT_EQ(qk.q_mean.sizes(), (at::IntArrayRef{1, 2, 3, 64}));
   ASSERT_EQ(qk.delta_s.sizes(), (at::IntArrayRef{1, 2, 3, 70}));
@@ -69,6 +70,7 @@ TEST(Smoothing, QSmoothingWithDeltaSReproducesS) {
   const test::Shape shape{1, 2, 2, 256, 192, 64};
   const test::Inputs in = test::make_inputs(shape, 8, at::kFloat);
   AttentionOptions opts;
+  opts.smooth_q = true;  // off by default for sage2-8b
   const reference::QuantizedQK qk = reference::quantize_qk(in.q, in.k, opts);
   const at::Tensor q_deq = qk.q_values.to(at::kDouble) *
                            quant::scale_per_token(qk.q_scales, qk.q_groups).unsqueeze(-1).to(at::kDouble);
@@ -87,6 +89,18 @@ TEST(Smoothing, QSmoothingWithDeltaSReproducesS) {
   const ErrorMetrics dropped = compare(s_without, s_exact);
   EXPECT_LT(rebuilt.nmse, 2e-3) << rebuilt.str();
   EXPECT_LT(rebuilt.nmse * 20.0, dropped.nmse) << rebuilt.str() << " vs " << dropped.str();
+}
+
+TEST(Smoothing, QSmoothingDefaultsOnForInt4Only) {
+  const test::Inputs in = test::make_inputs({1, 2, 2, 200, 70, 64}, 5, at::kFloat);
+  for (const Variant variant : {Variant::kSage2Int8, Variant::kSage2Int4, Variant::kSage1}) {
+    AttentionOptions opts;
+    opts.variant = variant;
+    const reference::QuantizedQK qk = reference::quantize_qk(in.q, in.k, opts);
+    const bool smoothed = qk.delta_s.abs().max().item<double>() > 0.0;
+    EXPECT_EQ(smoothed, variant == Variant::kSage2Int4) << to_string(variant);
+    EXPECT_EQ(smoothed, default_smooth_q(variant)) << to_string(variant);
+  }
 }
 
 TEST(Smoothing, SmoothingImprovesInt4) {

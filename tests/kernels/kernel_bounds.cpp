@@ -43,8 +43,9 @@ ExactBound exact_bound(sageattn::Variant variant) {
   switch (variant) {
     case sageattn::Variant::kSage2Int4:
       // The golden model itself lands at cos 0.953-0.99 on these inputs (5x Q and 12-sigma K
-      // outlier channels, L = 75..32768), so the docs' 0.95 leaves no room.
-      return {1.05, 1e-3, 0.94};
+      // outlier channels, L = 75..32768), and at 0.937 on one fresh seed of the L = 75 causal
+      // case (H200, 2026-11-30; kernel equal to golden): the 1.05x-of-golden bound is the check.
+      return {1.05, 1e-3, 0.92};
     case sageattn::Variant::kFp16:
       // FA3's rule as written (twice the FP32 emulation's error): SDPA measured 1.24-1.26x.
       return {2.0, 1e-3, 0.9999};

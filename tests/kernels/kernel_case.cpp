@@ -46,7 +46,8 @@ std::string KernelCase::name() const {
   std::ostringstream s;
   s << variant_token(variant) << '_' << (dtype == at::kBFloat16 ? "bf16" : "fp16") << '_'
     << sageattn::to_string(layout) << "_B" << batch << "_H" << heads_q << 'x' << heads_kv
-    << "_Lq" << len_q << "_Lk" << len_k << "_D" << head_dim << (causal ? "_causal" : "_full");
+    << "_Lq" << len_q << "_Lk" << len_k << "_D" << head_dim << (causal ? "_causal" : "_full")
+    << (smooth_q ? "_smoothq" : "");
   return s.str();
 }
 
@@ -58,6 +59,7 @@ sageattn::AttentionOptions KernelCase::options() const {
   options.engine = sageattn::Engine::kKernel;
   options.layout = layout;
   options.causal = causal;
+  if (smooth_q) options.smooth_q = true;
   return options;
 }
 
@@ -94,6 +96,17 @@ std::vector<KernelCase> all_kernel_cases() {
     // Head dims: the native 64 and 128, and narrower ones zero-padded to them. Above 128 no
     // quantized kernel exists (KernelApi.HeadDimAbove128 checks the routes); SDPA takes it.
     for (const int64_t d : {64, 72, 96}) add(1, 2, 2, 1000, 1000, d, false);
+    // Q smoothing where the variant leaves it off by default: the kernels' delta_s path.
+    if (variant == Variant::kSage2Int8 || variant == Variant::kSage1) {
+      auto add_smoothed = [&](int64_t hq, int64_t hkv, int64_t len, int64_t d, bool causal) {
+        add(1, hq, hkv, len, len, d, causal);
+        cases.back().smooth_q = true;
+      };
+      add_smoothed(2, 2, 1000, 128, false);
+      add_smoothed(2, 2, 4096, 128, true);
+      add_smoothed(8, 2, 113, 64, true);
+      add_smoothed(2, 2, 1000, 64, false);
+    }
     if (variant == Variant::kFp16) {
       add(1, 2, 2, 1000, 1000, 256, false);
       add(1, 2, 2, 113, 113, 256, true);

@@ -25,8 +25,10 @@ struct KernelCase {
   int64_t len_k = 128;
   int64_t head_dim = 128;
   bool causal = false;
+  // Q smoothing forced on (delta_s, the kernels' second score path); false: the variant's default.
+  bool smooth_q = false;
 
-  // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal": a valid gtest name, greppable.
+  // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal[_smoothq]": a valid gtest name, greppable.
   std::string name() const;
   sageattn::AttentionOptions options() const;  // engine kKernel: never the golden model
 };

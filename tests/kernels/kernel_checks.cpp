@@ -64,10 +64,18 @@ UlpStats ulp_distance(const at::Tensor& actual, const at::Tensor& expected, at::
 
 void poison_cuda_allocator(int64_t bytes) {
   // Drop the cached free blocks first, so the poisoned ones are the only ones left to reuse.
+  // Twice: releasing the cache also hands back torch's cuBLAS workspaces (held since the first
+  // GEMM), whose blocks land in the cache unpoisoned after the first release (seen on the H200:
+  // after the delta_s GEMMs a fresh 16 MB tensor came from such a block).
+  at::accelerator::emptyCache();
   at::accelerator::emptyCache();
   const auto byte_options = at::TensorOptions().device(at::kCUDA).dtype(at::kByte);
   std::vector<at::Tensor> blocks;
-  blocks.push_back(at::full({bytes}, 0xFF, byte_options));
+  // Halving sizes, all held at once: a best-fit request of each size takes (and poisons) any
+  // cached block that the releases above left behind.
+  for (int64_t size = bytes; size >= (int64_t{1} << 20); size /= 2) {
+    blocks.push_back(at::full({size}, 0xFF, byte_options));
+  }
   for (int i = 0; i < kSmallBlocks; ++i) blocks.push_back(at::full({kSmallBlockBytes}, 0xFF, byte_options));
 }  // blocks freed here: back to the allocator's cache, full of NaN
 

@@ -43,7 +43,9 @@ struct AttentionOptions {
   std::optional<double> sm_scale;  // default 1/sqrt(head_dim)
   // Default: per-thread for sage2-8b and sage2-4b, per-warp for sage1 (default_granularity).
   std::optional<Granularity> granularity;
-  bool smooth_q = true;   // SageAttention2 Q smoothing with the delta_s correction
+  // SageAttention2 Q smoothing with the delta_s correction. Default (default_smooth_q): on for
+  // sage2-4b only, where it buys accuracy; at 8 bits it measured no gain (docs/numerics.md).
+  std::optional<bool> smooth_q;
   bool smooth_k = true;   // subtract the token mean of K (softmax is invariant to it)
   bool smooth_v = false;  // subtract the token mean of V before FP8, add it back to O
   bool return_lse = false;
@@ -66,5 +68,8 @@ const std::vector<std::string>& variant_names();
 
 // The granularity a variant uses when the options leave it unset.
 Granularity default_granularity(Variant v);
+
+// Whether a variant smooths Q when the options leave smooth_q unset.
+bool default_smooth_q(Variant v);
 
 }  // namespace sageattn

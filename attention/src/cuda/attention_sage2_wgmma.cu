@@ -9,7 +9,9 @@ namespace {
 template <int kDp, int kConsumers>
 void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stream) {
   using T = WgmmaTile<kDp, kConsumers>;
-  auto* kernel = attention_wgmma_kernel<kDp, kConsumers>;
+  const bool delta = params.attn.delta_s != nullptr;
+  auto* kernel = delta ? attention_wgmma_kernel<kDp, kConsumers, true>
+                       : attention_wgmma_kernel<kDp, kConsumers, false>;
   // Above 48 KB a kernel must opt in to dynamic shared memory; an error here surfaces in the
   // caller's launch check.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmemBytes);
@@ -31,8 +33,8 @@ void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, Ti
 }
 
 const char* attention_sage2_wgmma_missing(int dp) {
-  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, 3>))
-                  : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128, 3>));
+  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, 3, false>))
+                  : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128, 3, false>));
 }
 
 }  // namespace sageattn::cuda

@@ -15,6 +15,7 @@
 #include <cuda_fp16.h>
 #include <math_constants.h>
 
+#include <cfloat>
 #include <cstdint>
 #include <type_traits>
 
@@ -70,7 +71,9 @@ struct WgmmaTile {
   static_assert(kWarpQ == 16, "Q scale groups: a warp's 16 rows (per-warp), its row pair (per-thread)");
 };
 
-template <int kDp, int kConsumers>
+// kDelta: Q smoothing's delta_s row is added to every score (params.attn.delta_s non-null).
+// Without it the scale and the running max fold into one FFMA per score (see softmax below).
+template <int kDp, int kConsumers, bool kDelta>
 __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     attention_wgmma_kernel(const __grid_constant__ WgmmaAttentionParams params) {
 #if SAGEATTN_WGMMA_ENABLED
@@ -102,8 +105,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   const int k_blocks_total = p.len_k_pad / T::kBlockK;
   int k_blocks = k_blocks_total;
   if (p.causal) k_blocks = min(k_blocks, ((qb + 1) * T::kBlockQ + T::kBlockK - 1) / T::kBlockK);
-  const float* delta_row =
-      p.delta_s == nullptr ? nullptr : p.delta_s + (bh * q_blocks + qb) * p.len_k_pad;
+  // The launcher picks kDelta from p.delta_s != nullptr.
+  const float* delta_row = kDelta ? p.delta_s + (bh * q_blocks + qb) * p.len_k_pad : nullptr;
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < T::kStages; ++s) {
@@ -127,7 +130,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::tma_load_2d(q_tile, &params.q_map, q_bar, 0,
                        static_cast<int>(bh * p.len_q_pad + qb * T::kBlockQ));
     const std::uint32_t tx_bytes =
-        T::kKBytes + T::kVBytes + T::kKScaleBytes + (delta_row != nullptr ? T::kDeltaBytes : 0);
+        T::kKBytes + T::kVBytes + T::kKScaleBytes + (kDelta ? T::kDeltaBytes : 0);
     for (int kb = 0; kb < k_blocks; ++kb) {
       const int stage = kb % T::kStages;
       // The slot was last used by block kb - kStages: wait for its consumers to release it.
@@ -142,7 +145,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       wgmma::bulk_load(extras + T::kDeltaBytes,
                        p.k_scale + (bhkv * k_blocks_total + kb) * kScaleGroupsPerWarp,
                        T::kKScaleBytes, full);
-      if (delta_row != nullptr) {
+      if constexpr (kDelta) {
         wgmma::bulk_load(extras, delta_row + kb * T::kBlockK, T::kDeltaBytes, full);
       }
     }
@@ -213,19 +216,31 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   };
   // Scores of block kb in base 2 (int * (q_scale * k_scale) + delta_s, masked), then the online
   // softmax in place: s becomes P = exp2(S - (m - 8)) in [0, 256]; alpha rescales the old O.
+  // Without delta_s a thread's scores of one row share two scales (its two K column parities; both
+  // rows share the Q scale), all positive: the row max is taken on the raw dot products per
+  // parity, scaled twice per row, and P = exp2(fma(dot, scale, 8 - m)) costs one FFMA a score
+  // instead of a scale FFMA and a subtraction. Max and sum run as four independent chains each
+  // (the scheduler sees ILP instead of one 32-deep dependency chain per row).
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
     const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(kb % T::kStages));
     const float2 k_scale = *reinterpret_cast<const float2*>(extras + T::kBlockK + 2 * t);
-    const float qk_scale[2] = {q_scale * k_scale.x, q_scale * k_scale.y};
+    // A group of zeros has scale 0; FLT_MIN keeps a masked -inf score -inf (not NaN) when the
+    // scale multiplies it, and changes no product of an actual zero dot.
+    const float qk_scale[2] = {fmaxf(q_scale * k_scale.x, kDelta ? 0.0f : FLT_MIN),
+                               fmaxf(q_scale * k_scale.y, kDelta ? 0.0f : FLT_MIN)};
 #pragma unroll
     for (int j = 0; j < 16; ++j) {
-      const float2 d = delta_row != nullptr ? *reinterpret_cast<const float2*>(extras + 8 * j + 2 * t)
-                                            : make_float2(0.0f, 0.0f);
+      if constexpr (kDelta) {
+        const float2 d = *reinterpret_cast<const float2*>(extras + 8 * j + 2 * t);
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        // |dot| <= 127 * 127 * 128 < 2^24: the conversion is exact.
-        s[4 * j + e] = fmaf(static_cast<float>(acc[4 * j + e]), qk_scale[e & 1], (e & 1) ? d.y : d.x);
+        for (int e = 0; e < 4; ++e) {
+          // |dot| <= 127 * 127 * 128 < 2^24: the conversion is exact.
+          s[4 * j + e] = fmaf(static_cast<float>(acc[4 * j + e]), qk_scale[e & 1], (e & 1) ? d.y : d.x);
+        }
+      } else {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) s[4 * j + e] = static_cast<float>(acc[4 * j + e]);
       }
     }
     if constexpr (kMasked) {
@@ -245,9 +260,22 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      float mx = row_max[half];
+      // Four chains: (column parity c) x (j even / odd).
+      float part[4] = {kNegInf, kNegInf, kNegInf, kNegInf};
 #pragma unroll
-      for (int j = 0; j < 16; ++j) mx = fmaxf(mx, fmaxf(s[4 * j + 2 * half], s[4 * j + 2 * half + 1]));
+      for (int j = 0; j < 16; ++j)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          float& m = part[2 * (j & 1) + c];
+          m = fmaxf(m, s[4 * j + 2 * half + c]);
+        }
+      float mx;
+      if constexpr (kDelta) {
+        mx = fmaxf(fmaxf(part[0], part[1]), fmaxf(part[2], part[3]));
+      } else {
+        mx = fmaxf(fmaxf(part[0], part[2]) * qk_scale[0], fmaxf(part[1], part[3]) * qk_scale[1]);
+      }
+      mx = fmaxf(mx, row_max[half]);
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
       // A row that has seen no key yet keeps -inf; subtract 0 so exp2 never sees inf - inf.
@@ -255,16 +283,20 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       alpha[half] = ptx::fast_exp2(row_max[half] - m_safe);
       row_max[half] = mx;
       const float m_offset = m_safe - kPExponentOffset;
-      float sum = 0.0f;
+      float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
       for (int j = 0; j < 16; ++j)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           float& x = s[4 * j + 2 * half + c];
-          x = ptx::fast_exp2(x - m_offset);
-          sum += x;
+          if constexpr (kDelta) {
+            x = ptx::fast_exp2(x - m_offset);
+          } else {
+            x = ptx::fast_exp2(fmaf(x, qk_scale[c], -m_offset));
+          }
+          sum[2 * (j & 1) + c] += x;
         }
-      row_sum[half] = row_sum[half] * alpha[half] + sum;
+      row_sum[half] = row_sum[half] * alpha[half] + ((sum[0] + sum[1]) + (sum[2] + sum[3]));
     }
   };
   // P to the FP8 A fragment: keys {2t, 2t+1, 8+2t, 9+2t} of each 16 sit at k 4t..4t+3, the

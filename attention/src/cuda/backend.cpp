@@ -301,7 +301,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
     params.scale = q_scale.data_ptr<float>();
     params.scale_mult = scale_log2;
     params.groups = scale_groups(p.granularity);
-    if (options.smooth_q) {
+    if (p.smooth_q) {
       q_mean = at::empty({p.batch, p.heads_q, q_blocks, p.head_dim}, f32);
       params.mean_source = cuda::MeanSource::kBlockRows;
       params.mean_out = q_mean.data_ptr<float>();
@@ -333,7 +333,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
   }
 
   // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
-  if (options.smooth_q) ops.delta_s = q_smoothing_delta(p, q_mean, kh, len_k_pad, scale_log2);
+  if (p.smooth_q) ops.delta_s = q_smoothing_delta(p, q_mean, kh, len_k_pad, scale_log2);
   ops.q_mean = q_mean;
 
   // ---- V: per-channel statistics (column_stats), then the PV operand ----

@@ -71,10 +71,10 @@ QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Prob
 
   // 2. Q smoothing per Q block; delta_s restores the removed q_mean . k_hat exactly in FP32.
   const int64_t q_blocks = (p.len_q + tiles.block_q - 1) / tiles.block_q;
-  out.q_mean = options.smooth_q ? q_block_means(q, tiles.block_q)
+  out.q_mean = p.smooth_q ? q_block_means(q, tiles.block_q)
                                 : at::zeros({p.batch, p.heads_q, q_blocks, p.head_dim});
   const at::Tensor q_hat = q - out.q_mean.index_select(2, q_block_of_row(p.len_q, tiles.block_q));
-  out.delta_s = options.smooth_q
+  out.delta_s = p.smooth_q
                     ? at::matmul(out.q_mean, expand_kv_heads(k_hat, p.heads_q).transpose(2, 3)) *
                           log2_scale
                     : at::zeros({p.batch, p.heads_q, q_blocks, p.len_k});
