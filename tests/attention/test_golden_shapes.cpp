@@ -153,6 +153,7 @@ at::Tensor loop_golden(const reference::QuantizedQK& qk, const reference::Quanti
   const bool fp8 = variant != Variant::kSage1;
   const bool offset8 = fp8 && numerics.p_scale == PScale::kExp2Offset8;
   const bool truncating = fp8 && numerics.pv_accumulation == PvAccumulation::kWgmmaTruncating;
+  const bool tensor_row_sum = fp8 && numerics.row_sum == RowSum::kFp8PTensor;
   const int64_t batch = qk.q_values.size(0), heads_q = qk.q_values.size(1);
   const int64_t len_q = qk.q_values.size(2), dim = qk.q_values.size(3);
   const int64_t heads_kv = qk.k_values.size(1), len_k = qk.k_values.size(2);
@@ -214,6 +215,14 @@ at::Tensor loop_golden(const reference::QuantizedQK& qk, const reference::Quanti
               }
               acc[d] = c;
             }
+          }
+          if (tensor_row_sum) {  // the same chain over a V column of ones
+            float c = 0.0f;
+            for (int64_t j0 = k0; j0 < k1; j0 += 32) {
+              const int64_t n = std::min(k1, j0 + 32) - j0;
+              c = quant::wgmma_fp8_k32_step(c, pqs.data() + (j0 - k0), static_cast<int>(n));
+            }
+            rowsum = c;
           }
           l = l * alpha + rowsum;
           for (int64_t d = 0; d < dim; ++d) buf[d] = buf[d] * alpha + acc[d];

@@ -166,6 +166,10 @@ constexpr KernelNumerics kWgmmaExact{kWgmmaTiles, PScale::kExp2Offset8,
                                      PvAccumulation::kExactFp32};
 constexpr KernelNumerics kWgmmaTimes448{kWgmmaTiles, PScale::kTimes448,
                                         PvAccumulation::kExactFp32};
+// The truncating PV product with the row sum taken from the FP32 P (the kernel before the
+// tensor-core row sum): isolates the truncation of O.
+constexpr KernelNumerics kWgmmaFp32RowSum{kWgmmaTiles, PScale::kExp2Offset8,
+                                          PvAccumulation::kWgmmaTruncating, RowSum::kFp32P};
 
 struct WgmmaCase {
   test::Shape shape;
@@ -256,7 +260,7 @@ TEST(GoldenWgmma, TruncationIsSmallAndBiasedTowardZero) {
   AttentionOptions opts;
   opts.return_lse = true;
   const AttentionResult exact = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaExact);
-  const AttentionResult trunc = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaNumerics);
+  const AttentionResult trunc = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaFp32RowSum);
   EXPECT_FALSE(at::equal(trunc.out, exact.out));
   EXPECT_TRUE(at::equal(trunc.lse, exact.lse));  // l sums the unquantized P: unaffected
   const at::Tensor rel = (trunc.out - exact.out) / exact.out;
@@ -272,9 +276,34 @@ TEST(GoldenWgmma, TruncationIsSmallAndBiasedTowardZero) {
   // Mixed-sign V: still small, still different.
   const test::Inputs mixed = test::make_inputs({1, 2, 2, 150, 400, 64}, 41, at::kFloat);
   const at::Tensor a = reference::golden_attention(mixed.q, mixed.k, mixed.v, opts, kWgmmaExact).out;
-  const at::Tensor b = reference::golden_attention(mixed.q, mixed.k, mixed.v, opts, kWgmmaNumerics).out;
+  const at::Tensor b = reference::golden_attention(mixed.q, mixed.k, mixed.v, opts, kWgmmaFp32RowSum).out;
   EXPECT_FALSE(at::equal(a, b));
   EXPECT_LT((a - b).abs().max().item<double>(), 5e-3 * a.abs().max().item<double>());
+}
+
+// The kernel's row sum is the PV product's ones column (RowSum::kFp8PTensor): the same FP8 P and
+// the same truncating chain as O, so O / l divides by the weights actually applied and the
+// truncation's downward bias largely cancels; the LSE moves by the FP8 rounding of P only.
+TEST(GoldenWgmma, TensorRowSumCancelsTheTruncationBias) {
+  test::Inputs in = test::make_inputs({1, 2, 2, 150, 400, 64}, 41, at::kFloat);
+  in.v = in.v.abs() + 0.25f;
+  AttentionOptions opts;
+  opts.return_lse = true;
+  const AttentionResult exact = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaExact);
+  const AttentionResult fp32_sum = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaFp32RowSum);
+  const AttentionResult tensor_sum = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaNumerics);
+  EXPECT_FALSE(at::equal(tensor_sum.out, fp32_sum.out));  // the mode is not ignored
+  const double bias_fp32 = ((fp32_sum.out - exact.out) / exact.out).mean().item<double>();
+  const double bias_tensor = ((tensor_sum.out - exact.out) / exact.out).mean().item<double>();
+  std::printf("mean relative difference from exact FP32 PV: FP32 row sum %.3g, tensor row sum %.3g\n",
+              bias_fp32, bias_tensor);
+  EXPECT_LT(std::abs(bias_tensor), 0.5 * std::abs(bias_fp32));
+  const double lse_shift = (tensor_sum.lse - exact.lse).abs().max().item<double>();
+  EXPECT_GT(lse_shift, 0.0);
+  EXPECT_LT(lse_shift, 2e-2);  // ln of a relative row-sum change of a few 1e-3 at most
+  // And against exact attention the tensor row sum is at least as accurate.
+  const at::Tensor truth = reference::exact_attention(in.q, in.k, in.v, opts).out;
+  EXPECT_LE(compare(tensor_sum.out, truth).rel_l1, compare(fp32_sum.out, truth).rel_l1 * 1.02);
 }
 
 // sage1 has no FP8 P: p_scale and pv_accumulation change nothing there, only the tiles do.

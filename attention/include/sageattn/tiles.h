@@ -39,18 +39,26 @@ enum class PScale { kTimes448, kExp2Offset8 };
 //     truncated toward zero to a multiple of 2^(E-13), summed, and the sum truncated toward zero
 //     to 14 significant bits; the k-steps of one block chain through that accumulator.
 enum class PvAccumulation { kExactFp32, kWgmmaTruncating };
+// Where the softmax row sum l comes from (FP8 variants only):
+//   kFp32P: the FP32 P of every key, summed on the CUDA cores before P is rounded to FP8.
+//   kFp8PTensor: the FP8 P the PV product uses, summed by that same product through an extra
+//     V column of ones (wgmma N = D + 8), so under the PV accumulation rule; O / l then divides
+//     by exactly the weights that were applied, and the CUDA cores do no per-score addition.
+enum class RowSum { kFp32P, kFp8PTensor };
 
 // Everything the golden model must know to reproduce one kernel family bit for bit (up to FP32
-// summation order): its tiles, its P scaling and its PV accumulation.
+// summation order): its tiles, its P scaling, its PV accumulation and its row sum.
 struct KernelNumerics {
   TileShape tiles;
   PScale p_scale;
   PvAccumulation pv_accumulation;
+  RowSum row_sum = RowSum::kFp32P;
 };
 inline constexpr KernelNumerics kMmaNumerics{kMmaTiles, PScale::kTimes448,
-                                             PvAccumulation::kExactFp32};
+                                             PvAccumulation::kExactFp32, RowSum::kFp32P};
 inline constexpr KernelNumerics kWgmmaNumerics{kWgmmaTiles, PScale::kExp2Offset8,
-                                               PvAccumulation::kWgmmaTruncating};
+                                               PvAccumulation::kWgmmaTruncating,
+                                               RowSum::kFp8PTensor};
 
 // Per-thread groups: an m16n8kX fragment gives lane l the A rows l/4 and l/4+8 of each 16-row
 // slice, and the B column (key) l/4 of each 8-key slice. So within a warp's rows, row r belongs

@@ -40,6 +40,11 @@ struct WgmmaTile {
   static constexpr int kQkSteps = kDp / 32;      // k32 steps of S = Q K^T
   static constexpr int kPvSteps = kBlockK / 32;  // k32 steps of O_blk = P V
   static constexpr int kOValues = kDp / 2;       // accumulator registers of a 64 x Dp tile
+  // The PV product is 64 x (Dp + 8): the last 8 columns multiply rows of ones under V^T, so the
+  // block's product also carries the row sum of its FP8 P (RowSum::kFp8PTensor, tiles.h).
+  static constexpr int kPvN = kDp + 8;
+  static constexpr int kBlkValues = kPvN / 2;
+  static constexpr int kRowSumValue = kOValues;  // blk[kOValues + 2 * half]: row g + 8 * half
   // Q and K rows are Dp bytes: one 128-byte swizzle span at hd128, a 64-byte one at hd64.
   // V^T rows are 128 keys = 128 bytes at every head dim.
   static constexpr wgmma::Swizzle kQkSwizzle =
@@ -47,12 +52,15 @@ struct WgmmaTile {
   static constexpr int kQBytes = kBlockQ * kDp;
   static constexpr int kKBytes = kBlockK * kDp;
   static constexpr int kVBytes = kDp * kBlockK;
+  // 8 rows of 128 FP8 ones right after V^T: one swizzle atom, so the PV descriptor walks into it
+  // as rows Dp..Dp+7 (written once; all bytes equal, so the swizzle does not matter).
+  static constexpr int kOnesBytes = 8 * kBlockK;
   static constexpr int kDeltaBytes = kBlockK * 4;
   static constexpr int kKScaleBytes = kScaleGroupsPerWarp * 4;
   // Every tile starts on a 1024-byte boundary: the swizzle atom of SW128 (8 rows x 128 B).
   static constexpr int kAlign = 1024;
   static constexpr int kStageBytes =
-      (kKBytes + kVBytes + kDeltaBytes + kKScaleBytes + kAlign - 1) / kAlign * kAlign;
+      (kKBytes + kVBytes + kOnesBytes + kDeltaBytes + kKScaleBytes + kAlign - 1) / kAlign * kAlign;
   // K/V ring depth: one CTA per SM, so the ring only has to cover a block's load latency behind
   // the other consumers' work; three stages measured the same as two on the H200.
   static constexpr int kStages = 2;
@@ -88,7 +96,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   auto k_tile = [&](int stage) { return stage_addr(stage); };
   auto v_tile = [&](int stage) { return stage_addr(stage) + T::kKBytes; };
   auto delta_offset = [&](int stage) {
-    return T::kQBytes + stage * T::kStageBytes + T::kKBytes + T::kVBytes;
+    return T::kQBytes + stage * T::kStageBytes + T::kKBytes + T::kVBytes + T::kOnesBytes;
   };
   const std::uint32_t barriers = base + T::kQBytes + T::kStages * T::kStageBytes;
   auto full_bar = [&](int stage) { return barriers + 8 * stage; };
@@ -116,6 +124,14 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::mbar_init(q_bar, 1);
     wgmma::mbar_init_fence();
   }
+  // The ones under every stage's V^T (E4M3 1.0 = 0x38), then made visible to the tensor cores'
+  // (async proxy) reads before anyone passes the barrier.
+  for (int i = threadIdx.x; i < T::kStages * T::kOnesBytes / 4; i += T::kThreads) {
+    const int stage = i / (T::kOnesBytes / 4), word = i % (T::kOnesBytes / 4);
+    reinterpret_cast<std::uint32_t*>(smem + T::kQBytes + stage * T::kStageBytes + T::kKBytes +
+                                     T::kVBytes)[word] = 0x38383838u;
+  }
+  wgmma::fence_proxy_async_shared();
   __syncthreads();
 
   const int warpgroup = threadIdx.x / 128;
@@ -198,17 +214,17 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::commit_group();
   };
   // O_blk = P V^T of block kb into a fresh accumulator, one wgmma group.
-  auto issue_pv = [&](int kb, const std::uint32_t (&pa)[T::kPvSteps][4], float (&blk)[T::kOValues]) {
+  auto issue_pv = [&](int kb, const std::uint32_t (&pa)[T::kPvSteps][4], float (&blk)[T::kBlkValues]) {
     const std::uint64_t v_desc = wgmma::make_desc<wgmma::Swizzle::k128B>(v_tile(kb % T::kStages));
     wgmma::fence_operands(blk);
     wgmma::fence();
 #pragma unroll
     for (int ks = 0; ks < T::kPvSteps; ++ks) {
       if constexpr (kDp == 128) {
-        wgmma::wgmma_m64n128k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
+        wgmma::wgmma_m64n136k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
                                             ks > 0 ? 1 : 0);
       } else {
-        wgmma::wgmma_m64n64k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
+        wgmma::wgmma_m64n72k32_f32_e4m3_rs(blk, pa[ks], wgmma::advance_desc(v_desc, ks * 32),
                                            ks > 0 ? 1 : 0);
       }
     }
@@ -219,8 +235,9 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // Without delta_s a thread's scores of one row share two scales (its two K column parities; both
   // rows share the Q scale), all positive: the row max is taken on the raw dot products per
   // parity, scaled twice per row, and P = exp2(fma(dot, scale, 8 - m)) costs one FFMA a score
-  // instead of a scale FFMA and a subtraction. Max and sum run as four independent chains each
-  // (the scheduler sees ILP instead of one 32-deep dependency chain per row).
+  // instead of a scale FFMA and a subtraction. The max runs as four independent chains (the
+  // scheduler sees ILP instead of one 32-deep dependency chain per row); the row sum is not
+  // taken here at all: the PV product's ones column carries it (accumulate below).
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
     const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(kb % T::kStages));
@@ -283,7 +300,6 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       alpha[half] = ptx::fast_exp2(row_max[half] - m_safe);
       row_max[half] = mx;
       const float m_offset = m_safe - kPExponentOffset;
-      float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
       for (int j = 0; j < 16; ++j)
 #pragma unroll
@@ -294,9 +310,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
           } else {
             x = ptx::fast_exp2(fmaf(x, qk_scale[c], -m_offset));
           }
-          sum[2 * (j & 1) + c] += x;
         }
-      row_sum[half] = row_sum[half] * alpha[half] + ((sum[0] + sum[1]) + (sum[2] + sum[3]));
     }
   };
   // P to the FP8 A fragment: keys {2t, 2t+1, 8+2t, 9+2t} of each 16 sit at k 4t..4t+3, the
@@ -313,17 +327,22 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
         pa[ks][reg] = lo | (hi << 16);
       }
   };
-  // The block's product is in: release its stage to the producer, O = O * alpha + O_blk.
-  auto accumulate = [&](int kb, const float (&blk)[T::kOValues], const float (&alpha)[2]) {
+  // The block's product is in: release its stage to the producer, O = O * alpha + O_blk and
+  // l = l * alpha + the block's row sum (its ones column).
+  auto accumulate = [&](int kb, const float (&blk)[T::kBlkValues], const float (&alpha)[2]) {
     wgmma::mbar_arrive(empty_bar(kb % T::kStages));
 #pragma unroll
     for (int i = 0; i < T::kOValues; ++i) o[i] = fmaf(o[i], alpha[(i >> 1) & 1], blk[i]);
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      row_sum[half] = fmaf(row_sum[half], alpha[half], blk[T::kRowSumValue + 2 * half]);
+    }
   };
 
   int acc[64];
   float s[64];
   std::uint32_t pa[T::kPvSteps][4];
-  float blk[T::kOValues];
+  float blk[T::kBlkValues];
   float alpha[2];
   // Per block: QK, softmax, PV; the other consumer warpgroups fill the tensor cores meanwhile.
   // (FlashAttention-3's intra-warpgroup pipelining, softmax of block j beside PV of j - 1, was
@@ -350,9 +369,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   const bool pair_stores = ((p.head_dim | p.out_stride_l | p.out_stride_h | p.out_stride_b) & 1) == 0;
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
-    float l = row_sum[half];
-    l += __shfl_xor_sync(0xffffffffu, l, 1);
-    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    // Every thread of the row's quad holds the whole row sum (the tensor cores summed all keys).
+    const float l = row_sum[half];
     const int row = row_base + half * 8;
     if (row >= p.len_q) continue;
     // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.

@@ -120,6 +120,7 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   const bool offset8 = fp8_p && numerics.p_scale == PScale::kExp2Offset8;
   const bool truncating =
       fp8_p && numerics.pv_accumulation == PvAccumulation::kWgmmaTruncating;
+  const bool tensor_row_sum = fp8_p && numerics.row_sum == RowSum::kFp8PTensor;
   const QuantizedQK qk = quantize_qk_hnd(q, k, p, variant, options, tiles);
   const QuantizedV qv = quantize_v_hnd(v, variant, options);
 
@@ -159,7 +160,6 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
         offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
                 : at::exp2(s - m_safe.unsqueeze(-1));
     const at::Tensor alpha = at::exp2(m - m_safe);
-    l = l * alpha + p_blk.sum(-1);
 
     // 5. P operand: FP8 (sage2) with the static scale 448 or, with the offset, none; fp16
     // (sage1).
@@ -167,10 +167,16 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
                                  : offset8                  ? quant::e4m3_round(p_blk)
                                                             : quant::e4m3_round(p_blk * kE4M3Max);
     // 6. Two-level accumulation: this block's product alone (exact FP32, or the wgmma FP8
-    // accumulator's k32 chain), then into the FP32 buffer.
+    // accumulator's k32 chain), then into the FP32 buffer. The row sum either adds the FP32 P
+    // or is that product's column of ones (RowSum::kFp8PTensor).
     const at::Tensor v_blk = v_values.narrow(2, key_begin, keys);
     const at::Tensor acc_blk = truncating ? quant::fp8_wgmma_block_product(p_operand, v_blk)
                                           : at::matmul(p_operand, v_blk);
+    const at::Tensor l_blk =
+        tensor_row_sum ? quant::fp8_wgmma_block_product(
+                             p_operand, at::ones({p.batch, p.heads_q, keys, 1})).squeeze(-1)
+                       : p_blk.sum(-1);
+    l = l * alpha + l_blk;
     buf = buf * alpha.unsqueeze(-1) + acc_blk;
     m = m_new;
   }
