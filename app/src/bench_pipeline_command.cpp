@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "generation_job.h"
+#include "rank_launch.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -54,8 +55,11 @@ int run_bench_pipeline(const CommandLine& cl) {
                 sageattn::Variant::kSage2Int4};
   }
 
+  // With --gpus N every rank times its share of each step; rank 0 prints (docs/multi-gpu.md).
+  const auto group = join_process_group(request);
   auto pipeline = Pipeline::load(request);
   check_size_against_patch(*pipeline, request, "--size");
+  pipeline->use_sequence_parallel(group);
   spdlog::info("bench-pipeline: model '{}' on {}, {}x{}, {} frames, cfg {:g}; {} warm-up + {} "
                "timed steps per variant",
                pipeline->model_name(), pipeline->device_name(), request.width, request.height,
@@ -74,6 +78,7 @@ int run_bench_pipeline(const CommandLine& cl) {
     }
     rows.push_back(row);
   }
+  if (group && group->rank() != 0) return 0;
 
   double fp16_seconds = 0;
   for (const auto& row : rows) {
@@ -110,6 +115,18 @@ int run_bench_pipeline(const CommandLine& cl) {
     std::printf("%-10s %10.4f %9s %12.4f %10.1f%% %10lld\n", name.c_str(), t.seconds_per_step,
                 ratio.c_str(), t.attention_seconds_per_step, 100.0 * share,
                 static_cast<long long>(total_calls(t)));
+  }
+  // Communication, from the synchronised pass as the attention share: rank 0's time inside the
+  // all-to-alls and the output gather, and the bytes its all-to-alls sent to the other ranks.
+  for (const auto& row : rows) {
+    const DenoiseStepTiming& t = row.timing;
+    if (!row.error.empty() || t.ranks <= 1) continue;
+    std::printf("%-10s %d ranks: communication %.4f s/step (%.1f%% of the synchronised step), "
+                "all-to-all %.1f MB/step sent by rank 0\n",
+                std::string(sageattn::to_string(row.variant)).c_str(), t.ranks,
+                t.communication_seconds_per_step,
+                100.0 * t.communication_seconds_per_step / t.synced_seconds_per_step,
+                t.all_to_all_bytes_per_step / 1e6);
   }
   return any_failed ? kFailureExitCode : 0;
 }

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "generation_job.h"
 #include "output_lock.h"
+#include "rank_launch.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -38,11 +39,14 @@ int run_generate(const CommandLine& cl) {
   request.strict_prompt = cl.strict_prompt;
 
   check_fits_before_load(request);
+  // Several ranks (docs/multi-gpu.md): all run every step, rank 0 alone writes.
+  const auto group = join_process_group(request);
+  const bool writes = !group || group->rank() == 0;
   // Every output is checked and locked before the model loads: a bad path or another run
   // writing the same file fails now, with exit 2.
   std::vector<OutputPaths> outputs;
   std::vector<std::unique_ptr<OutputLock>> locks;
-  for (int i = 0; i < cl.batch_count; ++i) {
+  for (int i = 0; i < cl.batch_count && writes; ++i) {
     GenerateRequest one = request;
     one.seed = request.seed + i;
     outputs.push_back(paths_for(cl, one, i));
@@ -59,9 +63,14 @@ int run_generate(const CommandLine& cl) {
 
   auto pipeline = Pipeline::load(request);
   check_size_against_patch(*pipeline, request, "--size");
+  pipeline->use_sequence_parallel(group);
   for (int i = 0; i < cl.batch_count; ++i) {
     GenerateRequest one = request;
     one.seed = request.seed + i;
+    if (!writes) {
+      pipeline->generate(one);
+      continue;
+    }
     const std::string label =
         cl.batch_count > 1 ? fmt::format("image {}/{}", i + 1, cl.batch_count) : "";
     generate_to_files(*pipeline, one, outputs[i], label);

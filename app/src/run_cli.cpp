@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "help_text.h"
+#include "rank_launch.h"
 #include "sagegen/errors.h"
 #include "usage_error.h"
 
@@ -62,8 +63,14 @@ int default_thread_count() {
 }
 
 int run_cli(int argc, char** argv) {
-  const std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> args(argv + 1, argv + argc);
   try {
+    // --gpus N (docs/multi-gpu.md): this process only starts and waits for N ranks.
+    if (const auto ranks = take_gpus_flag(args)) {
+      set_up_logging(spdlog::level::info);
+      return launch_ranks(*ranks, args);
+    }
+    narrow_visible_gpus_for_rank();
     const CommandLine cl = parse_command_line(args);
     if (cl.show_help) {
       std::fputs(help_text().c_str(), stdout);

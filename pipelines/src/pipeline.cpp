@@ -128,6 +128,7 @@ struct Pipeline::Impl {
   std::optional<sageattn::PrecisionTable> table;
   std::string table_path;
   AttentionObserver observer;
+  std::shared_ptr<parallel::ProcessGroup> sequence_group;
 
   // An attention context for `steps` sampling steps, with the request's override or the table.
   AttentionContext make_context(const GenerateRequest& request, int steps) const;
@@ -405,8 +406,19 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   }
   attention.set_timing(true);
   attention.reset_counts();
+  if (impl_->sequence_group) {
+    impl_->sequence_group->set_timing(true);
+    impl_->sequence_group->reset_counters();
+  }
   timing.synced_seconds_per_step = run(repeats);
   timing.attention_seconds_per_step = attention.attention_seconds() / repeats;
+  if (impl_->sequence_group) {
+    timing.ranks = impl_->sequence_group->size();
+    timing.communication_seconds_per_step =
+        impl_->sequence_group->communication_seconds() / repeats;
+    timing.all_to_all_bytes_per_step = impl_->sequence_group->communication_bytes() / repeats;
+    impl_->sequence_group->set_timing(false);
+  }
   const Extent3& p = config.dit.patch;
   timing.video_tokens = static_cast<std::int64_t>(grid.frames / p.t) * (grid.height / p.h) *
                         (grid.width / p.w);
@@ -414,6 +426,11 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   timing.batch = with_cfg ? 2 : 1;
   timing.device = impl_->device_name;
   return timing;
+}
+
+void Pipeline::use_sequence_parallel(std::shared_ptr<parallel::ProcessGroup> group) {
+  impl_->sequence_group = group;
+  impl_->dit->use_sequence_parallel(std::move(group));
 }
 
 void Pipeline::set_attention_observer(AttentionObserver observer) {

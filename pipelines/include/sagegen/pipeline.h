@@ -17,6 +17,10 @@
 
 namespace sagegen {
 
+namespace parallel {
+class ProcessGroup;
+}
+
 struct StepProgress {
   int step = 0;   // 1-based: the number of denoising steps finished
   int total = 0;  // request.steps
@@ -54,6 +58,11 @@ struct DenoiseStepTiming {
   std::int64_t text_tokens = 0;
   int batch = 0;                  // 2 with CFG, else 1
   std::string device;
+  int ranks = 1;  // processes the sequence was split over (use_sequence_parallel)
+  // From the synchronised pass: this rank's time in all-to-alls and the output gather, and the
+  // bytes its all-to-alls sent to other ranks.
+  double communication_seconds_per_step = 0;
+  std::int64_t all_to_all_bytes_per_step = 0;
 };
 
 // Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
@@ -76,6 +85,11 @@ class Pipeline {
   // refuses for lack of a VAE). request.width/height/frames give the size in pixels; cfg_scale
   // != 1 batches cond and uncond. warmup >= 0, repeats >= 1.
   DenoiseStepTiming time_denoise_step(const GenerateRequest& request, int warmup, int repeats);
+
+  // Splits the DiT's tokens over `group`'s ranks for later generate() and time_denoise_step()
+  // calls (Ulysses: docs/multi-gpu.md). Every rank runs the same request and gets the same
+  // result; the caller lets one rank write it. nullptr: back to one process.
+  void use_sequence_parallel(std::shared_ptr<parallel::ProcessGroup> group);
 
   // Sees every attention call of later generate() calls (the calibrator, tests): DiT layers with
   // their step, and the text encoder's calls with step -1. An empty function removes it.

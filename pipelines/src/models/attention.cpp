@@ -20,7 +20,8 @@ WanAttention::WanAttention(int width, int heads_value, double eps, bool qk_norm,
 
 at::Tensor WanAttention::forward(const at::Tensor& x, const at::Tensor& context,
                                  const RopeTables* rope, AttentionContext& attention,
-                                 int layer_id) const {
+                                 int layer_id,
+                                 const parallel::UlyssesAttention* ulysses) const {
   const at::Tensor& kv_source = context.defined() ? context : x;
   at::Tensor q = to_q->forward(x);
   at::Tensor k = to_k->forward(kv_source);
@@ -36,7 +37,12 @@ at::Tensor WanAttention::forward(const at::Tensor& x, const at::Tensor& context,
     q = apply_rope(q, *rope);
     k = apply_rope(k, *rope);
   }
-  const at::Tensor out = attention.attend(q, k, v, layer_id);  // [B, L, H, D]
+  const auto attend = [&](const at::Tensor& q_, const at::Tensor& k_, const at::Tensor& v_) {
+    return attention.attend(q_, k_, v_, layer_id);
+  };
+  const bool sequence_parallel = ulysses != nullptr && !context.defined();
+  const at::Tensor out =
+      sequence_parallel ? ulysses->attend(q, k, v, attend) : attend(q, k, v);  // [B, L, H, D]
   return to_out->forward(out.flatten(2));
 }
 

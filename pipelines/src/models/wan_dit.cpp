@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace sagegen::models {
@@ -68,7 +69,8 @@ WanTransformerBlock::WanTransformerBlock(const DitConfig& config, int index,
 
 at::Tensor WanTransformerBlock::forward(const at::Tensor& x, const at::Tensor& text,
                                         const at::Tensor& timestep_proj, const RopeTables& rope,
-                                        AttentionContext& attention) const {
+                                        AttentionContext& attention,
+                                        const parallel::UlyssesAttention* ulysses) const {
   // Six [B, 1, C] float32 vectors: shift/scale/gate for self-attention, then for the FFN.
   const std::vector<at::Tensor> mod =
       (scale_shift_table.to(at::kFloat) + timestep_proj.to(at::kFloat)).chunk(6, 1);
@@ -76,7 +78,8 @@ at::Tensor WanTransformerBlock::forward(const at::Tensor& x, const at::Tensor& t
 
   const at::Tensor attn_in = modulate(*norm1, x, mod[0], mod[1]);
   const at::Tensor self_out = attn1->forward(attn_in, at::Tensor(), &rope, attention,
-                                             AttentionContext::self_attention_layer(block_index));
+                                             AttentionContext::self_attention_layer(block_index),
+                                             ulysses);
   at::Tensor h = (x.to(at::kFloat) + self_out.to(at::kFloat) * mod[2]).to(dtype);
 
   if (!joint) {
@@ -113,6 +116,10 @@ WanTransformer3DModel::WanTransformer3DModel(const DitConfig& config,
   scale_shift_table = register_parameter("scale_shift_table", at::empty({1, 2, c}, options));
 }
 
+void WanTransformer3DModel::use_sequence_parallel(std::shared_ptr<parallel::ProcessGroup> group) {
+  sequence_group_ = std::move(group);
+}
+
 at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor& timestep,
                                           const at::Tensor& text,
                                           AttentionContext& attention) const {
@@ -143,18 +150,34 @@ at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor&
   const bool joint = config_.conditioning == TextConditioning::kJointAttention;
   const std::int64_t text_tokens = joint ? cond.text.size(1) : 0;
   if (joint) h = at::cat({cond.text, h}, 1);  // [B, L_text + L, C]
-  const RopeTables rope = make_rope_tables(grid, config_.head_dim, config_.rope_theta,
-                                           static_cast<int>(text_tokens), x.device());
+  RopeTables rope = make_rope_tables(grid, config_.head_dim, config_.rope_theta,
+                                     static_cast<int>(text_tokens), x.device());
+  std::optional<parallel::UlyssesAttention> ulysses;
+  if (sequence_group_ && sequence_group_->size() > 1) {
+    // Every rank embeds the whole input (cheap) and keeps its shard of the tokens.
+    ulysses.emplace(*sequence_group_, h.size(1));
+    h = ulysses->take(h);  // [B, S, C]
+    rope = RopeTables{ulysses->take(rope.cos.unsqueeze(0)).squeeze(0),
+                      ulysses->take(rope.sin.unsqueeze(0)).squeeze(0)};
+  }
 
   for (const auto& block : blocks) {
-    h = block->forward(h, cond.text, cond.timestep_proj, rope, attention);
+    h = block->forward(h, cond.text, cond.timestep_proj, rope, attention,
+                       ulysses ? &*ulysses : nullptr);
   }
-  if (joint) h = h.slice(1, text_tokens);
-
   const std::vector<at::Tensor> shift_scale =
       (scale_shift_table.to(at::kFloat) + cond.temb.to(at::kFloat).unsqueeze(1)).chunk(2, 1);
-  h = modulate(*norm_out, h, shift_scale[0], shift_scale[1]);
-  h = proj_out->forward(h);  // [B, L, pt*ph*pw*C_out]
+  if (ulysses) {
+    // The output head is per token: it runs on the shard, and the gather moves pt*ph*pw*C_out
+    // values a token instead of the model width.
+    h = proj_out->forward(modulate(*norm_out, h, shift_scale[0], shift_scale[1]));
+    h = ulysses->gather(h);  // [B, L, pt*ph*pw*C_out] on every rank
+    if (joint) h = h.slice(1, text_tokens);
+  } else {
+    if (joint) h = h.slice(1, text_tokens);
+    h = modulate(*norm_out, h, shift_scale[0], shift_scale[1]);
+    h = proj_out->forward(h);  // [B, L, pt*ph*pw*C_out]
+  }
 
   // Unpatchify as diffusers: the last dim is (pt, ph, pw, C_out).
   h = h.reshape({batch, grid.t, grid.h, grid.w, p.t, p.h, p.w, config_.out_channels});

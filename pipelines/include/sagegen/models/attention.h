@@ -11,6 +11,7 @@
 #include "sagegen/attention_context.h"
 #include "sagegen/models/layers.h"
 #include "sagegen/models/rope.h"
+#include "sagegen/parallel/ulysses.h"
 
 namespace sagegen::models {
 
@@ -21,8 +22,11 @@ class WanAttention : public torch::nn::Module {
 
   // x: [B, L, C]. context: [B, L_k, C] for cross-attention, undefined for self-attention.
   // rope: applied to Q and K (self-attention only); nullptr for none.
+  // ulysses: x is this rank's shard of the sequence; self-attention then runs over the whole
+  // sequence for this rank's heads (parallel/ulysses.h); cross-attention stays local.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const RopeTables* rope,
-                     AttentionContext& attention, int layer_id) const;
+                     AttentionContext& attention, int layer_id,
+                     const parallel::UlyssesAttention* ulysses = nullptr) const;
 
   int heads;
   std::shared_ptr<Linear> to_q, to_k, to_v, to_out;  // to_out is `to_out.0`

@@ -45,9 +45,11 @@ class WanTransformerBlock : public torch::nn::Module {
   WanTransformerBlock(const DitConfig& config, int block_index, const at::TensorOptions& options);
 
   // x: [B, L, C] (joint: text tokens first). text: [B, L_text, C] (cross-attention only).
+  // ulysses: x and rope hold this rank's shard of the tokens (self-attention gathers heads).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& text,
                      const at::Tensor& timestep_proj, const RopeTables& rope,
-                     AttentionContext& attention) const;
+                     AttentionContext& attention,
+                     const parallel::UlyssesAttention* ulysses = nullptr) const;
 
   int block_index;
   bool joint;
@@ -68,6 +70,10 @@ class WanTransformer3DModel : public torch::nn::Module {
 
   const DitConfig& config() const { return config_; }
 
+  // Splits later forward passes' tokens over `group`'s ranks (Ulysses, parallel/ulysses.h); every
+  // rank calls forward with the same inputs and gets the whole output. nullptr: one process.
+  void use_sequence_parallel(std::shared_ptr<parallel::ProcessGroup> group);
+
   at::Tensor patch_weight;  // patch_embedding.weight [C, C_in, pt, ph, pw]
   at::Tensor patch_bias;    // patch_embedding.bias [C]
   std::shared_ptr<WanConditionEmbedder> condition_embedder;
@@ -78,6 +84,7 @@ class WanTransformer3DModel : public torch::nn::Module {
 
  private:
   DitConfig config_;
+  std::shared_ptr<parallel::ProcessGroup> sequence_group_;
 };
 
 }  // namespace sagegen::models
