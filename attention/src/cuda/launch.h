@@ -15,6 +15,11 @@ void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, c
 // K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma); per-warp is per-block
 // for K; dp = 64 or 128.
 void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream);
+// One warp per slice of slice_rows rows (quantize_slices.cu), for the cases whose scale groups
+// all lie inside such a slice and that need no block mean (the launchers above pick it).
+bool quantize_slices_fit(const QuantRowsParams& params, int slice_rows);
+void launch_quantize_slices(const QuantRowsParams& params, int dp, int slice_rows,
+                            cudaStream_t stream);
 void launch_column_stats(const ColumnStatsParams& params, int dp, cudaStream_t stream);
 void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream);
 

@@ -7,62 +7,11 @@
 #include <cstdint>
 
 #include "cuda/launch.h"
+#include "cuda/quantize_common.cuh"
 #include "sageattn/tiles.h"
 
 namespace sageattn::cuda {
 namespace {
-
-// 256 threads: each moves 16-byte chunks (8 channels) of several rows, so a warp reads whole
-// rows of 64/128 channels per instruction.
-constexpr int kQuantThreads = 256;
-constexpr int kChannelsPerChunk = 8;
-
-__device__ __forceinline__ float elem_to_float(std::uint16_t bits, ElemType type) {
-  if (type == ElemType::kBf16) return __uint_as_float(static_cast<std::uint32_t>(bits) << 16);
-  return __half2float(__ushort_as_half(bits));
-}
-
-// Channels c0..c0+7 of one row; zeros outside [0, head_dim) and for rows past the end.
-__device__ __forceinline__ void load_chunk(const std::uint16_t* row, bool row_valid, int c0,
-                                           int head_dim, bool vector_loads, ElemType type,
-                                           float (&v)[kChannelsPerChunk]) {
-  if (!row_valid) {
-#pragma unroll
-    for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = 0.0f;
-    return;
-  }
-  if (vector_loads && c0 + kChannelsPerChunk <= head_dim) {
-    const uint4 raw = *reinterpret_cast<const uint4*>(row + c0);
-    const std::uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      v[2 * j] = elem_to_float(static_cast<std::uint16_t>(words[j] & 0xFFFFu), type);
-      v[2 * j + 1] = elem_to_float(static_cast<std::uint16_t>(words[j] >> 16), type);
-    }
-    return;
-  }
-#pragma unroll
-  for (int j = 0; j < kChannelsPerChunk; ++j) {
-    const int c = c0 + j;
-    v[j] = c < head_dim ? elem_to_float(row[c], type) : 0.0f;
-  }
-}
-
-// The token mean of channel c of (batch, head) bh from kSum partials, reduced in split order so
-// every kernel that needs it computes the same float.
-__device__ __forceinline__ float mean_from_sums(const float* sums, int splits, std::int64_t bh,
-                                                int batch_heads, int head_dim, int len, int c) {
-  float s = 0.0f;
-  for (int i = 0; i < splits; ++i) s += sums[(i * static_cast<std::int64_t>(batch_heads) + bh) * head_dim + c];
-  return s / static_cast<float>(len);
-}
-
-__device__ __forceinline__ float max_of_partials(const float* partials, int splits, std::int64_t bh,
-                                                 int batch_heads, int head_dim, int c) {
-  float a = 0.0f;
-  for (int i = 0; i < splits; ++i) a = fmaxf(a, partials[(i * static_cast<std::int64_t>(batch_heads) + bh) * head_dim + c]);
-  return a;
-}
 
 // Partial per-channel sum or absmax over one token range of one (batch, head).
 template <int kDp>
@@ -208,26 +157,8 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const Quan
   for (int i = 0; i < kRowsPerThread; ++i) {
     const int r = lane_row + i * kRowLanes;
     const float inv = group_inv[r / kWarpRows][r % kThreadGroups];
-    int x[kChannelsPerChunk];
-#pragma unroll
-    for (int j = 0; j < kChannelsPerChunk; ++j) {
-      x[j] = min(qmax, max(-qmax, __float2int_rn(v[i][j] * inv)));
-    }
-    std::int8_t* dst = p.out + (bh * p.len_pad + row0 + r) * row_bytes;
-    if (p.bits == QkBits::kInt8) {
-      uint2 packed;
-      packed.x = (x[0] & 0xFF) | ((x[1] & 0xFF) << 8) | ((x[2] & 0xFF) << 16) |
-                 (static_cast<unsigned>(x[3] & 0xFF) << 24);
-      packed.y = (x[4] & 0xFF) | ((x[5] & 0xFF) << 8) | ((x[6] & 0xFF) << 16) |
-                 (static_cast<unsigned>(x[7] & 0xFF) << 24);
-      *reinterpret_cast<uint2*>(dst + c0) = packed;
-    } else {
-      // Element 2i in the low nibble of byte i (the s4 MMA operand order).
-      unsigned packed = 0u;
-#pragma unroll
-      for (int j = 0; j < kChannelsPerChunk; ++j) packed |= static_cast<unsigned>(x[j] & 0xF) << (4 * j);
-      *reinterpret_cast<unsigned*>(dst + c0 / 2) = packed;
-    }
+    store_quantized_chunk(p.out + (bh * p.len_pad + row0 + r) * row_bytes, c0, v[i], inv, qmax,
+                          p.bits);
   }
 }
 
@@ -235,6 +166,14 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const Quan
 // V operand serves the 64-key (mma.sync) and 128-key (wgmma) K blocks.
 constexpr int kVTokens = kMmaTiles.block_k;
 constexpr int kVTilePad = 16;  // keeps 16-byte rows aligned for the vector stores
+constexpr int kVTileParts = kVTokens / 16;
+
+// The transposed tile's 16-byte parts are stored XOR-swizzled by the row's channel chunk: the
+// byte stores of one warp write rows 8 * chunk + j (16 chunks, one column), which without the
+// swizzle fall in one bank (8 rows x 80 B = 160 words apart) and replay 16 times.
+__device__ __forceinline__ int v_tile_part(int c, int part) {
+  return part ^ ((c / kChannelsPerChunk) % kVTileParts);
+}
 
 // Position of key j of a K block inside the stored FP8 row: inside each 32-key group, the S
 // accumulator of m16n8k32 gives thread t keys {2t, 2t+1, 8+2t, 9+2t} (and +16), which the FP8
@@ -297,9 +236,10 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_kernel(const QuantVP
     for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = valid ? v[j] - mean[j] : 0.0f;
     if (p.pv == PvType::kFp8) {
       const int pos = fp8_v_position(local);
+      const int stored = v_tile_part(c0, pos / 16) * 16 + pos % 16;  // same for the 8 rows
 #pragma unroll
       for (int j = 0; j < kChannelsPerChunk; ++j) {
-        tile[c0 + j][pos] = __nv_cvt_float_to_fp8(v[j] * inv[j], __NV_SATFINITE, __NV_E4M3);
+        tile[c0 + j][stored] = __nv_cvt_float_to_fp8(v[j] * inv[j], __NV_SATFINITE, __NV_E4M3);
       }
     } else {
       __half2 hv[4];
@@ -311,11 +251,11 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_kernel(const QuantVP
   }
   if (p.pv != PvType::kFp8) return;
   __syncthreads();
-  constexpr int kRowChunks = kVTokens / 16;
+  constexpr int kRowChunks = kVTileParts;
   for (int idx = threadIdx.x; idx < kDp * kRowChunks; idx += kQuantThreads) {
     const int c = idx / kRowChunks, part = idx % kRowChunks;
     auto* dst = static_cast<std::uint8_t*>(p.out) + (bh * kDp + c) * p.len_pad + token0 + part * 16;
-    *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(&tile[c][part * 16]);
+    *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(&tile[c][v_tile_part(c, part) * 16]);
   }
 }
 
@@ -332,6 +272,11 @@ void launch_rows(const QuantRowsParams& p, int dp, cudaStream_t stream) {
 }  // namespace
 
 void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, cudaStream_t stream) {
+  // Groups inside one warp's rows and no block mean: one warp per slice (quantize_slices.cu).
+  if (params.groups != ScaleGroups::kPerBlock && quantize_slices_fit(params, tiles.warp_q)) {
+    launch_quantize_slices(params, dp, tiles.warp_q, stream);
+    return;
+  }
   if (tiles.block_q == kWgmmaTiles3.block_q && tiles.warp_q == kWgmmaTiles3.warp_q) {
     launch_rows<kWgmmaTiles3.block_q, kWgmmaTiles3.warp_q>(params, dp, stream);
   } else if (tiles.block_q == kWgmmaTiles2.block_q && tiles.warp_q == kWgmmaTiles2.warp_q) {
@@ -344,6 +289,11 @@ void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, c
 void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream) {
   // K has no warp split inside a block: per-warp scales are per-block scales.
   static_assert(kWgmmaTiles.block_k == 128 && kMmaTiles.block_k == 64, "the two K block sizes");
+  // Every K group lies inside its block: one warp per block (quantize_slices.cu).
+  if (quantize_slices_fit(params, block_k)) {
+    launch_quantize_slices(params, dp, block_k, stream);
+    return;
+  }
   if (block_k == kWgmmaTiles.block_k) {
     launch_rows<kWgmmaTiles.block_k, kWgmmaTiles.block_k>(params, dp, stream);
   } else {
