@@ -1,0 +1,117 @@
+#include "sagegen/diffusers/umt5_tokenizer.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <sentencepiece_processor.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sagegen/diffusers/json_config.h"
+#include "sagegen/diffusers/wan_prompt_clean.h"
+#include "sagegen/errors.h"
+
+namespace sagegen::diffusers {
+namespace {
+
+// A special token in tokenizer_config.json: a string, or (older files) an AddedToken object.
+std::string token_text(JsonConfig& config, const std::string& key, const std::string& fallback) {
+  if (!config.has(key)) return fallback;
+  const nlohmann::json& value = config.value(key);
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object() && value.contains("content") && value["content"].is_string()) {
+    return value["content"].get<std::string>();
+  }
+  config.fail(key, "expected a token string or an object with \"content\"");
+}
+
+std::int64_t piece_id(const sentencepiece::SentencePieceProcessor& processor,
+                      JsonConfig& config, const std::string& key, const std::string& piece) {
+  const int id = processor.PieceToId(piece);
+  // PieceToId answers unk_id for a piece it does not have.
+  if (id == processor.unk_id() && piece != processor.IdToPiece(id)) {
+    config.fail(key, fmt::format("\"{}\" is not a piece of spiece.model", piece));
+  }
+  return id;
+}
+
+}  // namespace
+
+Umt5Tokenizer::~Umt5Tokenizer() = default;
+Umt5Tokenizer::Umt5Tokenizer(Umt5Tokenizer&&) noexcept = default;
+Umt5Tokenizer& Umt5Tokenizer::operator=(Umt5Tokenizer&&) noexcept = default;
+
+Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& dir) {
+  const std::filesystem::path model = dir / "spiece.model";
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(model, error)) {
+    throw ConfigError(fmt::format(
+        "{}: no spiece.model (the umT5 sentencepiece model; sagegen reads it, not "
+        "tokenizer.json)",
+        dir.string()));
+  }
+  Umt5Tokenizer tokenizer;
+  tokenizer.processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
+  const auto status = tokenizer.processor_->Load(model.string());
+  if (!status.ok()) {
+    throw ConfigError(
+        fmt::format("{}: not a sentencepiece model: {}", model.string(), status.ToString()));
+  }
+  // Keys that change the ids are read; the rest (added_tokens_decoder, model_max_length: the
+  // pipeline passes its own max_length, extra_ids: sentinels no prompt text produces) are not.
+  JsonConfig config = JsonConfig::load(dir / "tokenizer_config.json");
+  config.one_of("tokenizer_class", {"T5Tokenizer", "T5TokenizerFast"}, "T5Tokenizer");
+  config.one_of("padding_side", {"right"}, "right");
+  config.one_of("truncation_side", {"right"}, "right");
+  if (config.has("do_lower_case") && config.boolean("do_lower_case")) {
+    config.fail("do_lower_case", "true is not supported (umT5 does not lower-case)");
+  }
+  tokenizer.eos_id_ = piece_id(*tokenizer.processor_, config, "eos_token",
+                               token_text(config, "eos_token", "</s>"));
+  tokenizer.pad_id_ = piece_id(*tokenizer.processor_, config, "pad_token",
+                               token_text(config, "pad_token", "<pad>"));
+  tokenizer.unk_id_ = piece_id(*tokenizer.processor_, config, "unk_token",
+                               token_text(config, "unk_token", "<unk>"));
+  return tokenizer;
+}
+
+std::vector<std::int64_t> Umt5Tokenizer::encode(const std::string& text, int max_length) const {
+  TORCH_CHECK(max_length >= 1, "Umt5Tokenizer::encode: max_length must be >= 1, got ", max_length);
+  std::vector<int> pieces;
+  const auto status = processor_->Encode(text, &pieces);
+  TORCH_CHECK(status.ok(), "sentencepiece could not encode the prompt: ", status.ToString());
+  std::vector<std::int64_t> ids;
+  ids.reserve(pieces.size() + 1);
+  for (const int id : pieces) {
+    // sentencepiece's byte fallback spells an unknown run as its UTF-8 bytes after segmenting;
+    // transformers has no byte fallback and keeps the run as one <unk>.
+    if (processor_->IsByte(id)) {
+      if (ids.empty() || ids.back() != -1) ids.push_back(-1);
+      continue;
+    }
+    ids.push_back(id);
+  }
+  for (std::int64_t& id : ids) {
+    if (id == -1) id = unk_id_;
+  }
+  if (static_cast<int>(ids.size()) > max_length - 1) ids.resize(max_length - 1);
+  ids.push_back(eos_id_);
+  return ids;
+}
+
+TokenizedPrompts Umt5Tokenizer::encode_prompts(const std::vector<std::string>& prompts,
+                                               int max_length) const {
+  const auto batch = static_cast<std::int64_t>(prompts.size());
+  TokenizedPrompts out{at::full({batch, max_length}, pad_id_, at::kLong),
+                       at::zeros({batch, max_length}, at::kLong)};
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const std::vector<std::int64_t> ids = encode(wan_prompt_clean(prompts[b]), max_length);
+    const auto length = static_cast<std::int64_t>(ids.size());
+    out.ids[b].slice(0, 0, length).copy_(at::tensor(ids, at::kLong));
+    out.mask[b].slice(0, 0, length).fill_(1);
+  }
+  return out;
+}
+
+int Umt5Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+
+}  // namespace sagegen::diffusers
