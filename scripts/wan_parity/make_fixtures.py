@@ -290,8 +290,24 @@ def pipeline_reference(folder: Path) -> dict:
     with torch.no_grad():
         video = pipe(**run, generator=torch.Generator().manual_seed(seed), output_type="np",
                      return_dict=False)[0]
-    # [1, F, H, W, 3] in [0, 1] (diffusers' postprocess: video / 2 + 0.5, clamped).
-    return {"video": torch.from_numpy(video).float()}
+        latents = pipe(**run, generator=torch.Generator().manual_seed(seed),
+                       output_type="latent", return_dict=False)[0]
+    # How much the random-weight VAE amplifies float rounding: the largest change of the frames
+    # when the latents move by 1e-6 of their largest magnitude (the size of the denoising
+    # loop's float32 differences between two implementations).
+    vae = pipe.vae
+    mean = torch.tensor(vae.config.latents_mean).view(1, -1, 1, 1, 1)
+    inverse_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, -1, 1, 1, 1)
+
+    def frames(z):
+        with torch.no_grad():
+            return (vae.decode(z / inverse_std + mean, return_dict=False)[0] / 2 + 0.5).clamp(0, 1)
+
+    gen = torch.Generator().manual_seed(seed + 1)
+    nudge = 1e-6 * latents.abs().max() * torch.randn(latents.shape, generator=gen)
+    sensitivity = (frames(latents + nudge) - frames(latents)).abs().max().item()
+    # video: [1, F, H, W, 3] in [0, 1] (diffusers' postprocess: video / 2 + 0.5, clamped).
+    return {"video": torch.from_numpy(video).float(), "latents": latents}, sensitivity
 
 
 def main() -> None:
@@ -336,13 +352,15 @@ def main() -> None:
     save_tensors(reference / "denoise.safetensors", denoise_reference(pipe, text_encoder_ref, 15))
     (reference / "tokenizer.json").write_text(
         json.dumps(tokenizer_reference(folder / "tokenizer"), ensure_ascii=False, indent=1) + "\n")
-    save_tensors(reference / "pipeline.safetensors", pipeline_reference(folder))
+    pipeline_tensors, vae_sensitivity = pipeline_reference(folder)
+    save_tensors(reference / "pipeline.safetensors", pipeline_tensors)
     manifest = {
         "made_by": "scripts/wan_parity/make_fixtures.py",
         "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__,
                      "transformers": transformers.__version__, "numpy": np.__version__},
         "unipc_cases": sched_cases,
         "pipeline_run": PIPELINE_RUN,
+        "pipeline_frames_change_for_1e-6_latent_change": vae_sensitivity,
     }
     (reference / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
