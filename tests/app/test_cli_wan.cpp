@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 const std::string kWanFolder = SAGEGEN_SOURCE_DIR "/tests/data/wan-tiny/Wan2.1-T2V-tiny-Diffusers";
 
 TEST(CliWan, DiffusersFolderGeneratesTheFramesDiffusersDoes) {
+  if (!SAGEGEN_WITH_SENTENCEPIECE) GTEST_SKIP() << "built without sentencepiece";
   TempDir dir;
   // manifest.json's pipeline_run.
   const ProcessResult r = run_sagegen(
@@ -55,6 +56,7 @@ TEST(CliWan, DiffusersFolderGeneratesTheFramesDiffusersDoes) {
 }
 
 TEST(CliWan, FramesTheVaeCannotTakeExitWith2) {
+  if (!SAGEGEN_WITH_SENTENCEPIECE) GTEST_SKIP() << "built without sentencepiece";
   TempDir dir;
   const ProcessResult r =
       run_sagegen({"--model", kWanFolder, "-p", "x", "--size", "48x32", "--frames", "8",

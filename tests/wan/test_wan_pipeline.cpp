@@ -35,6 +35,7 @@ GenerateRequest tiny_wan_request() {
 }
 
 TEST(WanPipelineRun, MatchesDiffusersWanPipeline) {
+  SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   const GenerateRequest request = tiny_wan_request();
   check_fits_before_load(request);
   auto pipeline = Pipeline::load(request);
@@ -71,6 +72,7 @@ TEST(WanPipelineRun, MatchesDiffusersWanPipeline) {
 }
 
 TEST(WanPipelineRun, StagesMatchDiffusersInFloat) {
+  SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   // The same run through WanTextToVideo's stages, compared before the uint8 rounding.
   c10::InferenceMode inference;
   const GenerateRequest request = tiny_wan_request();
@@ -104,6 +106,7 @@ TEST(WanPipelineRun, StagesMatchDiffusersInFloat) {
 }
 
 TEST(WanPipelineRun, SizesTheVaeCannotTakeAreRequestErrors) {
+  SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   GenerateRequest request = tiny_wan_request();
   request.steps = 1;
   auto pipeline = Pipeline::load(request);
@@ -122,6 +125,7 @@ TEST(WanPipelineRun, SizesTheVaeCannotTakeAreRequestErrors) {
 }
 
 TEST(WanPipelineRun, WeightsFlagWithAFolderIsAConfigError) {
+  SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   GenerateRequest request = tiny_wan_request();
   request.weights = "other.safetensors";
   try {

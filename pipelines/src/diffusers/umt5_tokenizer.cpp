@@ -2,7 +2,9 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#if SAGEGEN_WITH_SENTENCEPIECE
 #include <sentencepiece_processor.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,8 @@
 #include "sagegen/errors.h"
 
 namespace sagegen::diffusers {
+
+#if SAGEGEN_WITH_SENTENCEPIECE
 namespace {
 
 // A special token in tokenizer_config.json: a string, or (older files) an AddedToken object.
@@ -113,5 +117,39 @@ TokenizedPrompts Umt5Tokenizer::encode_prompts(const std::vector<std::string>& p
 }
 
 int Umt5Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+
+#else  // a build without sentencepiece (-DSAGEGEN_SENTENCEPIECE=OFF)
+}  // namespace sagegen::diffusers
+
+// Never constructed: completes the type the unique_ptr member names.
+namespace sentencepiece {
+class SentencePieceProcessor {};
+}  // namespace sentencepiece
+
+namespace sagegen::diffusers {
+
+Umt5Tokenizer::~Umt5Tokenizer() = default;
+Umt5Tokenizer::Umt5Tokenizer(Umt5Tokenizer&&) noexcept = default;
+Umt5Tokenizer& Umt5Tokenizer::operator=(Umt5Tokenizer&&) noexcept = default;
+
+Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& dir) {
+  throw ConfigError(fmt::format(
+      "{}: this sagegen was built without sentencepiece (-DSAGEGEN_SENTENCEPIECE=OFF), which "
+      "umT5's tokenizer needs; rebuild with libsentencepiece-dev or "
+      "-DSAGEGEN_SENTENCEPIECE_ROOT (docs/dependencies.md)",
+      dir.string()));
+}
+
+std::vector<std::int64_t> Umt5Tokenizer::encode(const std::string&, int) const {
+  TORCH_CHECK(false, "Umt5Tokenizer: built without sentencepiece");
+}
+
+TokenizedPrompts Umt5Tokenizer::encode_prompts(const std::vector<std::string>&, int) const {
+  TORCH_CHECK(false, "Umt5Tokenizer: built without sentencepiece");
+}
+
+int Umt5Tokenizer::vocab_size() const { return 0; }
+
+#endif
 
 }  // namespace sagegen::diffusers
