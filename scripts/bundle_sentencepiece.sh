@@ -5,11 +5,12 @@
 #   bash scripts/bundle_sentencepiece.sh shared/sentencepiece
 set -euo pipefail
 dest="${1:?usage: bundle_sentencepiece.sh DEST}"
-lib="$(ldconfig -p | awk '/libsentencepiece\.so\.0 .*x86-64/ {print $NF; exit}')"
+lib="$(ldconfig -p | awk '/libsentencepiece\.so\.0 .*x86-64/ {found = $NF} END {print found}')"
 [[ -n "$lib" && -f /usr/include/sentencepiece_processor.h ]] \
   || { echo "bundle_sentencepiece.sh: no libsentencepiece here (apt-get install libsentencepiece-dev)" >&2; exit 1; }
 mkdir -p "$dest/include" "$dest/lib"
 cp /usr/include/sentencepiece_processor.h /usr/include/sentencepiece_trainer.h "$dest/include/"
 cp -L "$lib" "$dest/lib/libsentencepiece.so.0"
-ln -sf libsentencepiece.so.0 "$dest/lib/libsentencepiece.so"
+# Plain copies, not a link: the device runner does not carry links.
+cp -L "$lib" "$dest/lib/libsentencepiece.so"
 echo "sentencepiece in $dest; configure with -DSAGEGEN_SENTENCEPIECE_ROOT=$(cd "$dest" && pwd)"
