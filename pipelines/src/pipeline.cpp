@@ -255,15 +255,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   c10::InferenceMode inference;
   auto impl = std::make_unique<Impl>();
   const bool diffusers_folder = diffusers::is_diffusers_folder(request.model);
-  if (diffusers_folder) {
-    impl->config =
-        diffusers::wan_folder_model_config(diffusers::read_diffusers_folder(request.model));
-    if (!request.weights.empty()) {
-      throw ConfigError(fmt::format("--weights {}: the diffusers folder {} holds its own weights",
-                                    request.weights, request.model));
-    }
-  } else {
-    impl->config = load_model_config(resolve_model_config(request.model));
+  impl->config = model_config_of(request.model);
+  if (diffusers_folder && !request.weights.empty()) {
+    throw ConfigError(fmt::format("--weights {}: the diffusers folder {} holds its own weights",
+                                  request.weights, request.model));
   }
   ModelConfig& config = impl->config;
   if (!diffusers_folder && !request.weights.empty()) {
@@ -460,11 +455,14 @@ void Pipeline::set_attention_observer(AttentionObserver observer) {
   impl_->observer = std::move(observer);
 }
 
+ModelConfig model_config_of(const std::string& model) {
+  return diffusers::is_diffusers_folder(model)
+             ? diffusers::wan_folder_model_config(diffusers::read_diffusers_folder(model))
+             : load_model_config(resolve_model_config(model));
+}
+
 void check_fits_before_load(const GenerateRequest& request) {
-  const ModelConfig config =
-      diffusers::is_diffusers_folder(request.model)
-          ? diffusers::wan_folder_model_config(diffusers::read_diffusers_folder(request.model))
-          : load_model_config(resolve_model_config(request.model));
+  const ModelConfig config = model_config_of(request.model);
   const at::Device device = choose_device(request.device);
   const std::uint64_t memory = device_memory_bytes(device);
   check_model_fits(config, element_size(config, device), memory, device.str());

@@ -13,6 +13,7 @@
 
 #include "sagegen/attention_context.h"
 #include "sagegen/errors.h"
+#include "sagegen/model_config.h"
 #include "sagegen/request.h"
 
 namespace sagegen {
@@ -112,6 +113,10 @@ class Pipeline {
 // RequestError naming --size/--frames for activations that cannot. Clients call it before
 // load() so a request that cannot fit fails at once.
 void check_fits_before_load(const GenerateRequest& request);
+
+// The ModelConfig of request.model without loading weights: the YAML config it resolves to, or
+// for a Wan2.1 diffusers folder what its configs say (diffusers::wan_folder_model_config).
+ModelConfig model_config_of(const std::string& model);
 
 // Finds a model config: an existing file path as given, a diffusers folder's model_index.json
 // (Pipeline::load takes the folder itself), otherwise `<name>.yaml` under
