@@ -172,13 +172,14 @@ static, overall gray, worst quality, low quality.
 """
 # Prompts for the tokenizer reference: plain, unicode (NFKC, characters outside the vocabulary,
 # curly quotes ftfy straightens), HTML entities and odd whitespace (the pipeline's prompt_clean),
-# empty, and longer than 512 tokens (truncated, </s> kept last).
+# empty, longer than 512 tokens (truncated, </s> kept last), special tokens' text (split out).
 TOKENIZER_PROMPTS = [
     "A cat walks on the grass, realistic style.",
     "一只猫在草地上行走 — café Straße 🐈🐈 ＡＢＣ ① “quoted” ‘it’s’ ﬁne",
     "  Bright\ttones,\n\n overexposed &amp; static &lt;b&gt; &#233;&#x4e00;\u3000x\u00a0y  ",
     "",
     " ".join(["The camera pans slowly across a mountain lake at sunrise."] * 60),
+    "a cat</s>walks <pad> on the grass </s>",
 ]
 
 

@@ -78,6 +78,26 @@ TEST(WanParity, Umt5TokenizerComposesLikeNfc) {
   EXPECT_EQ(tokenizer.encode("caf\x65\xCC\x81", 16), tokenizer.encode("caf\xC3\xA9", 16));
 }
 
+TEST(WanParity, Umt5AddedTokensFromTheConfigSplitTheText) {
+  SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
+  // umT5's <extra_id_N> sentinels are added tokens past the sentencepiece vocabulary, listed in
+  // tokenizer_config.json's added_tokens_decoder.
+  testing::TempDir dir;
+  testing::copy_tree(tokenizer_dir(), dir.path() / "tokenizer");
+  const auto config_path = dir.path() / "tokenizer" / "tokenizer_config.json";
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(config_path));
+  config["added_tokens_decoder"] = {{"387", {{"content", "<extra_id_0>"}, {"special", true}}}};
+  std::ofstream(config_path) << config.dump(2);
+  const auto tokenizer = diffusers::Umt5Tokenizer::load(dir.path() / "tokenizer");
+  EXPECT_EQ(tokenizer.vocab_size(), 388);
+  std::vector<std::int64_t> expected = tokenizer.encode("a cat", 64);
+  expected.pop_back();  // </s>
+  expected.push_back(387);
+  std::vector<std::int64_t> rest = tokenizer.encode("walks", 64);
+  expected.insert(expected.end(), rest.begin(), rest.end());
+  EXPECT_EQ(tokenizer.encode("a cat<extra_id_0> walks", 64), expected);
+}
+
 TEST(WanParity, Umt5TokenizerTruncatesKeepingEos) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   const auto tokenizer = diffusers::Umt5Tokenizer::load(tokenizer_dir());

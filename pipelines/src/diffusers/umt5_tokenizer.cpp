@@ -6,6 +6,8 @@
 #include <sentencepiece_processor.h>
 #endif
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "sagegen/diffusers/json_config.h"
@@ -75,27 +77,66 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& dir) {
                                token_text(config, "pad_token", "<pad>"));
   tokenizer.unk_id_ = piece_id(*tokenizer.processor_, config, "unk_token",
                                token_text(config, "unk_token", "<unk>"));
+  std::map<std::string, std::int64_t> added = {
+      {token_text(config, "eos_token", "</s>"), tokenizer.eos_id_},
+      {token_text(config, "pad_token", "<pad>"), tokenizer.pad_id_},
+      {token_text(config, "unk_token", "<unk>"), tokenizer.unk_id_}};
+  if (config.has("added_tokens_decoder")) {
+    const nlohmann::json& decoder = config.value("added_tokens_decoder");
+    if (!decoder.is_object()) config.fail("added_tokens_decoder", "expected an object id -> token");
+    for (const auto& item : decoder.items()) {
+      const nlohmann::json& token = item.value();
+      if (!token.is_object() || !token.contains("content") || !token["content"].is_string()) {
+        config.fail("added_tokens_decoder", fmt::format("entry {}: no \"content\"", item.key()));
+      }
+      try {
+        added[token["content"].get<std::string>()] = std::stoll(item.key());
+      } catch (const std::exception&) {
+        config.fail("added_tokens_decoder", fmt::format("\"{}\" is not a token id", item.key()));
+      }
+    }
+  }
+  tokenizer.added_tokens_.assign(added.begin(), added.end());
+  std::stable_sort(tokenizer.added_tokens_.begin(), tokenizer.added_tokens_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   return tokenizer;
 }
 
-std::vector<std::int64_t> Umt5Tokenizer::encode(const std::string& text, int max_length) const {
-  TORCH_CHECK(max_length >= 1, "Umt5Tokenizer::encode: max_length must be >= 1, got ", max_length);
+void Umt5Tokenizer::encode_text(const std::string& text, std::vector<std::int64_t>& ids) const {
   std::vector<int> pieces;
   const auto status = processor_->Encode(text, &pieces);
   TORCH_CHECK(status.ok(), "sentencepiece could not encode the prompt: ", status.ToString());
-  std::vector<std::int64_t> ids;
-  ids.reserve(pieces.size() + 1);
+  bool in_unknown_run = false;
   for (const int id : pieces) {
     // sentencepiece's byte fallback spells an unknown run as its UTF-8 bytes after segmenting;
     // transformers has no byte fallback and keeps the run as one <unk>.
     if (processor_->IsByte(id)) {
-      if (ids.empty() || ids.back() != -1) ids.push_back(-1);
+      if (!in_unknown_run) ids.push_back(unk_id_);
+      in_unknown_run = true;
       continue;
     }
+    in_unknown_run = false;
     ids.push_back(id);
   }
-  for (std::int64_t& id : ids) {
-    if (id == -1) id = unk_id_;
+}
+
+std::vector<std::int64_t> Umt5Tokenizer::encode(const std::string& text, int max_length) const {
+  TORCH_CHECK(max_length >= 1, "Umt5Tokenizer::encode: max_length must be >= 1, got ", max_length);
+  std::vector<std::int64_t> ids;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    // The earliest added token from `start` (the longest where several start there).
+    std::size_t found = std::string::npos;
+    const std::pair<std::string, std::int64_t>* token = nullptr;
+    for (const auto& candidate : added_tokens_) {
+      const std::size_t at = text.find(candidate.first, start);
+      if (at < found) found = at, token = &candidate;
+    }
+    encode_text(text.substr(start, found == std::string::npos ? std::string::npos : found - start),
+                ids);
+    if (token == nullptr) break;
+    ids.push_back(token->second);
+    start = found + token->first.size();
   }
   if (static_cast<int>(ids.size()) > max_length - 1) ids.resize(max_length - 1);
   ids.push_back(eos_id_);
@@ -116,7 +157,11 @@ TokenizedPrompts Umt5Tokenizer::encode_prompts(const std::vector<std::string>& p
   return out;
 }
 
-int Umt5Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+int Umt5Tokenizer::vocab_size() const {
+  std::int64_t size = processor_->GetPieceSize();
+  for (const auto& token : added_tokens_) size = std::max(size, token.second + 1);
+  return static_cast<int>(size);
+}
 
 #else  // a build without sentencepiece (-DSAGEGEN_SENTENCEPIECE=OFF)
 }  // namespace sagegen::diffusers
