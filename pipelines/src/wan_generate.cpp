@@ -31,9 +31,8 @@ void generate_wan_video(diffusers::WanTextToVideo& wan, const GenerateRequest& r
   if (guided) prompts.push_back(request.negative_prompt);
   const at::Tensor embeds = wan.prompt_embeddings(prompts, attention);
   // The same draw as diffusers' randn_tensor with torch.Generator().manual_seed(seed).
-  const at::Tensor noise =
-      initial_noise(wan.latent_shape(request.width, request.height, request.frames), request.seed,
-                    device);
+  const at::Tensor noise = initial_noise(
+      wan.latent_shape(request.width, request.height, request.frames), request.seed, device);
   const double shift = request.shift != 1.0 ? request.shift : 0.0;
   if (shift > 0) {
     spdlog::info("--shift {:g} replaces the scheduler's flow_shift {:g}", shift,

@@ -64,7 +64,10 @@ TEST(WanPromptClean, FollowsDiffusersWithFtfy) {
   // Expected values are what diffusers' prompt_clean (ftfy 6.3.1) returns.
   EXPECT_EQ(diffusers::wan_prompt_clean("&amp;amp;amp;amp;lt;"), "<");  // ftfy: to a fixed point
   EXPECT_EQ(diffusers::wan_prompt_clean("&amp;amp;amp;amp;lt; <"), "&amp;amp;lt; <");  // HTML-like
-  EXPECT_EQ(diffusers::wan_prompt_clean(std::string("a\0b\x07" "c", 5)), "abc");
+  EXPECT_EQ(diffusers::wan_prompt_clean(std::string("a\0b\x07"
+                                                    "c",
+                                                    5)),
+            "abc");
   EXPECT_EQ(diffusers::wan_prompt_clean("&#0; &#128512;"), "\xEF\xBF\xBD \xF0\x9F\x98\x80");
   EXPECT_EQ(diffusers::wan_prompt_clean(" \t\n "), "");
   EXPECT_EQ(diffusers::wan_prompt_clean("\xFF ok"), "\xEF\xBF\xBD ok");  // invalid UTF-8

@@ -51,10 +51,12 @@ TEST(WanPipelineRun, MatchesDiffusersWanPipeline) {
   // uint8, so a value matches within half a level plus the float error (1e-3 of the range:
   // StagesMatchDiffusersInFloat says why).
   const at::Tensor expected = testing::wan_reference("pipeline").at("video")[0] * 255.0;
-  const double error = (result.video.to(at::kDouble) - expected.to(at::kDouble)).abs().max()
-                           .item<double>();
-  std::printf("Wan pipeline (tokenize, encode, 4 UniPC steps CFG 5, decode) vs WanPipeline: max "
-              "|uint8 - 255 * reference| %.4f\n", error);
+  const double error =
+      (result.video.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>();
+  std::printf(
+      "Wan pipeline (tokenize, encode, 4 UniPC steps CFG 5, decode) vs WanPipeline: max "
+      "|uint8 - 255 * reference| %.4f\n",
+      error);
   EXPECT_LE(error, 0.5 + 255 * 1e-3);
   EXPECT_EQ(result.step_seconds.size(), 4u);
   // The text encoder's 2 layers for each of 2 prompts, then 4 steps x 2 blocks x (self, cross).
@@ -80,9 +82,9 @@ TEST(WanPipelineRun, StagesMatchDiffusersInFloat) {
   AttentionContext attention(2 * wan->transformer().config().depth);
   const at::Tensor embeds =
       wan->prompt_embeddings({request.prompt, request.negative_prompt}, attention);
-  const at::Tensor noise = initial_noise(
-      wan->latent_shape(request.width, request.height, request.frames), request.seed,
-      at::Device(at::kCPU));
+  const at::Tensor noise =
+      initial_noise(wan->latent_shape(request.width, request.height, request.frames), request.seed,
+                    at::Device(at::kCPU));
   const at::Tensor latents =
       wan->denoise(noise, embeds.slice(0, 0, 1), embeds.slice(0, 1, 2), request.steps,
                    request.cfg_scale, /*flow_shift=*/0, attention);
@@ -90,13 +92,14 @@ TEST(WanPipelineRun, StagesMatchDiffusersInFloat) {
   const double latent_error = testing::relative_max_error(latents, ref.at("latents"));
   EXPECT_LE(latent_error, 1e-4);
   // diffusers' postprocess: video / 2 + 0.5, clamped; [1, F, H, W, 3].
-  const at::Tensor video =
-      (wan->decode(latents) / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 4, 1});
+  const at::Tensor video = (wan->decode(latents) / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 4, 1});
   const at::Tensor expected = ref.at("video");
   ASSERT_EQ(video.sizes(), expected.sizes());
   const double error = testing::relative_max_error(video, expected);
-  std::printf("Wan pipeline stages vs WanPipeline: latents %.3g, frames in [0, 1] %.3g (max abs "
-              "error relative to max |reference|)\n", latent_error, error);
+  std::printf(
+      "Wan pipeline stages vs WanPipeline: latents %.3g, frames in [0, 1] %.3g (max abs "
+      "error relative to max |reference|)\n",
+      latent_error, error);
   // The fixture's random-weight VAE amplifies float rounding: diffusers' own frames move by
   // 1.3e-4 when its latents move by 1e-6 of their scale (manifest.json,
   // pipeline_frames_change_for_1e-6_latent_change), and two float32 implementations of the

@@ -76,15 +76,15 @@ std::string vae_config_error(const std::string& key, const nlohmann::json& value
 }
 
 TEST(WanFolderErrors, VaeConfigValuesSagegenCannotRun) {
-  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
-           {"_class_name", "AutoencoderKLWan2"},
-           {"is_residual", true},
-           {"patch_size", 2},
-           {"scale_factor_spatial", 16},
-           {"scale_factor_temporal", 8},
-           {"temperal_downsample", {true, true}},
-           {"latents_std", {1.0, 2.0}},
-           {"clip_output", true}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, nlohmann::json>>{{"_class_name", "AutoencoderKLWan2"},
+                                                           {"is_residual", true},
+                                                           {"patch_size", 2},
+                                                           {"scale_factor_spatial", 16},
+                                                           {"scale_factor_temporal", 8},
+                                                           {"temperal_downsample", {true, true}},
+                                                           {"latents_std", {1.0, 2.0}},
+                                                           {"clip_output", true}}) {
     const std::string message = vae_config_error(key, value);
     EXPECT_NE(message.find("config.json: " + key), std::string::npos) << key << ": " << message;
   }

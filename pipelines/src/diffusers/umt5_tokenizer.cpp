@@ -30,8 +30,8 @@ std::string token_text(JsonConfig& config, const std::string& key, const std::st
   config.fail(key, "expected a token string or an object with \"content\"");
 }
 
-std::int64_t piece_id(const sentencepiece::SentencePieceProcessor& processor,
-                      JsonConfig& config, const std::string& key, const std::string& piece) {
+std::int64_t piece_id(const sentencepiece::SentencePieceProcessor& processor, JsonConfig& config,
+                      const std::string& key, const std::string& piece) {
   const int id = processor.PieceToId(piece);
   // PieceToId answers unk_id for a piece it does not have.
   if (id == processor.unk_id() && piece != processor.IdToPiece(id)) {
@@ -50,10 +50,10 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& dir) {
   const std::filesystem::path model = dir / "spiece.model";
   std::error_code error;
   if (!std::filesystem::is_regular_file(model, error)) {
-    throw ConfigError(fmt::format(
-        "{}: no spiece.model (the umT5 sentencepiece model; sagegen reads it, not "
-        "tokenizer.json)",
-        dir.string()));
+    throw ConfigError(
+        fmt::format("{}: no spiece.model (the umT5 sentencepiece model; sagegen reads it, not "
+                    "tokenizer.json)",
+                    dir.string()));
   }
   Umt5Tokenizer tokenizer;
   tokenizer.processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
@@ -71,8 +71,8 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& dir) {
   if (config.has("do_lower_case") && config.boolean("do_lower_case")) {
     config.fail("do_lower_case", "true is not supported (umT5 does not lower-case)");
   }
-  tokenizer.eos_id_ = piece_id(*tokenizer.processor_, config, "eos_token",
-                               token_text(config, "eos_token", "</s>"));
+  tokenizer.eos_id_ =
+      piece_id(*tokenizer.processor_, config, "eos_token", token_text(config, "eos_token", "</s>"));
   tokenizer.pad_id_ = piece_id(*tokenizer.processor_, config, "pad_token",
                                token_text(config, "pad_token", "<pad>"));
   tokenizer.unk_id_ = piece_id(*tokenizer.processor_, config, "unk_token",

@@ -53,8 +53,8 @@ std::unique_ptr<WanTextToVideo> WanTextToVideo::load(const std::filesystem::path
   wan->device_ = device;
   wan->dit_dtype_ = dit_dtype;
   // Every config first, so a bad folder fails before gigabytes are read.
-  wan->scheduler_config_ = read_unipc_scheduler_config(
-      wan->folder_.require("scheduler").dir / "scheduler_config.json");
+  wan->scheduler_config_ =
+      read_unipc_scheduler_config(wan->folder_.require("scheduler").dir / "scheduler_config.json");
   read_umt5_config(wan->folder_.require("text_encoder").dir / "config.json");
   wan->tokenizer_ = Umt5Tokenizer::load(wan->folder_.require("tokenizer").dir);
   const ModelConfig config = wan_folder_model_config(wan->folder_);
@@ -63,10 +63,11 @@ std::unique_ptr<WanTextToVideo> WanTextToVideo::load(const std::filesystem::path
       load_wan_transformer(wan->folder_.require("transformer").dir, options.dtype(dit_dtype));
   wan->vae_ = load_wan_vae_decoder(wan->folder_.require("vae").dir, options.dtype(at::kFloat));
   if (wan->vae_->config().z_dim != config.dit.in_channels) {
-    throw ConfigError(fmt::format(
-        "{}: z_dim {} differs from the transformer's in_channels {} ({})",
-        (wan->folder_.require("vae").dir / "config.json").string(), wan->vae_->config().z_dim,
-        config.dit.in_channels, (wan->folder_.require("transformer").dir / "config.json").string()));
+    throw ConfigError(
+        fmt::format("{}: z_dim {} differs from the transformer's in_channels {} ({})",
+                    (wan->folder_.require("vae").dir / "config.json").string(),
+                    wan->vae_->config().z_dim, config.dit.in_channels,
+                    (wan->folder_.require("transformer").dir / "config.json").string()));
   }
   return wan;
 }
@@ -92,10 +93,10 @@ at::Tensor WanTextToVideo::prompt_embeddings(const std::vector<std::string>& pro
     const auto encoder = load_umt5_encoder(folder_.require("text_encoder").dir,
                                            at::TensorOptions().device(device_).dtype(dit_dtype_));
     if (tokenizer_->vocab_size() > encoder->config().vocab_size) {
-      throw ConfigError(fmt::format(
-          "{}: the tokenizer has {} pieces, more than the text encoder's vocab_size {}",
-          folder_.require("tokenizer").dir.string(), tokenizer_->vocab_size(),
-          encoder->config().vocab_size));
+      throw ConfigError(
+          fmt::format("{}: the tokenizer has {} pieces, more than the text encoder's vocab_size {}",
+                      folder_.require("tokenizer").dir.string(), tokenizer_->vocab_size(),
+                      encoder->config().vocab_size));
     }
     for (const std::string& prompt : missing) {
       const TokenizedPrompts tokens = tokenizer_->encode_prompts({prompt}, kWanTextLength);
@@ -124,11 +125,10 @@ std::vector<std::int64_t> WanTextToVideo::latent_shape(int width, int height, in
           width / vae.spatial_scale()};
 }
 
-at::Tensor WanTextToVideo::denoise(const at::Tensor& noise, const at::Tensor& prompt_embeds,
-                                   const at::Tensor& negative_embeds, int steps,
-                                   double guidance_scale, double flow_shift,
-                                   AttentionContext& attention,
-                                   const std::function<void(int, const at::Tensor&)>& on_step) const {
+at::Tensor WanTextToVideo::denoise(
+    const at::Tensor& noise, const at::Tensor& prompt_embeds, const at::Tensor& negative_embeds,
+    int steps, double guidance_scale, double flow_shift, AttentionContext& attention,
+    const std::function<void(int, const at::Tensor&)>& on_step) const {
   UniPCConfig config = scheduler_config_;
   if (flow_shift > 0) config.flow_shift = flow_shift;
   UniPCMultistepScheduler scheduler(config, steps);

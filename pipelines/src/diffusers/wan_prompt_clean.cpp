@@ -67,8 +67,8 @@ std::string encode_utf8(const std::u32string& text) {
 // Python's str.isspace(), which the `regex` module's \s matches on str patterns.
 bool is_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 // ftfy's remove_control_chars: C0/C1 controls other than whitespace, and a few format
@@ -91,8 +91,8 @@ char32_t uncurled(char32_t c) {
 // ftfy's fix_latin_ligatures and fix_character_width (full-width ASCII and the ideographic
 // space; the half-width katakana it also folds are left to the tokenizer's NFKC).
 void append_folded(char32_t c, std::u32string& out) {
-  static constexpr std::u32string_view kLigatures[] = {U"ff", U"fi", U"fl", U"ffi", U"ffl",
-                                                       U"st", U"st"};  // U+FB00..U+FB06
+  static constexpr std::u32string_view kLigatures[] = {U"ff",  U"fi", U"fl", U"ffi",
+                                                       U"ffl", U"st", U"st"};  // U+FB00..U+FB06
   if (c >= 0xFB00 && c <= 0xFB06) {
     out += kLigatures[c - 0xFB00];
   } else if (c >= 0xFF01 && c <= 0xFF5E) {
@@ -126,8 +126,8 @@ std::u32string unescape_html_once(const std::u32string& text) {
     std::u32string_view name;
     char32_t value;
   };
-  static constexpr Named kNamed[] = {{U"amp;", U'&'},   {U"lt;", U'<'},    {U"gt;", U'>'},
-                                     {U"quot;", U'"'},  {U"apos;", U'\''}, {U"nbsp;", 0xA0}};
+  static constexpr Named kNamed[] = {{U"amp;", U'&'},  {U"lt;", U'<'},    {U"gt;", U'>'},
+                                     {U"quot;", U'"'}, {U"apos;", U'\''}, {U"nbsp;", 0xA0}};
   std::u32string out;
   out.reserve(text.size());
   std::size_t i = 0;

@@ -55,13 +55,14 @@ models::WanVaeConfig read_wan_vae_config(const std::filesystem::path& config_jso
     const nlohmann::json& value = json.value("temperal_downsample");
     if (!value.is_array() || value.size() != config.dim_mult.size() - 1 ||
         !std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_boolean(); })) {
-      json.fail("temperal_downsample",
-                fmt::format("expected {} booleans (one per dim_mult step)", config.dim_mult.size() - 1));
+      json.fail("temperal_downsample", fmt::format("expected {} booleans (one per dim_mult step)",
+                                                   config.dim_mult.size() - 1));
     }
     config.temporal_downsample.assign(value.begin(), value.end());
   } else if (config.dim_mult.size() != 4) {
-    json.fail("temperal_downsample", "missing, and the default [false, true, true] fits 4 "
-                                     "dim_mult entries only");
+    json.fail("temperal_downsample",
+              "missing, and the default [false, true, true] fits 4 "
+              "dim_mult entries only");
   }
   if (json.has("latents_mean") || json.has("latents_std") || config.z_dim != 16) {
     config.latents_mean = numbers(json, "latents_mean", static_cast<std::size_t>(config.z_dim));
@@ -103,10 +104,10 @@ std::shared_ptr<models::WanVaeDecoder> load_wan_vae_decoder(const std::filesyste
   const std::string base_name = "diffusion_pytorch_model";
   for (const std::string& name : component_tensor_names(dir, base_name)) {
     if (parameters.count(name) == 0 && !is_encoder_tensor(name)) {
-      throw ConfigError(fmt::format(
-          "{}: tensor '{}' is neither the Wan 2.1 VAE decoder's nor its encoder's (is "
-          "config.json this VAE's?)",
-          dir.string(), name));
+      throw ConfigError(
+          fmt::format("{}: tensor '{}' is neither the Wan 2.1 VAE decoder's nor its encoder's (is "
+                      "config.json this VAE's?)",
+                      dir.string(), name));
     }
   }
   load_component_weights(parameters, dir, base_name, io::ExtraTensors::kIgnore);
@@ -118,7 +119,8 @@ at::Tensor unnormalize_wan_latents(const at::Tensor& latents, const models::WanV
               "unnormalize_wan_latents: latents must be [B, ", config.z_dim, ", F, H, W], got ",
               latents.sizes());
   const at::TensorOptions options = latents.options().dtype(at::kFloat);
-  const at::Tensor mean = at::tensor(config.latents_mean, at::kDouble).to(options).view({1, -1, 1, 1, 1});
+  const at::Tensor mean =
+      at::tensor(config.latents_mean, at::kDouble).to(options).view({1, -1, 1, 1, 1});
   const at::Tensor inverse_std =
       1.0 / at::tensor(config.latents_std, at::kDouble).to(options).view({1, -1, 1, 1, 1});
   return latents.to(at::kFloat) / inverse_std + mean;

@@ -22,14 +22,14 @@ VaeUpBlock::VaeUpBlock(std::int64_t in, std::int64_t out, int num_res_blocks, in
                        const at::TensorOptions& options) {
   auto list = register_module("resnets", std::make_shared<ModuleContainer>());
   for (int i = 0; i <= num_res_blocks; ++i) {
-    resnets.push_back(list->add(std::to_string(i),
-                                std::make_shared<VaeResidualBlock>(i == 0 ? in : out, out, options)));
+    resnets.push_back(list->add(
+        std::to_string(i), std::make_shared<VaeResidualBlock>(i == 0 ? in : out, out, options)));
   }
   if (upsample != 0) {
     auto upsamplers = register_module("upsamplers", std::make_shared<ModuleContainer>());
     // diffusers' Resample halves the width (upsample_out_dim = dim / 2).
-    upsampler = upsamplers->add("0", std::make_shared<VaeUpsample>(out, out / 2, upsample == 3,
-                                                                   options));
+    upsampler =
+        upsamplers->add("0", std::make_shared<VaeUpsample>(out, out / 2, upsample == 3, options));
   }
 }
 
@@ -43,11 +43,13 @@ WanVaeDecoder::WanVaeDecoder(const WanVaeConfig& config, const at::TensorOptions
     : config_(config) {
   const std::int64_t z = config.z_dim;
   post_quant_conv = register_module(
-      "post_quant_conv", std::make_shared<CausalConv3d>(z, z, Extent{1, 1, 1}, Extent{0, 0, 0}, options));
+      "post_quant_conv",
+      std::make_shared<CausalConv3d>(z, z, Extent{1, 1, 1}, Extent{0, 0, 0}, options));
   auto decoder = register_module("decoder", std::make_shared<ModuleContainer>());
   // Widths: base * [last mult, mults reversed...]; blocks after the first take half the
   // previous width, since each upsampler halves it (Wan 2.1; Wan 2.2's residual VAE differs).
-  std::vector<std::int64_t> dims = {static_cast<std::int64_t>(config.base_dim) * config.dim_mult.back()};
+  std::vector<std::int64_t> dims = {static_cast<std::int64_t>(config.base_dim) *
+                                    config.dim_mult.back()};
   for (auto it = config.dim_mult.rbegin(); it != config.dim_mult.rend(); ++it) {
     dims.push_back(static_cast<std::int64_t>(config.base_dim) * *it);
   }
@@ -55,8 +57,10 @@ WanVaeDecoder::WanVaeDecoder(const WanVaeConfig& config, const at::TensorOptions
                                                                    Extent{1, 1, 1}, options));
   auto mid = decoder->add("mid_block", std::make_shared<ModuleContainer>());
   auto mid_resnets = mid->add("resnets", std::make_shared<ModuleContainer>());
-  mid_resnet0 = mid_resnets->add("0", std::make_shared<VaeResidualBlock>(dims[0], dims[0], options));
-  mid_resnet1 = mid_resnets->add("1", std::make_shared<VaeResidualBlock>(dims[0], dims[0], options));
+  mid_resnet0 =
+      mid_resnets->add("0", std::make_shared<VaeResidualBlock>(dims[0], dims[0], options));
+  mid_resnet1 =
+      mid_resnets->add("1", std::make_shared<VaeResidualBlock>(dims[0], dims[0], options));
   auto mid_attentions = mid->add("attentions", std::make_shared<ModuleContainer>());
   mid_attention = mid_attentions->add("0", std::make_shared<VaeAttentionBlock>(dims[0], options));
 
@@ -74,9 +78,9 @@ WanVaeDecoder::WanVaeDecoder(const WanVaeConfig& config, const at::TensorOptions
         std::make_shared<VaeUpBlock>(in, dims[i + 1], config.num_res_blocks, upsample, options)));
   }
   norm_out = decoder->add("norm_out", std::make_shared<VaeRmsNorm>(dims.back(), false, options));
-  conv_out = decoder->add("conv_out",
-                          std::make_shared<CausalConv3d>(dims.back(), config.out_channels,
-                                                         Extent{3, 3, 3}, Extent{1, 1, 1}, options));
+  conv_out = decoder->add(
+      "conv_out", std::make_shared<CausalConv3d>(dims.back(), config.out_channels, Extent{3, 3, 3},
+                                                 Extent{1, 1, 1}, options));
 }
 
 at::Tensor WanVaeDecoder::decode_chunk(const at::Tensor& chunk, CausalCache& cache) const {

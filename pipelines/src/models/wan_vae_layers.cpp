@@ -26,8 +26,8 @@ CausalConv3d::CausalConv3d(std::int64_t in, std::int64_t out, std::array<std::in
                            std::array<std::int64_t, 3> padding_value,
                            const at::TensorOptions& options)
     : padding(padding_value) {
-  weight = register_parameter("weight", at::empty({out, in, kernel[0], kernel[1], kernel[2]},
-                                                  options));
+  weight =
+      register_parameter("weight", at::empty({out, in, kernel[0], kernel[1], kernel[2]}, options));
   bias = register_parameter("bias", at::empty({out}, options));
 }
 
@@ -39,8 +39,8 @@ at::Tensor CausalConv3d::forward(const at::Tensor& x, const at::Tensor& past) co
     time_padding -= past.size(2);
   }
   // constant_pad_nd lists (left, right) pairs from the last dimension: W, H, then T.
-  input = at::constant_pad_nd(input, {padding[2], padding[2], padding[1], padding[1],
-                                      time_padding, 0});
+  input =
+      at::constant_pad_nd(input, {padding[2], padding[2], padding[1], padding[1], time_padding, 0});
   return at::conv3d(input, weight, bias);
 }
 
@@ -54,9 +54,8 @@ at::Tensor CausalConv3d::forward_cached(const at::Tensor& x, CausalCache& cache)
 }
 
 VaeRmsNorm::VaeRmsNorm(std::int64_t channels, bool images, const at::TensorOptions& options) {
-  gamma = register_parameter(
-      "gamma", images ? at::empty({channels, 1, 1}, options)
-                      : at::empty({channels, 1, 1, 1}, options));
+  gamma = register_parameter("gamma", images ? at::empty({channels, 1, 1}, options)
+                                             : at::empty({channels, 1, 1, 1}, options));
 }
 
 at::Tensor VaeRmsNorm::forward(const at::Tensor& x) const {
@@ -71,13 +70,13 @@ at::Tensor VaeRmsNorm::forward(const at::Tensor& x) const {
 VaeResidualBlock::VaeResidualBlock(std::int64_t in, std::int64_t out,
                                    const at::TensorOptions& options) {
   norm1 = register_module("norm1", std::make_shared<VaeRmsNorm>(in, false, options));
-  conv1 = register_module("conv1",
-                          std::make_shared<CausalConv3d>(in, out, std::array<std::int64_t, 3>{3, 3, 3},
-                                                         std::array<std::int64_t, 3>{1, 1, 1}, options));
+  conv1 = register_module(
+      "conv1", std::make_shared<CausalConv3d>(in, out, std::array<std::int64_t, 3>{3, 3, 3},
+                                              std::array<std::int64_t, 3>{1, 1, 1}, options));
   norm2 = register_module("norm2", std::make_shared<VaeRmsNorm>(out, false, options));
-  conv2 = register_module("conv2",
-                          std::make_shared<CausalConv3d>(out, out, std::array<std::int64_t, 3>{3, 3, 3},
-                                                         std::array<std::int64_t, 3>{1, 1, 1}, options));
+  conv2 = register_module(
+      "conv2", std::make_shared<CausalConv3d>(out, out, std::array<std::int64_t, 3>{3, 3, 3},
+                                              std::array<std::int64_t, 3>{1, 1, 1}, options));
   if (in != out) {
     conv_shortcut = register_module(
         "conv_shortcut",
@@ -96,7 +95,8 @@ at::Tensor VaeResidualBlock::forward(const at::Tensor& x, CausalCache& cache) co
 VaeAttentionBlock::VaeAttentionBlock(std::int64_t channels, const at::TensorOptions& options) {
   norm = register_module("norm", std::make_shared<VaeRmsNorm>(channels, true, options));
   auto to_qkv = register_module("to_qkv", std::make_shared<ModuleContainer>());
-  qkv_weight = to_qkv->register_parameter("weight", at::empty({3 * channels, channels, 1, 1}, options));
+  qkv_weight =
+      to_qkv->register_parameter("weight", at::empty({3 * channels, channels, 1, 1}, options));
   qkv_bias = to_qkv->register_parameter("bias", at::empty({3 * channels}, options));
   auto proj = register_module("proj", std::make_shared<ModuleContainer>());
   proj_weight = proj->register_parameter("weight", at::empty({channels, channels, 1, 1}, options));
@@ -145,9 +145,10 @@ at::Tensor VaeUpsample::forward(const at::Tensor& input, CausalCache& cache) con
       at::Tensor next = x.slice(2, std::max<std::int64_t>(x.size(2) - kCachedFrames, 0)).clone();
       if (next.size(2) < kCachedFrames) {
         // After the first chunk the past is zeros (diffusers pads with zeros, then caches them).
-        next = at::cat({after_first ? at::zeros_like(next) : slot.frames.slice(2, slot.frames.size(2) - 1),
-                        next},
-                       2);
+        next = at::cat(
+            {after_first ? at::zeros_like(next) : slot.frames.slice(2, slot.frames.size(2) - 1),
+             next},
+            2);
       }
       x = after_first ? time_conv->forward(x) : time_conv->forward(x, slot.frames);
       slot.frames = std::move(next);

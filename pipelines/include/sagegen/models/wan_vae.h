@@ -14,7 +14,7 @@
 namespace sagegen::models {
 
 struct WanVaeConfig {
-  int base_dim = 96;          // decoder_base_dim when the config sets it, else base_dim
+  int base_dim = 96;  // decoder_base_dim when the config sets it, else base_dim
   int z_dim = 16;
   std::vector<int> dim_mult = {1, 2, 4, 4};
   int num_res_blocks = 2;

@@ -92,8 +92,8 @@ class VaeUpsample : public torch::nn::Module {
   VaeUpsample(std::int64_t channels, std::int64_t out, bool temporal,
               const at::TensorOptions& options);
   at::Tensor forward(const at::Tensor& x, CausalCache& cache) const;
-  at::Tensor conv_weight, conv_bias;           // resample.1
-  std::shared_ptr<CausalConv3d> time_conv;      // null for upsample2d
+  at::Tensor conv_weight, conv_bias;        // resample.1
+  std::shared_ptr<CausalConv3d> time_conv;  // null for upsample2d
 };
 
 }  // namespace sagegen::models
