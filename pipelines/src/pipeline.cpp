@@ -12,6 +12,9 @@
 #include <optional>
 
 #include "request_checks.h"
+#include "sagegen/diffusers/folder.h"
+#include "sagegen/diffusers/wan_pipeline.h"
+#include "wan_generate.h"
 #include "sagegen/eval/prompt_parser.h"
 #include "resource_limits.h"
 #include "sageattn/attention.h"
@@ -125,11 +128,16 @@ struct Pipeline::Impl {
   std::optional<text::WordTokenizer> tokenizer;
   std::shared_ptr<models::TextEncoder> text_encoder;
   std::shared_ptr<models::WanTransformer3DModel> dit;
+  // A Wan2.1 diffusers folder (then dit is its transformer, and tokenizer/text_encoder are unset).
+  std::unique_ptr<diffusers::WanTextToVideo> wan;
   std::optional<sageattn::PrecisionTable> table;
   std::string table_path;
   AttentionObserver observer;
   std::shared_ptr<parallel::ProcessGroup> sequence_group;
 
+  // Builds the model of `config` (a YAML config) and fills it from its weights (or random ones);
+  // returns the parameter count.
+  std::int64_t load_built_in_model(const at::TensorOptions& options);
   // An attention context for `steps` sampling steps, with the request's override or the table.
   AttentionContext make_context(const GenerateRequest& request, int steps) const;
   // [B, text_length, text_dim]: the prompt, then (with CFG) the negative prompt.
@@ -161,6 +169,10 @@ AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, in
 at::Tensor Pipeline::Impl::encode_text(const GenerateRequest& request, bool with_cfg,
                                        AttentionContext& attention) const {
   attention.set_step(-1);
+  if (wan) {
+    return with_cfg ? wan->prompt_embeddings({request.prompt, request.negative_prompt}, attention)
+                    : wan->prompt_embeddings({request.prompt}, attention);
+  }
   const auto encode = [&](const std::string& prompt) {
     // The tokenizer truncates (keeping <bos> and <eos>, with a warning); the padding it adds is
     // cut off again, since each prompt is encoded at its own length.
@@ -218,16 +230,39 @@ std::string Pipeline::Impl::locate_non_finite(const GenerateRequest& request, co
   return "in the sampler update of a finite model output";
 }
 
+std::int64_t Pipeline::Impl::load_built_in_model(const at::TensorOptions& options) {
+  models::TextToVideoModel model = models::build_text_to_video_model(config, options);
+  tokenizer = std::move(model.tokenizer);
+  text_encoder = model.text_encoder;
+  dit = model.dit;
+  std::map<std::string, at::Tensor>& parameters = model.parameters;
+  if (config.random_weights) {
+    spdlog::warn("model {}: random weights (seed {}): output is noise", config.name,
+                 config.random_seed);
+    models::init_random(parameters, config.random_seed);
+  } else {
+    models::load_weights(parameters, config.weights);
+    check_weights_finite(parameters, config.weights);
+  }
+  std::int64_t count = 0;
+  for (const auto& entry : parameters) count += entry.second.numel();
+  return count;
+}
+
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pipeline::~Pipeline() = default;
 
 std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   c10::InferenceMode inference;
   auto impl = std::make_unique<Impl>();
-  const std::string config_path = resolve_model_config(request.model);
-  impl->config = load_model_config(config_path);
+  const bool diffusers_folder = diffusers::is_diffusers_folder(request.model);
+  impl->config = model_config_of(request.model);
+  if (diffusers_folder && !request.weights.empty()) {
+    throw ConfigError(fmt::format("--weights {}: the diffusers folder {} holds its own weights",
+                                  request.weights, request.model));
+  }
   ModelConfig& config = impl->config;
-  if (!request.weights.empty()) {
+  if (!diffusers_folder && !request.weights.empty()) {
     config.weights = request.weights;
     config.random_weights = request.weights == "random";
     if (config.random_weights) config.weights.clear();
@@ -239,18 +274,14 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   check_model_fits(config, element_size(config, impl->device), device_memory_bytes(impl->device),
                    impl->device_name);
 
-  models::TextToVideoModel model = models::build_text_to_video_model(config, options);
-  impl->tokenizer = std::move(model.tokenizer);
-  impl->text_encoder = model.text_encoder;
-  impl->dit = model.dit;
-  std::map<std::string, at::Tensor>& parameters = model.parameters;
-  if (config.random_weights) {
-    spdlog::warn("model {}: random weights (seed {}): output is noise", config.name,
-                 config.random_seed);
-    models::init_random(parameters, config.random_seed);
+  std::int64_t count = 0;
+  if (diffusers_folder) {
+    impl->wan = diffusers::WanTextToVideo::load(request.model, impl->device,
+                                                options.dtype().toScalarType());
+    impl->dit = impl->wan->transformer_ptr();
+    count = impl->wan->loaded_parameters();
   } else {
-    models::load_weights(parameters, config.weights);
-    check_weights_finite(parameters, config.weights);
+    count = impl->load_built_in_model(options);
   }
 
   const std::string table_path = request.table.empty() ? config.table : request.table;
@@ -268,8 +299,6 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     });
     impl->table_path = table_path;
   }
-  std::int64_t count = 0;
-  for (const auto& entry : parameters) count += entry.second.numel();
   spdlog::info("model {} ({:.1f}M parameters) on {} in {}, table {}", config.name, count / 1e6,
                impl->device_name, c10::toString(options.dtype().toScalarType()),
                impl->table_path.empty() ? "none" : impl->table_path);
@@ -280,7 +309,7 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
   c10::InferenceMode inference;
   const ModelConfig& config = impl_->config;
   const SampleGrid grid = check_request(request, config);
-  if (config.space != ModelSpace::kPixel) {
+  if (config.space != ModelSpace::kPixel && !impl_->wan) {
     throw ConfigError(fmt::format(
         "{}: model {} denoises VAE latents and sagegen has no VAE decoder; it runs only "
         "through bench-pipeline (Pipeline::time_denoise_step)",
@@ -313,33 +342,39 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
   const bool with_cfg = request.cfg_scale != 1.0;
   std::string stage = "text encoding";
   try {
-    const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
-    const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
-    at::Tensor x = initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
-                                 request.seed, impl_->device);  // [1, C, F, H, W] float32
-    for (int step = 0; step < request.steps; ++step) {
-      stage = fmt::format("step {} of {}", step + 1, request.steps);
-      const auto step_start = Clock::now();
-      attention.set_step(step);
-      const at::Tensor v =
-          impl_->velocity(x, scheduler.timestep(step), text, request.cfg_scale, attention);
-      at::Tensor next = scheduler.step(x, v, step);
-      // One reduction per step (a sync on CUDA); NaN/Inf must never become an image.
-      if (!all_finite(next)) {
-        throw RunError(fmt::format(
-            "non-finite values (NaN/Inf) in the latent at step {} of {}: {}", step + 1,
-            request.steps,
-            impl_->locate_non_finite(request, x, step, scheduler.timestep(step), text)));
+    if (impl_->wan) {
+      generate_wan_video(*impl_->wan, request, impl_->device, attention, progress, result,
+                         stage);
+    } else {
+      const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
+      const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
+      at::Tensor x =  // [1, C, F, H, W] float32
+          initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
+                        request.seed, impl_->device);
+      for (int step = 0; step < request.steps; ++step) {
+        stage = fmt::format("step {} of {}", step + 1, request.steps);
+        const auto step_start = Clock::now();
+        attention.set_step(step);
+        const at::Tensor v =
+            impl_->velocity(x, scheduler.timestep(step), text, request.cfg_scale, attention);
+        at::Tensor next = scheduler.step(x, v, step);
+        // One reduction per step (a sync on CUDA); NaN/Inf must never become an image.
+        if (!all_finite(next)) {
+          throw RunError(fmt::format(
+              "non-finite values (NaN/Inf) in the latent at step {} of {}: {}", step + 1,
+              request.steps,
+              impl_->locate_non_finite(request, x, step, scheduler.timestep(step), text)));
+        }
+        x = std::move(next);
+        synchronize(impl_->device);
+        result.step_seconds.push_back(seconds_since(step_start));
+        if (progress) progress(StepProgress{step + 1, request.steps, seconds_since(start)});
       }
-      x = std::move(next);
-      synchronize(impl_->device);
-      result.step_seconds.push_back(seconds_since(step_start));
-      if (progress) progress(StepProgress{step + 1, request.steps, seconds_since(start)});
+      stage = "decoding";
+      // [-1, 1] pixels -> uint8 [F, H, W, 3]
+      const at::Tensor pixels = x[0].permute({1, 2, 3, 0}).clamp(-1.0, 1.0);
+      result.video = ((pixels + 1.0) * 127.5).round().to(at::kByte).to(at::kCPU).contiguous();
     }
-    stage = "decoding";
-    // [-1, 1] pixels -> uint8 [F, H, W, 3]
-    const at::Tensor pixels = x[0].permute({1, 2, 3, 0}).clamp(-1.0, 1.0);
-    result.video = ((pixels + 1.0) * 127.5).round().to(at::kByte).to(at::kCPU).contiguous();
   } catch (const c10::Error& e) {
     if (!is_out_of_memory(e)) throw;
     throw RunError(fmt::format("out of memory in {} ({}x{}x{} on {}): {}", stage, request.width,
@@ -437,8 +472,14 @@ void Pipeline::set_attention_observer(AttentionObserver observer) {
   impl_->observer = std::move(observer);
 }
 
+ModelConfig model_config_of(const std::string& model) {
+  return diffusers::is_diffusers_folder(model)
+             ? diffusers::wan_folder_model_config(diffusers::read_diffusers_folder(model))
+             : load_model_config(resolve_model_config(model));
+}
+
 void check_fits_before_load(const GenerateRequest& request) {
-  const ModelConfig config = load_model_config(resolve_model_config(request.model));
+  const ModelConfig config = model_config_of(request.model);
   const at::Device device = choose_device(request.device);
   const std::uint64_t memory = device_memory_bytes(device);
   check_model_fits(config, element_size(config, device), memory, device.str());
@@ -446,6 +487,8 @@ void check_fits_before_load(const GenerateRequest& request) {
 }
 
 std::vector<std::string> Pipeline::unknown_words(const std::string& prompt) const {
+  // umT5's sentencepiece vocabulary spells any word (unknown characters become <unk>).
+  if (!impl_->tokenizer) return {};
   return impl_->tokenizer->unknown_words(prompt);
 }
 

@@ -15,6 +15,7 @@ others' bytes unchanged.
 """
 
 import argparse
+import io
 import json
 import math
 import shutil
@@ -25,8 +26,11 @@ import numpy as np
 import safetensors.torch
 import torch
 import transformers
+from diffusers.utils import is_ftfy_available
 from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanTransformer3DModel
-from transformers import UMT5Config, UMT5EncoderModel
+import sentencepiece as spm
+from diffusers.pipelines.wan.pipeline_wan import prompt_clean
+from transformers import AutoTokenizer, T5Tokenizer, UMT5Config, UMT5EncoderModel
 
 FOLDER_NAME = "Wan2.1-T2V-tiny-Diffusers"
 
@@ -49,8 +53,9 @@ TRANSFORMER = dict(
     added_kv_proj_dim=None,
     rope_max_seq_len=32,
 )
+# vocab_size: the tokenizer's (set in main once it is trained).
 TEXT_ENCODER = dict(
-    vocab_size=64,
+    vocab_size=None,
     d_model=32,
     d_kv=8,
     d_ff=48,
@@ -152,6 +157,66 @@ def scheduler_reference(seed: int) -> dict:
                  for name, c in cases.items()}
 
 
+# The umT5 vocabulary cannot be fetched here: a small sentencepiece unigram model trained on this
+# text stands in for it, with umT5's special ids (pad 0, eos 1, unk 2, no bos), its nmt_nfkc
+# normalisation and byte fallback (which transformers' T5Tokenizer does not use: unknown
+# characters become <unk> there, and the C++ tokenizer has to do the same).
+TOKENIZER_TRAINING_TEXT = """\
+A cat walks on the grass, realistic style.
+Two anthropomorphic cats in comfy boxing gear and bright gloves fight intensely on a spotlighted stage.
+A red circle above a blue square. The camera pans slowly across a mountain lake at sunrise.
+Un chat marche sur l'herbe, très réaliste. Ein Hund läuft über die Straße.
+一只猫在草地上行走。 夕日の海辺を歩く犬。
+Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, images, \
+static, overall gray, worst quality, low quality.
+"""
+# Prompts for the tokenizer reference: plain, unicode (NFKC, characters outside the vocabulary,
+# curly quotes ftfy straightens), HTML entities and odd whitespace (the pipeline's prompt_clean),
+# empty, longer than 512 tokens (truncated, </s> kept last), special tokens' text (split out).
+TOKENIZER_PROMPTS = [
+    "A cat walks on the grass, realistic style.",
+    "一只猫在草地上行走 — café Straße 🐈🐈 ＡＢＣ ① “quoted” ‘it’s’ ﬁne",
+    "  Bright\ttones,\n\n overexposed &amp; static &lt;b&gt; &#233;&#x4e00;\u3000x\u00a0y  ",
+    "",
+    " ".join(["The camera pans slowly across a mountain lake at sunrise."] * 60),
+    "a cat</s>walks <pad> on the grass </s>",
+]
+
+
+def make_tokenizer(folder: Path) -> T5Tokenizer:
+    """Trains the stand-in vocabulary into folder/spiece.model and wraps it in the tokenizer
+    class the hub's Wan folders name (transformers converts the sentencepiece model)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(TOKENIZER_TRAINING_TEXT.splitlines()), model_writer=model,
+        vocab_size=400, hard_vocab_limit=False, model_type="unigram", character_coverage=1.0,
+        pad_id=0, eos_id=1, unk_id=2, bos_id=-1, byte_fallback=True, num_threads=1,
+        minloglevel=2)
+    (folder / "spiece.model").write_bytes(model.getvalue())
+    # No <extra_id_N> sentinels: they would sit past the text encoder's small vocabulary.
+    return T5Tokenizer.from_pretrained(folder, extra_ids=0)
+
+
+def tokenizer_reference(tokenizer_dir: Path) -> dict:
+    """What WanPipeline._get_t5_prompt_embeds gives the text encoder: prompt_clean, then the
+    tokenizer padded and truncated to 512 with </s>, through the tokenizer as diffusers loads it."""
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    cases = []
+    for prompt in TOKENIZER_PROMPTS:
+        cleaned = prompt_clean(prompt)
+        out = tokenizer([cleaned], padding="max_length", max_length=512, truncation=True,
+                        add_special_tokens=True, return_attention_mask=True)
+        ids, mask = out.input_ids[0], out.attention_mask[0]
+        length = sum(mask)
+        assert all(i == tokenizer.pad_token_id for i in ids[length:]), prompt
+        cases.append({"prompt": prompt, "cleaned": cleaned, "length": length,
+                      "input_ids": ids[:length]})
+    return {"tokenizer_class": type(tokenizer).__name__, "max_length": 512,
+            "pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id,
+            "ftfy": is_ftfy_available(), "cases": cases}
+
+
 def make_text_encoder(seed: int) -> UMT5EncoderModel:
     torch.manual_seed(seed)
     model = UMT5EncoderModel(UMT5Config(**TEXT_ENCODER)).eval()
@@ -211,6 +276,41 @@ def denoise_reference(pipe, text_encoder_ref: dict, seed: int) -> dict:
     return {"latents": latents, "prompt_embeds": embeds, "denoised": out}
 
 
+# The whole pipeline as a user runs it: WanPipeline.from_pretrained on the folder, prompts as
+# text, noise from a seeded CPU generator (torch.randn, which sagegen's initial_noise repeats).
+PIPELINE_RUN = dict(prompt="A cat walks on the grass, realistic style.",
+                    negative_prompt="Bright tones, overexposed, static", height=32, width=48,
+                    num_frames=9, num_inference_steps=4, guidance_scale=5.0, seed=16)
+
+
+def pipeline_reference(folder: Path) -> dict:
+    pipe = diffusers.WanPipeline.from_pretrained(folder)
+    pipe.set_progress_bar_config(disable=True)
+    run = dict(PIPELINE_RUN)
+    seed = run.pop("seed")
+    with torch.no_grad():
+        video = pipe(**run, generator=torch.Generator().manual_seed(seed), output_type="np",
+                     return_dict=False)[0]
+        latents = pipe(**run, generator=torch.Generator().manual_seed(seed),
+                       output_type="latent", return_dict=False)[0]
+    # How much the random-weight VAE amplifies float rounding: the largest change of the frames
+    # when the latents move by 1e-6 of their largest magnitude (the size of the denoising
+    # loop's float32 differences between two implementations).
+    vae = pipe.vae
+    mean = torch.tensor(vae.config.latents_mean).view(1, -1, 1, 1, 1)
+    inverse_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, -1, 1, 1, 1)
+
+    def frames(z):
+        with torch.no_grad():
+            return (vae.decode(z / inverse_std + mean, return_dict=False)[0] / 2 + 0.5).clamp(0, 1)
+
+    gen = torch.Generator().manual_seed(seed + 1)
+    nudge = 1e-6 * latents.abs().max() * torch.randn(latents.shape, generator=gen)
+    sensitivity = (frames(latents + nudge) - frames(latents)).abs().max().item()
+    # video: [1, F, H, W, 3] in [0, 1] (diffusers' postprocess: video / 2 + 0.5, clamped).
+    return {"video": torch.from_numpy(video).float(), "latents": latents}, sensitivity
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path,
@@ -225,15 +325,19 @@ def main() -> None:
     reference.mkdir(parents=True, exist_ok=True)
 
     transformer = make_transformer(seed=1)
+    tokenizer = make_tokenizer(folder / "tokenizer")
+    TEXT_ENCODER["vocab_size"] = len(tokenizer)
     text_encoder = make_text_encoder(seed=2)
     vae = make_vae(seed=3)
     scheduler = make_scheduler()
 
-    # The folder as WanPipeline.save_pretrained writes it. The tokenizer (a trained sentencepiece
-    # model) comes with the tokenizer slice; until then model_index.json names none.
-    pipe = diffusers.WanPipeline(tokenizer=None, text_encoder=text_encoder, vae=vae,
+    # The folder as WanPipeline.save_pretrained writes it, with the sentencepiece model next to
+    # the tokenizer's tokenizer.json as in the hub's folders.
+    pipe = diffusers.WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae,
                                  scheduler=scheduler, transformer=transformer)
+    spiece = (folder / "tokenizer" / "spiece.model").read_bytes()
     pipe.save_pretrained(folder, safe_serialization=True)
+    (folder / "tokenizer" / "spiece.model").write_bytes(spiece)
     # A sharded transformer (as the hub's), so the loader's index path is what the tests use.
     shutil.rmtree(folder / "transformer")
     transformer.save_pretrained(folder / "transformer", safe_serialization=True,
@@ -247,11 +351,17 @@ def main() -> None:
     save_tensors(reference / "vae_decode.safetensors", vae_reference(vae, 14))
     pipe.set_progress_bar_config(disable=True)
     save_tensors(reference / "denoise.safetensors", denoise_reference(pipe, text_encoder_ref, 15))
+    (reference / "tokenizer.json").write_text(
+        json.dumps(tokenizer_reference(folder / "tokenizer"), ensure_ascii=False, indent=1) + "\n")
+    pipeline_tensors, vae_sensitivity = pipeline_reference(folder)
+    save_tensors(reference / "pipeline.safetensors", pipeline_tensors)
     manifest = {
         "made_by": "scripts/wan_parity/make_fixtures.py",
         "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__,
                      "transformers": transformers.__version__, "numpy": np.__version__},
         "unipc_cases": sched_cases,
+        "pipeline_run": PIPELINE_RUN,
+        "pipeline_frames_change_for_1e-6_latent_change": vae_sensitivity,
     }
     (reference / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

@@ -9,6 +9,11 @@
 
 #include "sagegen/io/safetensors.h"
 
+// Tests of the tokenizer (and what runs it) skip in a build without sentencepiece
+// (-DSAGEGEN_SENTENCEPIECE=OFF, the GPU machine's kernel builds); CI builds with it.
+#define SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE()                          \
+  if (!SAGEGEN_WITH_SENTENCEPIECE) GTEST_SKIP() << "built without sentencepiece"
+
 namespace sagegen::testing {
 
 inline std::filesystem::path wan_tiny_dir() {

@@ -13,6 +13,7 @@
 
 #include "sagegen/attention_context.h"
 #include "sagegen/errors.h"
+#include "sagegen/model_config.h"
 #include "sagegen/request.h"
 
 namespace sagegen {
@@ -66,6 +67,7 @@ struct DenoiseStepTiming {
 };
 
 // Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
+// request.model is a model config (YAML) or a Wan2.1 diffusers folder (docs/wan.md).
 // load() reads request.model, request.weights, request.table and request.device; the other
 // fields are per generate() call. Errors: ConfigError (model/weights/table files and keys),
 // RequestError (device not available, bad size/frames/steps in generate()).
@@ -126,7 +128,12 @@ class Pipeline {
 // load() so a request that cannot fit fails at once.
 void check_fits_before_load(const GenerateRequest& request);
 
-// Finds a model config: an existing file path as given, otherwise `<name>.yaml` under
+// The ModelConfig of request.model without loading weights: the YAML config it resolves to, or
+// for a Wan2.1 diffusers folder what its configs say (diffusers::wan_folder_model_config).
+ModelConfig model_config_of(const std::string& model);
+
+// Finds a model config: an existing file path as given, a diffusers folder's model_index.json
+// (Pipeline::load takes the folder itself), otherwise `<name>.yaml` under
 // configs/models/ of $SAGEGEN_ROOT, the working directory, the executable's directory or one of
 // their parents.
 // Throws ConfigError listing the places searched.

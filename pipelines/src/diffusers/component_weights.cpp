@@ -56,9 +56,10 @@ std::set<std::string> component_tensor_names(const std::filesystem::path& dir,
 }
 
 void load_component_weights(const io::NamedTensors& targets, const std::filesystem::path& dir,
-                            const std::string& base_name) {
+                            const std::string& base_name, io::ExtraTensors extra) {
   io::LoadOptions options;
   options.dtype_conversion = io::DTypeConversion::kConvert;
+  options.extra_tensors = extra;
   const std::filesystem::path single = dir / (base_name + ".safetensors");
   const std::filesystem::path index = dir / (base_name + ".safetensors.index.json");
   std::error_code error;

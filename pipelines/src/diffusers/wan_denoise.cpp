@@ -9,7 +9,8 @@ namespace sagegen::diffusers {
 at::Tensor wan_denoise(const models::WanTransformer3DModel& transformer,
                        UniPCMultistepScheduler& scheduler, at::Tensor latents,
                        const at::Tensor& prompt_embeds, const at::Tensor& negative_embeds,
-                       double guidance_scale, AttentionContext& attention) {
+                       double guidance_scale, AttentionContext& attention,
+                       const std::function<void(int, const at::Tensor&)>& on_step) {
   TORCH_CHECK(scheduler.step_index() == 0, "wan_denoise: the scheduler has taken ",
               scheduler.step_index(), " steps already");
   TORCH_CHECK(latents.dim() == 5 && latents.size(0) == 1, "wan_denoise: latents must be ",
@@ -28,6 +29,7 @@ at::Tensor wan_denoise(const models::WanTransformer3DModel& transformer,
         guided ? guide(velocity.slice(0, 0, 1), velocity.slice(0, 1, 2), guidance_scale)
                : velocity;
     latents = scheduler.step(guided_velocity, latents);
+    if (on_step) on_step(i, latents);
   }
   attention.set_step(-1);
   return latents;

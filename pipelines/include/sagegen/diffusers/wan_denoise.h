@@ -6,6 +6,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
+
 #include "sagegen/attention_context.h"
 #include "sagegen/models/wan_dit.h"
 #include "sagegen/unipc_scheduler.h"
@@ -14,11 +16,12 @@ namespace sagegen::diffusers {
 
 // latents [1, C, F, H, W] float32 (the initial noise); prompt_embeds, negative_embeds
 // [1, text_length, text_dim]. The scheduler must be fresh (step 0) and runs to its end; the
-// model sees its int64 timesteps. attention.set_step(i) precedes step i. Returns the denoised
-// latents (float32).
+// model sees its int64 timesteps. attention.set_step(i) precedes step i; on_step(i, latents)
+// follows it. Returns the denoised latents (float32).
 at::Tensor wan_denoise(const models::WanTransformer3DModel& transformer,
                        UniPCMultistepScheduler& scheduler, at::Tensor latents,
                        const at::Tensor& prompt_embeds, const at::Tensor& negative_embeds,
-                       double guidance_scale, AttentionContext& attention);
+                       double guidance_scale, AttentionContext& attention,
+                       const std::function<void(int, const at::Tensor&)>& on_step = {});
 
 }  // namespace sagegen::diffusers
