@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 namespace sagegen::models {
 
 WanAttention::WanAttention(int width, int heads_value, double eps, bool qk_norm,
@@ -20,7 +22,7 @@ WanAttention::WanAttention(int width, int heads_value, double eps, bool qk_norm,
 
 at::Tensor WanAttention::forward(const at::Tensor& x, const at::Tensor& context,
                                  const RopeTables* rope, AttentionContext& attention,
-                                 int layer_id) const {
+                                 int layer_id, const at::Tensor& key_bias) const {
   const at::Tensor& kv_source = context.defined() ? context : x;
   at::Tensor q = to_q->forward(x);
   at::Tensor k = to_k->forward(kv_source);
@@ -36,7 +38,10 @@ at::Tensor WanAttention::forward(const at::Tensor& x, const at::Tensor& context,
     q = apply_rope(q, *rope);
     k = apply_rope(k, *rope);
   }
-  const at::Tensor out = attention.attend(q, k, v, layer_id);  // [B, L, H, D]
+  const at::Tensor out =
+      key_bias.defined()
+          ? attention.attend_with_bias(q, k, v, key_bias, layer_id, 1.0 / std::sqrt(static_cast<double>(q.size(3))))
+          : attention.attend(q, k, v, layer_id);  // [B, L, H, D]
   return to_out->forward(out.flatten(2));
 }
 

@@ -8,10 +8,17 @@
 namespace sagegen::models {
 namespace {
 
-// Modulated LayerNorm: norm(x) * (1 + scale) + shift, in float32 as Wan does.
+// Modulated LayerNorm: norm(x) * (1 + scale) + shift, in float32 as Wan does (addcmul: one
+// element-wise pass over the tokens instead of two).
 at::Tensor modulate(const LayerNorm& norm, const at::Tensor& x, const at::Tensor& shift,
                     const at::Tensor& scale) {
-  return (norm.forward(x) * (1 + scale) + shift).to(x.scalar_type());
+  return at::addcmul(shift, norm.forward(x), 1 + scale).to(x.scalar_type());
+}
+
+// x + y * gate in float32, returned in x's dtype. addcmul promotes the bf16 operands to the
+// float32 gate's type inside its one kernel, so no float32 copies of x and y are made.
+at::Tensor gated_residual(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate) {
+  return at::addcmul(x, y, gate.to(at::kFloat)).to(x.scalar_type());
 }
 
 }  // namespace
@@ -77,7 +84,7 @@ at::Tensor WanTransformerBlock::forward(const at::Tensor& x, const at::Tensor& t
   const at::Tensor attn_in = modulate(*norm1, x, mod[0], mod[1]);
   const at::Tensor self_out = attn1->forward(attn_in, at::Tensor(), &rope, attention,
                                              AttentionContext::self_attention_layer(block_index));
-  at::Tensor h = (x.to(at::kFloat) + self_out.to(at::kFloat) * mod[2]).to(dtype);
+  at::Tensor h = gated_residual(x, self_out, mod[2]);
 
   if (!joint) {
     const at::Tensor cross_in = norm2->forward(h).to(dtype);
@@ -87,7 +94,7 @@ at::Tensor WanTransformerBlock::forward(const at::Tensor& x, const at::Tensor& t
 
   const at::Tensor ffn_in = modulate(*norm3, h, mod[3], mod[4]);
   const at::Tensor ffn_out = ffn->forward(ffn_in);
-  return (h.to(at::kFloat) + ffn_out.to(at::kFloat) * mod[5]).to(dtype);
+  return gated_residual(h, ffn_out, mod[5]);
 }
 
 WanTransformer3DModel::WanTransformer3DModel(const DitConfig& config,
@@ -143,8 +150,19 @@ at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor&
   const bool joint = config_.conditioning == TextConditioning::kJointAttention;
   const std::int64_t text_tokens = joint ? cond.text.size(1) : 0;
   if (joint) h = at::cat({cond.text, h}, 1);  // [B, L_text + L, C]
-  const RopeTables rope = make_rope_tables(grid, config_.head_dim, config_.rope_theta,
-                                           static_cast<int>(text_tokens), x.device());
+  const std::string rope_key = std::to_string(grid.t) + "x" + std::to_string(grid.h) + "x" +
+                               std::to_string(grid.w) + "+" + std::to_string(text_tokens) + "@" +
+                               x.device().str();
+  std::unique_lock<std::mutex> rope_lock(rope_cache_mutex_);
+  auto cached = rope_cache_.find(rope_key);
+  if (cached == rope_cache_.end()) {
+    cached = rope_cache_
+                 .emplace(rope_key, make_rope_tables(grid, config_.head_dim, config_.rope_theta,
+                                                     static_cast<int>(text_tokens), x.device()))
+                 .first;
+  }
+  const RopeTables rope = cached->second;  // shares the tensors
+  rope_lock.unlock();
 
   for (const auto& block : blocks) {
     h = block->forward(h, cond.text, cond.timestep_proj, rope, attention);

@@ -21,8 +21,11 @@ class WanAttention : public torch::nn::Module {
 
   // x: [B, L, C]. context: [B, L_k, C] for cross-attention, undefined for self-attention.
   // rope: applied to Q and K (self-attention only); nullptr for none.
+  // key_bias: added to the scores, broadcast to [B, H, L, L_k] (-inf hides a padded key); the
+  // call then runs fp16 (AttentionContext::attend_with_bias). Undefined for none.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const RopeTables* rope,
-                     AttentionContext& attention, int layer_id) const;
+                     AttentionContext& attention, int layer_id,
+                     const at::Tensor& key_bias = at::Tensor()) const;
 
   int heads;
   std::shared_ptr<Linear> to_q, to_k, to_v, to_out;  // to_out is `to_out.0`
