@@ -48,7 +48,7 @@ options (each overrides the config's key of the same name):
       --export-ema CKPT     write the checkpoint's EMA weights as bf16 to --out and exit
       --export-resume CKPT  write the checkpoint's resume pack (weights and AdamW second
                             moment, bf16; --resume takes it) to --out and exit
-      --benchmark N         time N steps (after 5 of warm-up) and print where a step's time
+      --benchmark N         time N steps (after 10 of warm-up) and print where a step's time
                             goes: data wait, the phases of a step; saves nothing
       --profile N           with --benchmark: N more steps under the profiler, printing the
                             busiest kernels (--out FILE.json also writes its Chrome trace)

@@ -13,7 +13,7 @@
 namespace sagegen::train {
 
 struct BenchmarkOptions {
-  int warmup_steps = 5;    // untimed: allocator, cuDNN/cuBLAS selection, first data
+  int warmup_steps = 10;   // untimed: allocator, cuDNN/cuBLAS selection, first data
   int steps = 30;          // timed steps of each pass
   int profile_steps = 0;   // steps under the profiler (0: no kernel table)
   std::string trace_path;  // with profile_steps: write the profiler's Chrome trace here (empty: none)
