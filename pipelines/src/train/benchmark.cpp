@@ -168,7 +168,7 @@ std::string format_benchmark(const BenchmarkReport& r) {
     text += fmt::format("  profiler: not run ({})\n", r.profile_error);
   } else if (!r.kernels.empty()) {
     const bool device = r.busy_ms > 0;
-    text += device ? fmt::format("  profiler: device busy {:.1f} ms a step, {:.0f} kernels a step; "
+    text += device ? fmt::format("  profiler: device busy {:.1f} ms a step, {:.0f} kernels and copies a step; "
                                  "busiest (ms a step, calls a step):\n",
                                  r.busy_ms, r.launches_per_step)
                    : fmt::format("  profiler: {:.0f} ops dispatched a step (nested calls "
