@@ -143,8 +143,16 @@ at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor&
               " patches exceed the model's ", max_positions, " RoPE positions per axis");
   const at::ScalarType dtype = patch_weight.scalar_type();
 
-  at::Tensor h = at::conv3d(x.to(dtype), patch_weight, patch_bias, {p.t, p.h, p.w});
-  h = h.flatten(2).transpose(1, 2);  // [B, F'*H'*W', C]
+  // The patch embedding is a conv3d whose stride is its kernel, i.e. a linear map of each
+  // patch: computed as one matmul over the patches, the same sums as the convolution (in another
+  // order), without cuDNN's 3-D convolution paths for 3 input channels (slow weight gradients).
+  const std::int64_t in_channels = x.size(1);
+  const at::Tensor patches =
+      x.to(dtype)
+          .reshape({batch, in_channels, grid.t, p.t, grid.h, p.h, grid.w, p.w})
+          .permute({0, 2, 4, 6, 1, 3, 5, 7})  // [B, F', H', W', C_in, pt, ph, pw]
+          .reshape({batch, static_cast<std::int64_t>(grid.t) * grid.h * grid.w, -1});
+  at::Tensor h = at::linear(patches, patch_weight.flatten(1), patch_bias);  // [B, F'*H'*W', C]
 
   const WanConditionEmbedder::Output cond = condition_embedder->forward(timestep, text);
   const bool joint = config_.conditioning == TextConditioning::kJointAttention;
