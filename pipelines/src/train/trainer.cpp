@@ -345,8 +345,11 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
   int fits = 0;
   double fit_elapsed = 0;
   std::int64_t fit_step = 0;
+  double data_wait_seconds = 0;
   while (m.step < c.steps) {
+    const auto asked = Clock::now();
     const TrainingBatch batch = data.batch_for_step(m.step);
+    data_wait_seconds += std::chrono::duration<double>(Clock::now() - asked).count();
     const at::Tensor loss = train_step(batch);
     loss_sum = loss_sum.defined() ? loss_sum + loss : loss;
     ++losses;
@@ -405,6 +408,11 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
       save_checkpoint(out_dir / checkpoint_file_name(m.step));
     }
   }
+  const double run_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::int64_t steps_run = std::max<std::int64_t>(m.step - first_step, 1);
+  spdlog::info("train: {} steps in {:.1f} s: {:.1f} ms a step, of which {:.1f} ms waiting for data",
+               m.step - first_step, run_seconds, 1e3 * run_seconds / steps_run,
+               1e3 * data_wait_seconds / steps_run);
   save_checkpoint(out_dir / checkpoint_file_name(m.step));
   write_ema_bf16(ema_weights(), out_dir / "ema-bf16.safetensors",
                  {{"model", m.model.name}, {"step", std::to_string(m.step)}});
