@@ -185,6 +185,22 @@ TEST(Rope, AxisSplitFollowsWan) {
 }
 
 // Rotations keep norms, and q.k depends only on the offset between positions.
+// apply_rope multiplies pairs as complex numbers; the result must be Wan's pair formula
+// (x0 cos - x1 sin, x0 sin + x1 cos), also for tables given as cos and sin only.
+TEST(Rope, RotationIsWansPairFormula) {
+  const models::RopeTables rope = models::make_rope_tables(Extent3{2, 3, 4}, 64, 10000.0, 1, at::kCPU);
+  const at::Tensor x = at::randn({2, 25, 3, 64}, at::kFloat);
+  const at::Tensor pairs = x.unflatten(-1, {-1, 2});
+  const at::Tensor x0 = pairs.select(-1, 0), x1 = pairs.select(-1, 1);
+  const at::Tensor cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);
+  const at::Tensor expected = at::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1).flatten(-2);
+  const at::Tensor out = models::apply_rope(x, rope);
+  EXPECT_LE((out - expected).abs().max().item<double>(), 1e-5);
+  const models::RopeTables cos_sin_only{rope.cos, rope.sin, {}};
+  EXPECT_TRUE(at::equal(models::apply_rope(x, cos_sin_only), out));
+  EXPECT_EQ(models::apply_rope(x.to(at::kBFloat16), rope).scalar_type(), at::kBFloat16);
+}
+
 TEST(Rope, DotProductsDependOnRelativePosition) {
   const int d = 64;
   const models::RopeTables rope =

@@ -49,7 +49,10 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTables& tables) {
               2 * tables.cos.size(1), ", got ", x.sizes());
   // [B, L, H, D/2] complex: (x0 cos - x1 sin) + i (x0 sin + x1 cos), Wan's formula.
   const at::Tensor pairs = at::view_as_complex(x.to(at::kFloat).contiguous().unflatten(-1, {-1, 2}));
-  const at::Tensor rotated = pairs * tables.rotation.unsqueeze(1);  // [L, 1, D/2] broadcast
+  // Tables built as {cos, sin} alone (a sequence-parallel shard) get their rotation here.
+  const at::Tensor rotation =
+      tables.rotation.defined() ? tables.rotation : at::complex(tables.cos, tables.sin);
+  const at::Tensor rotated = pairs * rotation.unsqueeze(1);  // [L, 1, D/2] broadcast
   return at::view_as_real(rotated).flatten(-2).to(x.scalar_type());
 }
 

@@ -13,7 +13,9 @@ namespace sagegen::models {
 struct RopeTables {
   at::Tensor cos;  // [L, head_dim / 2] float32
   at::Tensor sin;
-  at::Tensor rotation;  // [L, head_dim / 2] complex64, cos + i sin: what apply_rope multiplies by
+  // [L, head_dim / 2] complex64, cos + i sin: what apply_rope multiplies by (make_rope_tables
+  // sets it; apply_rope makes it from cos and sin when it is undefined).
+  at::Tensor rotation;
 };
 
 struct RopeAxisDims {
