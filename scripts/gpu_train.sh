@@ -12,6 +12,10 @@
 #                                                          back-to-back on a still-warm machine:
 #                                                          the last run's F32 checkpoint
 #   scripts/gpu_train.sh --device cpu --train 20           the same path on the CPU (tests here)
+#   scripts/gpu_train.sh --bench 30                        build, then time 30 steps (no training
+#                                                          run, no eval): ms a step split into data
+#                                                          wait and the phases of a step, and the
+#                                                          busiest kernels of 5 profiled steps
 #
 # Options:
 #   --train SECONDS     training time limit (default 420)
@@ -22,6 +26,8 @@
 #   --eval-count N      prompts per image set, seen and held out (default 100; 0: no eval)
 #   --eval-clips N      8-frame clips of seen prompts (default 24; 0: none)
 #   --eval-timeout S    wall-clock cap of the whole eval (default 60; rc 124 = cut)
+#   --bench STEPS       benchmark only (`sagegen train --benchmark STEPS --profile 5`); about
+#                       the build + 20-40 s
 #   --no-smoke          skip the smoke check
 #   --no-build          use the sagegen already built in the build directory
 #   --build-dir DIR     (default build-device on cuda, build on cpu)
@@ -32,10 +38,10 @@
 # the machine goes back.
 set -uo pipefail
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 train_seconds=420 resume='' config=configs/train/tiny-gpu.yaml train_args='' device=cuda
-eval_count=100 eval_clips=24 eval_timeout=60 smoke=1 build=1 build_dir=''
+eval_count=100 eval_clips=24 eval_timeout=60 smoke=1 build=1 build_dir='' bench_steps=0
 jobs=${SAGEGEN_JOBS:-$(nproc)}
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -47,6 +53,7 @@ while [[ $# -gt 0 ]]; do
     --eval-count) eval_count="$2"; shift ;;
     --eval-clips) eval_clips="$2"; shift ;;
     --eval-timeout) eval_timeout="$2"; shift ;;
+    --bench) bench_steps="$2"; shift ;;
     --no-smoke) smoke=0 ;;
     --no-build) build=0 ;;
     --build-dir) build_dir="$2"; shift ;;
@@ -77,7 +84,16 @@ extra=()
 [[ $device == cpu ]] && extra=(--batch 2 --warmup 10 --log-every 5)
 
 card=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
-note "date: $(date -u '+%Y-%m-%d %H:%M UTC')  card: ${card:-none}  device: $device  commit: $(git rev-parse --short HEAD 2>/dev/null || echo n/a)  config: $config"
+# The GPU machine gets a copy of the working tree; a .git there may be older than the files (it
+# once printed a stale commit), so the fingerprint of the files themselves comes first, and git's
+# HEAD is printed only with whether the tree matches it.
+git_state() {
+  local head
+  head=$(git rev-parse --short HEAD 2>/dev/null) || { echo "none (no repository here)"; return; }
+  if git diff --quiet HEAD -- 2>/dev/null; then echo "$head (tree matches)"; else echo "$head + other files (stale .git?)"; fi
+}
+note "date: $(date -u '+%Y-%m-%d %H:%M UTC')  card: ${card:-none}  device: $device  config: $config"
+note "source: $(scripts/source_fingerprint.sh 2>/dev/null || echo n/a) (scripts/source_fingerprint.sh)  git HEAD: $(git_state)"
 
 # ---- configure + build (sagegen only) -----------------------------------------------------------
 if [[ $build == 1 ]]; then
@@ -99,6 +115,23 @@ if [[ $build == 1 ]]; then
   phase build
 fi
 [[ -x $sagegen ]] || { note "no $sagegen"; exit 1; }
+
+# ---- benchmark only: where a step's time goes, then stop --------------------------------------
+if [[ $bench_steps != 0 ]]; then
+  stamp "benchmark ${bench_steps} steps"
+  # shellcheck disable=SC2086  # train_args is a list of flags on purpose
+  "$sagegen" train --config "$config" --device "$device" --benchmark "$bench_steps" --profile 5 \
+    "${extra[@]}" $train_args >"$OUT/benchmark.txt" 2>"$build_dir/benchmark.log"
+  bench_rc=$?
+  phase benchmark
+  [[ $bench_rc == 0 ]] || tail -5 "$build_dir/benchmark.log" | cut -c1-300 >>"$OUT/benchmark.txt"
+  { echo "==================== sagegen training benchmark ===================="
+    cat "$summary"; grep -E 'train: model' "$build_dir/benchmark.log" | sed 's/^.*\] //'
+    cat "$OUT/benchmark.txt"; echo "rc=$bench_rc phases:$phase_times"; } >"$summary.tmp"
+  mv "$summary.tmp" "$summary"
+  cat "$summary"
+  exit "$bench_rc"
+fi
 
 # ---- the resume pack, put back together from its parts ------------------------------------------
 resume_from=''

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "progress_bar.h"
 #include "sagegen/errors.h"
+#include "sagegen/train/benchmark.h"
 #include "sagegen/train/trainer.h"
 #include "usage_error.h"
 
@@ -47,6 +48,10 @@ options (each overrides the config's key of the same name):
       --export-ema CKPT     write the checkpoint's EMA weights as bf16 to --out and exit
       --export-resume CKPT  write the checkpoint's resume pack (weights and AdamW second
                             moment, bf16; --resume takes it) to --out and exit
+      --benchmark N         time N steps (after 10 of warm-up) and print where a step's time
+                            goes: data wait, the phases of a step; saves nothing
+      --profile N           with --benchmark: N more steps under the profiler, printing the
+                            busiest kernels (--out FILE.json also writes its Chrome trace)
       --log-level LEVEL     trace, debug, info, warn, error, critical, off
 )";
 
@@ -57,6 +62,8 @@ struct TrainArgs {
   std::string resume;
   std::string export_ema;
   std::string export_resume;
+  int benchmark_steps = 0;
+  int profile_steps = 0;
   std::string device = "auto";
   std::optional<spdlog::level::level_enum> log_level;
   bool help = false;
@@ -94,7 +101,7 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
     const std::string flag = arg == "-o" ? arg : "--" + key;
     const bool known = is_setting(key) || key == "config" || key == "out" || key == "resume" ||
                        key == "device" || key == "export-ema" || key == "export-resume" ||
-                       key == "log-level";
+                       key == "log-level" || key == "benchmark" || key == "profile";
     if (!known) throw UsageError("train: unknown flag '" + flag + "' (see sagegen train --help)");
     if (!value) {
       if (i + 1 >= args.size()) throw UsageError(flag + ": missing value");
@@ -113,6 +120,17 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
       parsed.export_ema = *value;
     } else if (key == "export-resume") {
       parsed.export_resume = *value;
+    } else if (key == "benchmark" || key == "profile") {
+      int& steps = key == "benchmark" ? parsed.benchmark_steps : parsed.profile_steps;
+      std::size_t used = 0;
+      try {
+        steps = std::stoi(*value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != value->size() || steps < 1 || steps > 100000) {
+        throw UsageError(flag + ": expected a step count in [1, 100000], got '" + *value + "'");
+      }
     } else if (key == "device") {
       if (*value != "auto" && *value != "cpu" && *value != "cuda") {
         throw UsageError(flag + ": unknown device '" + *value + "' (auto, cpu or cuda)");
@@ -174,9 +192,21 @@ int run_train(const CommandLine& cl) {
                            ? fs::path("outputs") / ("train-" + fs::path(args.config_path).stem().string())
                            : fs::path(args.out);
 
+  if (args.profile_steps > 0 && args.benchmark_steps == 0) {
+    throw UsageError("--profile: only with --benchmark N");
+  }
   train::Trainer trainer(config, train_device(args.device));
   if (!args.resume.empty()) trainer.load_checkpoint(train::find_checkpoint(args.resume));
-  const auto data = train::make_shapes_world_data(trainer.config());
+  const auto data = train::make_shapes_world_data(trainer.config(), trainer.batch_preparer());
+  if (args.benchmark_steps > 0) {
+    train::BenchmarkOptions options;
+    options.steps = args.benchmark_steps;
+    options.profile_steps = args.profile_steps;
+    if (args.profile_steps > 0) options.trace_path = args.out;
+    std::fputs(train::format_benchmark(train::benchmark_training(trainer, *data, options)).c_str(),
+               stdout);
+    return 0;
+  }
 
   const ProgressStyle style = progress_style_for(stderr);
   bool line_open = false;

@@ -141,7 +141,9 @@ struct Pipeline::Impl {
   // An attention context for `steps` sampling steps, with the request's override or the table.
   AttentionContext make_context(const GenerateRequest& request, int steps) const;
   // [B, text_length, text_dim]: the prompt, then (with CFG) the negative prompt.
+  // prompt_warning: kSilent where the caller has named the prompt's unknown words itself.
   at::Tensor encode_text(const GenerateRequest& request, bool with_cfg,
+                         text::UnknownWordWarning prompt_warning,
                          AttentionContext& attention) const;
   at::Tensor velocity(const at::Tensor& x, double timestep, const at::Tensor& text,
                       double cfg_scale, AttentionContext& attention) const;
@@ -167,24 +169,26 @@ AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, in
 }
 
 at::Tensor Pipeline::Impl::encode_text(const GenerateRequest& request, bool with_cfg,
+                                       text::UnknownWordWarning prompt_warning,
                                        AttentionContext& attention) const {
   attention.set_step(-1);
   if (wan) {
     return with_cfg ? wan->prompt_embeddings({request.prompt, request.negative_prompt}, attention)
                     : wan->prompt_embeddings({request.prompt}, attention);
   }
-  const auto encode = [&](const std::string& prompt) {
+  const auto encode = [&](const std::string& prompt, text::UnknownWordWarning warning) {
     // The tokenizer truncates (keeping <bos> and <eos>, with a warning); the padding it adds is
     // cut off again, since each prompt is encoded at its own length.
-    const text::TokenizedBatch batch = tokenizer->encode_batch({prompt}, text_encoder->max_length);
+    const text::TokenizedBatch batch =
+        tokenizer->encode_batch({prompt}, text_encoder->max_length, warning);
     const std::int64_t length = batch.mask[0].sum().item<std::int64_t>();
     const at::Tensor ids = batch.ids[0].slice(0, 0, length).contiguous();
     return text_encoder->encode_padded(
         std::vector<std::int64_t>(ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + length),
         attention);
   };
-  at::Tensor text = encode(request.prompt);
-  if (with_cfg) text = at::cat({text, encode(request.negative_prompt)});
+  at::Tensor text = encode(request.prompt, prompt_warning);
+  if (with_cfg) text = at::cat({text, encode(request.negative_prompt, text::UnknownWordWarning::kWarn)});
   return text;
 }
 
@@ -325,18 +329,33 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
         result.unknown_words.size(), result.unknown_words.size() == 1 ? "" : "s", config.name,
         text::quote_words(result.unknown_words)));
   }
+  // One warning per prompt (issue 13): the words read as <unk>, then those of the other words
+  // no caption of the model's training uses. The tokenizer stays silent about this prompt.
+  std::string warning;
+  if (!result.unknown_words.empty()) {
+    warning = fmt::format("{} word{} of the prompt not in the vocabulary ({}), read as <unk>: {}",
+                          result.unknown_words.size(), result.unknown_words.size() == 1 ? "" : "s",
+                          impl_->tokenizer->source(), text::quote_words(result.unknown_words));
+  }
   if (!config.captions.empty()) {
     result.words_outside_captions = eval::words_outside_captions(request.prompt);
-    const std::size_t n = result.words_outside_captions.size();
+    std::vector<std::string> known_but_uncaptioned;
+    for (const auto& word : result.words_outside_captions) {
+      if (std::find(result.unknown_words.begin(), result.unknown_words.end(), word) ==
+          result.unknown_words.end()) {
+        known_but_uncaptioned.push_back(word);
+      }
+    }
+    const std::size_t n = known_but_uncaptioned.size();
     if (n > 0) {
       const std::string message = fmt::format(
           "{} word{} of the prompt in no caption the model {} was trained on ({}): {}", n,
-          n == 1 ? "" : "s", config.name, config.captions,
-          text::quote_words(result.words_outside_captions));
+          n == 1 ? "" : "s", config.name, config.captions, text::quote_words(known_but_uncaptioned));
       if (request.strict_prompt) throw RequestError("--strict-prompt: " + message);
-      spdlog::warn("prompt: {}", message);
+      warning += (warning.empty() ? "" : "; ") + message;
     }
   }
+  if (!warning.empty()) spdlog::warn("prompt: {}", warning);
   const auto start = Clock::now();
   AttentionContext attention = impl_->make_context(request, request.steps);
   const bool with_cfg = request.cfg_scale != 1.0;
@@ -346,7 +365,9 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
       generate_wan_video(*impl_->wan, request, impl_->device, attention, progress, result,
                          stage);
     } else {
-      const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
+      // The prompt's unknown words are in the one warning above.
+      const at::Tensor text =
+          impl_->encode_text(request, with_cfg, text::UnknownWordWarning::kSilent, attention);
       const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
       at::Tensor x =  // [1, C, F, H, W] float32
           initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
@@ -416,7 +437,8 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   // Every step of the table sees the same shapes; time the middle one's precision choices.
   const int step = request.steps / 2;
   AttentionContext attention = impl_->make_context(request, request.steps);
-  const at::Tensor text = impl_->encode_text(request, with_cfg, attention);
+  const at::Tensor text =
+      impl_->encode_text(request, with_cfg, text::UnknownWordWarning::kWarn, attention);
   const at::Tensor x = initial_noise(
       {1, config.dit.in_channels, grid.frames, grid.height, grid.width}, request.seed,
       impl_->device);

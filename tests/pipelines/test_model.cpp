@@ -185,6 +185,22 @@ TEST(Rope, AxisSplitFollowsWan) {
 }
 
 // Rotations keep norms, and q.k depends only on the offset between positions.
+// apply_rope multiplies pairs as complex numbers; the result must be Wan's pair formula
+// (x0 cos - x1 sin, x0 sin + x1 cos), also for tables given as cos and sin only.
+TEST(Rope, RotationIsWansPairFormula) {
+  const models::RopeTables rope = models::make_rope_tables(Extent3{2, 3, 4}, 64, 10000.0, 1, at::kCPU);
+  const at::Tensor x = at::randn({2, 25, 3, 64}, at::kFloat);
+  const at::Tensor pairs = x.unflatten(-1, {-1, 2});
+  const at::Tensor x0 = pairs.select(-1, 0), x1 = pairs.select(-1, 1);
+  const at::Tensor cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);
+  const at::Tensor expected = at::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1).flatten(-2);
+  const at::Tensor out = models::apply_rope(x, rope);
+  EXPECT_LE((out - expected).abs().max().item<double>(), 1e-5);
+  const models::RopeTables cos_sin_only{rope.cos, rope.sin, {}};
+  EXPECT_TRUE(at::equal(models::apply_rope(x, cos_sin_only), out));
+  EXPECT_EQ(models::apply_rope(x.to(at::kBFloat16), rope).scalar_type(), at::kBFloat16);
+}
+
 TEST(Rope, DotProductsDependOnRelativePosition) {
   const int d = 64;
   const models::RopeTables rope =
@@ -300,6 +316,39 @@ TEST(TextEncoder, EncodesAndPadsWithZeros) {
   EXPECT_GT(out.slice(1, 0, 4).abs().sum().item<double>(), 0.0);
   EXPECT_EQ(out.slice(1, 4).abs().sum().item<double>(), 0.0);
   EXPECT_EQ(layers, (std::vector<int>{4, 5}));
+}
+
+// The trainer encodes a batch of captions in one masked pass; each row must equal its prompt
+// encoded alone (what the pipeline does), and the padding must be zero.
+TEST(TextEncoder, ForwardLengthsEqualsEachPromptAlone) {
+  c10::InferenceMode inference;
+  TextEncoderConfig config;
+  config.layers = 2;
+  config.width = 48;
+  config.heads = 2;
+  config.ffn_dim = 96;
+  models::TextEncoder encoder(config, 20, 8, 1e-6, at::TensorOptions());
+  std::map<std::string, at::Tensor> params;
+  models::collect_parameters(encoder, "", params);
+  models::init_random(params, 5);
+  AttentionContext attention(4);
+  const std::vector<std::vector<std::int64_t>> prompts{{2, 7, 9, 3}, {2, 3}, {2, 5, 6, 11, 12, 3}};
+  at::Tensor ids = at::zeros({3, 6}, at::kLong);
+  at::Tensor lengths = at::zeros({3}, at::kLong);
+  for (std::size_t b = 0; b < prompts.size(); ++b) {
+    for (std::size_t i = 0; i < prompts[b].size(); ++i) ids[b][i] = prompts[b][i];
+    lengths[b] = static_cast<std::int64_t>(prompts[b].size());
+  }
+  ids[1][4] = 13;  // whatever follows a row's length must not matter
+  const at::Tensor out = encoder.forward_lengths(ids, lengths, attention);
+  ASSERT_EQ(out.sizes(), (std::vector<std::int64_t>{3, 6, 48}));
+  for (std::size_t b = 0; b < prompts.size(); ++b) {
+    const std::int64_t n = static_cast<std::int64_t>(prompts[b].size());
+    const at::Tensor alone = encoder.encode_padded(prompts[b], attention);  // [1, 8, 48]
+    EXPECT_TRUE(at::allclose(out[b].slice(0, 0, n), alone[0].slice(0, 0, n), 1e-5, 1e-5))
+        << "prompt " << b << " differs by " << (out[b].slice(0, 0, n) - alone[0].slice(0, 0, n)).abs().max().item<double>();
+    EXPECT_EQ(out[b].slice(0, n).abs().sum().item<double>(), 0.0) << "prompt " << b;
+  }
 }
 
 // A minimal valid config; tests replace one line to break it.

@@ -10,7 +10,11 @@
 #include <fstream>
 #include <string>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <sstream>
 
 #include "common/temp_dir.h"
 #include "sagegen/io/safetensors.h"
@@ -343,6 +347,37 @@ TEST_F(PipelineTest, UnknownWordsAreRecordedOrRefusedWhenStrict) {
   EXPECT_EQ(error_of<RequestError>([&] { pipeline->generate(r); }),
             "--strict-prompt: 3 words of the prompt the model small-test has no embedding for: "
             "'mauve', 'zebra', 'quokka'");
+}
+
+// Issue 13 item 3: one warning per prompt names both kinds of word (the unknown ones once, not
+// again as uncaptioned), and the prompt is not echoed.
+TEST_F(PipelineTest, OneWarningPerPromptNamesUnknownAndUncaptionedWords) {
+  write(dir_ / "captions.yaml", config_text("pixel", "captions: shapes-world\n"));
+  GenerateRequest r = request();
+  r.model = (dir_ / "captions.yaml").string();
+  r.steps = 1;
+  r.prompt = "a red circle beside a zebra";  // 'beside' is in the vocabulary, 'zebra' is not
+  auto pipeline = Pipeline::load(r);
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "prompt-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  const GenerateResult result = pipeline->generate(r);
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  EXPECT_EQ(result.unknown_words, (std::vector<std::string>{"zebra"}));
+  EXPECT_EQ(result.words_outside_captions, (std::vector<std::string>{"beside", "zebra"}));
+  std::size_t warnings = 0;
+  for (std::size_t at = text.find("[warning]"); at != std::string::npos; at = text.find("[warning]", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 1u) << text;
+  EXPECT_NE(text.find("1 word of the prompt not in the vocabulary"), std::string::npos) << text;
+  EXPECT_NE(text.find("read as <unk>: 'zebra'; 1 word of the prompt in no caption the model "
+                      "small-test was trained on (shapes-world): 'beside'"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("a red circle"), std::string::npos) << text;
 }
 
 // GPU (skipped without one): same noise as the CPU, so a float32 model lands on nearly the same

@@ -13,6 +13,7 @@
 #include "sagegen/errors.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/weights.h"
+#include "sagegen/train/benchmark.h"
 #include "sagegen/train/trainer.h"
 
 namespace sagegen::train {
@@ -275,6 +276,53 @@ TEST(TrainRun, ResumePackCarriesWeightsAndSecondMomentAndPerRunScheduleRestarts)
   EXPECT_EQ(single.step(), 4);
   Trainer short_run(tiny_run(3), tiny_model(), at::Device(at::kCPU));
   EXPECT_THROW(short_run.load_checkpoint(pack), ConfigError);
+}
+
+// Batches the data threads tokenized ahead (Trainer::batch_preparer) train exactly as the same
+// batches tokenized by the trainer.
+TEST(TrainRun, PreparedBatchesGiveTheSameLoss) {
+  TrainConfig config = tiny_run(4);
+  config.size = 32;
+  Trainer trainer(config, tiny_model(), at::Device(at::kCPU));
+  const auto prepared = make_shapes_world_data(trainer.config(), trainer.batch_preparer());
+  const auto plain = make_shapes_world_data(trainer.config());
+  const TrainingBatch a = prepared->batch_for_step(0);
+  const TrainingBatch b = plain->batch_for_step(0);
+  ASSERT_TRUE(a.token_ids.defined());
+  ASSERT_FALSE(b.token_ids.defined());
+  EXPECT_EQ(a.token_ids.size(0), 4);
+  EXPECT_EQ(a.captions, b.captions);
+  EXPECT_DOUBLE_EQ(trainer.evaluate_loss(a, 5), trainer.evaluate_loss(b, 5));
+  // The batch taken was rendered and prepared (others may still be in flight).
+  EXPECT_GE(prepared->stats().batches, 1);
+  EXPECT_GT(prepared->stats().prepare_seconds, 0.0);
+}
+
+TEST(TrainBenchmark, TimesEveryPhaseAndProfilesTheOps) {
+  TrainConfig config = tiny_run(100);
+  config.size = 32;
+  Trainer trainer(config, tiny_model(), at::Device(at::kCPU));
+  const auto data = make_shapes_world_data(trainer.config(), trainer.batch_preparer());
+  BenchmarkOptions options;
+  options.warmup_steps = 1;
+  options.steps = 2;
+  options.profile_steps = 1;
+  const BenchmarkReport report = benchmark_training(trainer, *data, options);
+  EXPECT_EQ(trainer.step(), 1 + 2 + 2 + 1);  // warm-up, two passes, profile
+  EXPECT_GT(report.step_ms, 0.0);
+  EXPECT_DOUBLE_EQ(report.samples_per_step, 4.0);
+  EXPECT_GT(report.render_ms_per_batch, 0.0);
+  std::vector<std::string> phases;
+  for (const auto& phase : report.phases) phases.push_back(phase.name);
+  EXPECT_EQ(phases, (std::vector<std::string>{"data wait", "batch to device, noise",
+                                              "text encoder", "DiT forward, loss", "backward",
+                                              "clip, AdamW, EMA"}));
+  EXPECT_EQ(report.profile_error, "");
+  EXPECT_FALSE(report.kernels.empty());
+  EXPECT_GT(report.launches_per_step, 100.0);  // a DiT step is hundreds of ops
+  const std::string text = format_benchmark(report);
+  EXPECT_NE(text.find("waiting for data"), std::string::npos) << text;
+  EXPECT_NE(text.find("DiT forward, loss"), std::string::npos) << text;
 }
 
 TEST(TrainConfigTimeLimit, FlagAndKeyAreChecked) {

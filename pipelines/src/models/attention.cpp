@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 namespace sagegen::models {
 
 WanAttention::WanAttention(int width, int heads_value, double eps, bool qk_norm,
@@ -20,7 +22,7 @@ WanAttention::WanAttention(int width, int heads_value, double eps, bool qk_norm,
 
 at::Tensor WanAttention::forward(const at::Tensor& x, const at::Tensor& context,
                                  const RopeTables* rope, AttentionContext& attention,
-                                 int layer_id,
+                                 int layer_id, const at::Tensor& key_bias,
                                  const parallel::UlyssesAttention* ulysses) const {
   const at::Tensor& kv_source = context.defined() ? context : x;
   at::Tensor q = to_q->forward(x);
@@ -40,9 +42,15 @@ at::Tensor WanAttention::forward(const at::Tensor& x, const at::Tensor& context,
   const auto attend = [&](const at::Tensor& q_, const at::Tensor& k_, const at::Tensor& v_) {
     return attention.attend(q_, k_, v_, layer_id);
   };
+  TORCH_CHECK(!(key_bias.defined() && ulysses != nullptr),
+              "WanAttention::forward: a key bias and sequence parallelism together are not supported");
   const bool sequence_parallel = ulysses != nullptr && !context.defined();
   const at::Tensor out =
-      sequence_parallel ? ulysses->attend(q, k, v, attend) : attend(q, k, v);  // [B, L, H, D]
+      key_bias.defined()
+          ? attention.attend_with_bias(q, k, v, key_bias, layer_id,
+                                       1.0 / std::sqrt(static_cast<double>(q.size(3))))
+      : sequence_parallel ? ulysses->attend(q, k, v, attend)
+                          : attend(q, k, v);  // [B, L, H, D]
   return to_out->forward(out.flatten(2));
 }
 

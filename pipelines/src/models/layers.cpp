@@ -18,9 +18,10 @@ RmsNorm::RmsNorm(std::int64_t dim, double eps_value, const at::TensorOptions& op
 }
 
 at::Tensor RmsNorm::forward(const at::Tensor& x) const {
-  const at::Tensor xf = x.to(at::kFloat);
-  const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return (normed * weight.to(at::kFloat)).to(x.scalar_type());
+  // x * rsqrt(mean(x^2) + eps) * weight in float32: one fused kernel on CUDA (the CPU runs the
+  // same formula op by op).
+  return at::rms_norm(x.to(at::kFloat), {weight.size(0)}, weight.to(at::kFloat), eps)
+      .to(x.scalar_type());
 }
 
 LayerNorm::LayerNorm(std::int64_t dim_value, double eps_value, bool affine,

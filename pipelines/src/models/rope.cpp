@@ -37,7 +37,9 @@ RopeTables make_rope_tables(const Extent3& grid, int head_dim, double theta, int
                                     -1)
                                 .reshape({-1, half});  // [F*H*W, D/2]
   const at::Tensor all = at::cat({at::zeros({leading_tokens, half}, angles.options()), angles});
-  return RopeTables{at::cos(all).to(device, at::kFloat), at::sin(all).to(device, at::kFloat)};
+  RopeTables tables{at::cos(all).to(device, at::kFloat), at::sin(all).to(device, at::kFloat), {}};
+  tables.rotation = at::complex(tables.cos, tables.sin);
+  return tables;
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const RopeTables& tables) {
@@ -45,12 +47,13 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTables& tables) {
                   x.size(3) == 2 * tables.cos.size(1),
               "apply_rope: x must be [B, L, H, D] with L = ", tables.cos.size(0), " and D = ",
               2 * tables.cos.size(1), ", got ", x.sizes());
-  const at::Tensor pairs = x.to(at::kFloat).unflatten(-1, {-1, 2});  // [B, L, H, D/2, 2]
-  const at::Tensor x0 = pairs.select(-1, 0);
-  const at::Tensor x1 = pairs.select(-1, 1);
-  const at::Tensor cos = tables.cos.unsqueeze(1);  // [L, 1, D/2]
-  const at::Tensor sin = tables.sin.unsqueeze(1);
-  return at::stack({x0 * cos - x1 * sin, x0 * sin + x1 * cos}, -1).flatten(-2).to(x.scalar_type());
+  // [B, L, H, D/2] complex: (x0 cos - x1 sin) + i (x0 sin + x1 cos), Wan's formula.
+  const at::Tensor pairs = at::view_as_complex(x.to(at::kFloat).contiguous().unflatten(-1, {-1, 2}));
+  // Tables built as {cos, sin} alone (a sequence-parallel shard) get their rotation here.
+  const at::Tensor rotation =
+      tables.rotation.defined() ? tables.rotation : at::complex(tables.cos, tables.sin);
+  const at::Tensor rotated = pairs * rotation.unsqueeze(1);  // [L, 1, D/2] broadcast
+  return at::view_as_real(rotated).flatten(-2).to(x.scalar_type());
 }
 
 }  // namespace sagegen::models

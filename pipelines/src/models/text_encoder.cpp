@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 namespace sagegen::models {
@@ -17,10 +18,10 @@ TextEncoderLayer::TextEncoderLayer(const TextEncoderConfig& config, double eps,
 }
 
 at::Tensor TextEncoderLayer::forward(const at::Tensor& x, AttentionContext& attention,
-                                     int layer_id) const {
+                                     int layer_id, const at::Tensor& key_bias) const {
   const at::ScalarType dtype = x.scalar_type();
   at::Tensor h = x + attn->forward(norm1->forward(x).to(dtype), at::Tensor(), nullptr, attention,
-                                   layer_id);
+                                   layer_id, key_bias);
   return h + ffn->forward(norm2->forward(h).to(dtype));
 }
 
@@ -50,6 +51,30 @@ at::Tensor TextEncoder::forward(const at::Tensor& ids, AttentionContext& attenti
     h = layers[i]->forward(h, attention, first_layer_id + static_cast<int>(i));
   }
   return norm_out->forward(h).to(h.scalar_type());
+}
+
+at::Tensor TextEncoder::forward_lengths(const at::Tensor& ids, const at::Tensor& lengths,
+                                       AttentionContext& attention) const {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) <= max_length && lengths.dim() == 1 &&
+                  lengths.size(0) == ids.size(0),
+              "TextEncoder::forward_lengths: ids must be [B, L] with L <= ", max_length,
+              " and lengths [B], got ", ids.sizes(), " and ", lengths.sizes());
+  const std::int64_t batch = ids.size(0);
+  const std::int64_t length = ids.size(1);
+  const at::Tensor positions = at::arange(length, ids.options());
+  const at::Tensor valid = positions.unsqueeze(0) < lengths.unsqueeze(1);  // [B, L]
+  // Padded keys get -inf, so a real token attends only to its own prompt's tokens; the padded
+  // positions' own outputs are zeroed at the end (they attend to real keys, so stay finite).
+  const at::Tensor key_bias =
+      at::zeros({batch, 1, 1, length}, token_embedding->weight.options().dtype(at::kFloat))
+          .masked_fill(valid.logical_not().view({batch, 1, 1, length}),
+                       -std::numeric_limits<float>::infinity());
+  at::Tensor h = token_embedding->forward(ids) + position_embedding->forward(positions);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    h = layers[i]->forward(h, attention, first_layer_id + static_cast<int>(i), key_bias);
+  }
+  const at::Tensor out = norm_out->forward(h).to(h.scalar_type());
+  return out * valid.unsqueeze(-1).to(out.scalar_type());
 }
 
 at::Tensor TextEncoder::encode_padded(const std::vector<std::int64_t>& ids,

@@ -9,10 +9,17 @@
 namespace sagegen::models {
 namespace {
 
-// Modulated LayerNorm: norm(x) * (1 + scale) + shift, in float32 as Wan does.
+// Modulated LayerNorm: norm(x) * (1 + scale) + shift, in float32 as Wan does (addcmul: one
+// element-wise pass over the tokens instead of two).
 at::Tensor modulate(const LayerNorm& norm, const at::Tensor& x, const at::Tensor& shift,
                     const at::Tensor& scale) {
-  return (norm.forward(x) * (1 + scale) + shift).to(x.scalar_type());
+  return at::addcmul(shift, norm.forward(x), 1 + scale).to(x.scalar_type());
+}
+
+// x + y * gate in float32, returned in x's dtype. addcmul promotes the bf16 operands to the
+// float32 gate's type inside its one kernel, so no float32 copies of x and y are made.
+at::Tensor gated_residual(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate) {
+  return at::addcmul(x, y, gate.to(at::kFloat)).to(x.scalar_type());
 }
 
 }  // namespace
@@ -79,8 +86,8 @@ at::Tensor WanTransformerBlock::forward(const at::Tensor& x, const at::Tensor& t
   const at::Tensor attn_in = modulate(*norm1, x, mod[0], mod[1]);
   const at::Tensor self_out = attn1->forward(attn_in, at::Tensor(), &rope, attention,
                                              AttentionContext::self_attention_layer(block_index),
-                                             ulysses);
-  at::Tensor h = (x.to(at::kFloat) + self_out.to(at::kFloat) * mod[2]).to(dtype);
+                                             at::Tensor(), ulysses);
+  at::Tensor h = gated_residual(x, self_out, mod[2]);
 
   if (!joint) {
     const at::Tensor cross_in = norm2->forward(h).to(dtype);
@@ -90,7 +97,7 @@ at::Tensor WanTransformerBlock::forward(const at::Tensor& x, const at::Tensor& t
 
   const at::Tensor ffn_in = modulate(*norm3, h, mod[3], mod[4]);
   const at::Tensor ffn_out = ffn->forward(ffn_in);
-  return (h.to(at::kFloat) + ffn_out.to(at::kFloat) * mod[5]).to(dtype);
+  return gated_residual(h, ffn_out, mod[5]);
 }
 
 WanTransformer3DModel::WanTransformer3DModel(const DitConfig& config,
@@ -143,15 +150,34 @@ at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor&
               " patches exceed the model's ", max_positions, " RoPE positions per axis");
   const at::ScalarType dtype = patch_weight.scalar_type();
 
-  at::Tensor h = at::conv3d(x.to(dtype), patch_weight, patch_bias, {p.t, p.h, p.w});
-  h = h.flatten(2).transpose(1, 2);  // [B, F'*H'*W', C]
+  // The patch embedding is a conv3d whose stride is its kernel, i.e. a linear map of each
+  // patch: computed as one matmul over the patches, the same sums as the convolution (in another
+  // order), without cuDNN's 3-D convolution paths for 3 input channels (slow weight gradients).
+  const std::int64_t in_channels = x.size(1);
+  const at::Tensor patches =
+      x.to(dtype)
+          .reshape({batch, in_channels, grid.t, p.t, grid.h, p.h, grid.w, p.w})
+          .permute({0, 2, 4, 6, 1, 3, 5, 7})  // [B, F', H', W', C_in, pt, ph, pw]
+          .reshape({batch, static_cast<std::int64_t>(grid.t) * grid.h * grid.w, -1});
+  at::Tensor h = at::linear(patches, patch_weight.flatten(1), patch_bias);  // [B, F'*H'*W', C]
 
   const WanConditionEmbedder::Output cond = condition_embedder->forward(timestep, text);
   const bool joint = config_.conditioning == TextConditioning::kJointAttention;
   const std::int64_t text_tokens = joint ? cond.text.size(1) : 0;
   if (joint) h = at::cat({cond.text, h}, 1);  // [B, L_text + L, C]
-  RopeTables rope = make_rope_tables(grid, config_.head_dim, config_.rope_theta,
-                                     static_cast<int>(text_tokens), x.device());
+  const std::string rope_key = std::to_string(grid.t) + "x" + std::to_string(grid.h) + "x" +
+                               std::to_string(grid.w) + "+" + std::to_string(text_tokens) + "@" +
+                               x.device().str();
+  std::unique_lock<std::mutex> rope_lock(rope_cache_mutex_);
+  auto cached = rope_cache_.find(rope_key);
+  if (cached == rope_cache_.end()) {
+    cached = rope_cache_
+                 .emplace(rope_key, make_rope_tables(grid, config_.head_dim, config_.rope_theta,
+                                                     static_cast<int>(text_tokens), x.device()))
+                 .first;
+  }
+  RopeTables rope = cached->second;  // shares the tensors
+  rope_lock.unlock();
   std::optional<parallel::UlyssesAttention> ulysses;
   if (sequence_group_ && sequence_group_->size() > 1) {
     // Every rank embeds the whole input (cheap) and keeps its shard of the tokens.

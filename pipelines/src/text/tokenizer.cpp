@@ -109,7 +109,8 @@ std::vector<std::int64_t> WordTokenizer::encode(std::string_view text) const {
 }
 
 TokenizedBatch WordTokenizer::encode_batch(const std::vector<std::string>& texts,
-                                           std::int64_t max_length) const {
+                                           std::int64_t max_length,
+                                           UnknownWordWarning warning) const {
   if (max_length < 2) {
     throw std::invalid_argument(
         fmt::format("tokenizer: max_length {} must be >= 2 (room for <bos> and <eos>)", max_length));
@@ -121,7 +122,8 @@ TokenizedBatch WordTokenizer::encode_batch(const std::vector<std::string>& texts
   auto mask_view = mask.accessor<bool, 2>();
   for (std::int64_t b = 0; b < batch; ++b) {
     std::vector<std::int64_t> sequence = encode(texts[b]);
-    const std::vector<std::string> unknown = unknown_words(texts[b]);
+    const std::vector<std::string> unknown =
+        warning == UnknownWordWarning::kWarn ? unknown_words(texts[b]) : std::vector<std::string>{};
     if (!unknown.empty()) {
       spdlog::warn("tokenizer: {} word{} of the prompt not in the vocabulary ({}), read as <unk>: {}",
                    unknown.size(), unknown.size() == 1 ? "" : "s", source_, quote_words(unknown));

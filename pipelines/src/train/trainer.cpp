@@ -49,11 +49,23 @@ struct Trainer::Impl {
   AttentionContext attention{1, sageattn::Variant::kFp16};
   std::vector<std::string> names;  // sorted: the checkpoint's order
   std::vector<at::Tensor> params, ema, exp_avg, exp_avg_sq;
-  std::vector<at::Tensor> decayed;  // matrices only: norms, biases and embeddings tables of 1-D
+  // AdamW's two parameter groups (weight decay on matrices only: not on norms, biases and
+  // embedding tables), each with its moments, for the fused multi-tensor update.
+  struct AdamGroup {
+    std::vector<at::Tensor> params, exp_avg, exp_avg_sq, steps;
+    std::vector<std::size_t> index;  // into params
+    double weight_decay = 0;
+  };
+  std::vector<AdamGroup> adam_groups;
+  std::int64_t adam_steps_at = -1;  // the step count the groups' `steps` tensors hold
   std::int64_t step = 0;
   // First step of the learning-rate schedule: 0, or the resumed step under `schedule: per-run`.
   std::int64_t schedule_start = 0;
   at::Tensor last_grad_norm;
+  PhaseFn on_phase;  // the benchmark's timer; empty in training
+  void mark(const char* phase) const {
+    if (on_phase) on_phase(phase);
+  }
 
   double lr_at(std::int64_t at_step) const {
     return learning_rate_at(at_step - schedule_start, config.lr, config.warmup_steps,
@@ -62,7 +74,8 @@ struct Trainer::Impl {
   }
 
   void build();
-  at::Tensor encode_text(const std::vector<std::string>& captions);
+  at::Tensor to_device(const at::Tensor& cpu) const;
+  at::Tensor encode_text(const TrainingBatch& batch, std::int64_t dropout_index);
   at::Tensor flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
                                 std::int64_t dropout_index);
   void optimizer_step(double lr);
@@ -98,6 +111,8 @@ void Trainer::Impl::build() {
     }
   }
   at::NoGradGuard no_grad;
+  adam_groups.resize(2);
+  adam_groups[0].weight_decay = config.weight_decay;
   for (auto& [name, param] : named) {
     param.requires_grad_(true);
     names.push_back(name);
@@ -105,54 +120,103 @@ void Trainer::Impl::build() {
     ema.push_back(param.detach().clone());
     exp_avg.push_back(at::zeros_like(param));
     exp_avg_sq.push_back(at::zeros_like(param));
-    if (param.dim() >= 2 && name.find("embedding") == std::string::npos) decayed.push_back(param);
+    const bool decays = param.dim() >= 2 && name.find("embedding") == std::string::npos;
+    AdamGroup& group = adam_groups[decays ? 0 : 1];
+    group.params.push_back(param);
+    group.exp_avg.push_back(exp_avg.back());
+    group.exp_avg_sq.push_back(exp_avg_sq.back());
+    group.index.push_back(params.size() - 1);
   }
   // Full precision attention: torch SDPA, differentiable; the quantized kernels are forward-only.
   attention = AttentionContext(model.dit_attention_layers(), sageattn::Variant::kFp16);
   attention.use_override(sageattn::Variant::kFp16);
 }
 
-at::Tensor Trainer::Impl::encode_text(const std::vector<std::string>& captions) {
-  // Each prompt is encoded at its own length, as the pipeline does; prompts of one length share a
-  // forward pass, so a batch costs a few passes (one per distinct length), not one per prompt.
+at::Tensor Trainer::Impl::to_device(const at::Tensor& cpu) const {
+  if (!device.is_cuda()) return cpu;
+  // A copy from pageable memory waits for the stream to drain (CUDA stages it); from pinned
+  // memory it is queued like a kernel and the host runs on. The caching host allocator keeps the
+  // pinned block until the copy is done.
+  const at::Tensor pinned = cpu.is_pinned() ? cpu : cpu.pin_memory();
+  return pinned.to(device, /*non_blocking=*/true);
+}
+
+BatchPreparer Trainer::batch_preparer() const {
+  const text::WordTokenizer* tokenizer = &*impl_->tokenizer;
+  const std::int64_t max_length = impl_->text_encoder->max_length;
+  const bool pin = impl_->device.is_cuda();
+  return [tokenizer, max_length, pin](TrainingBatch& batch) {
+    at::NoGradGuard no_grad;
+    const text::TokenizedBatch tokens = tokenizer->encode_batch(batch.captions, max_length);
+    batch.token_ids = tokens.ids;
+    batch.token_lengths = tokens.mask.sum(1).to(at::kLong);
+    if (pin) {
+      batch.pixels = batch.pixels.pin_memory();
+      batch.token_ids = batch.token_ids.pin_memory();
+      batch.token_lengths = batch.token_lengths.pin_memory();
+    }
+  };
+}
+
+at::Tensor Trainer::Impl::encode_text(const TrainingBatch& batch, std::int64_t dropout_index) {
+  // Every caption is encoded at its own length, as the pipeline encodes a prompt: one pass over
+  // the batch with each row's keys masked to its own tokens (TextEncoder::forward_lengths), then
+  // zero-padded to text_length.
   const std::int64_t max_length = text_encoder->max_length;
-  const text::TokenizedBatch tokens = tokenizer->encode_batch(captions, max_length);
-  const at::Tensor lengths = tokens.mask.sum(1).to(at::kLong).contiguous();
-  std::map<std::int64_t, std::vector<std::int64_t>> by_length;
-  for (std::int64_t i = 0; i < lengths.size(0); ++i) {
-    by_length[lengths.data_ptr<std::int64_t>()[i]].push_back(i);
+  at::Tensor ids = batch.token_ids, lengths = batch.token_lengths;
+  if (!ids.defined()) {
+    const text::TokenizedBatch tokens = tokenizer->encode_batch(batch.captions, max_length);
+    ids = tokens.ids;
+    lengths = tokens.mask.sum(1).to(at::kLong);
   }
-  std::vector<at::Tensor> pieces, order;
-  for (const auto& [length, rows] : by_length) {
-    const at::Tensor index = at::tensor(rows, at::kLong);
-    const at::Tensor ids = tokens.ids.index_select(0, index).slice(1, 0, length).to(device);
-    const at::Tensor features = text_encoder->forward(ids, attention);  // [n, length, width]
-    pieces.push_back(at::constant_pad_nd(features, {0, 0, 0, max_length - length}));
-    order.push_back(index);
+  const std::int64_t b = ids.size(0);
+  // Caption dropout: a dropped caption is the empty prompt, <bos> <eos>, what the pipeline
+  // encodes for the negative prompt. Decided on the host from (seed, step, sample).
+  const text::TokenizedBatch empty = tokenizer->encode_batch({std::string()}, max_length);
+  const std::int64_t empty_length = empty.mask.sum().item<std::int64_t>();
+  at::Tensor dropped = at::zeros({b}, at::kBool);
+  bool any_dropped = false;
+  if (dropout_index >= 0 && config.caption_dropout > 0) {
+    bool* flags = dropped.data_ptr<bool>();
+    for (std::int64_t i = 0; i < b; ++i) {
+      const std::uint64_t bits = derive_seed(config.seed, SeedStream::kCaptionDropout,
+                                             static_cast<std::uint64_t>(dropout_index) * 65536u + i);
+      flags[i] = unit_interval(bits) < config.caption_dropout;
+      any_dropped = any_dropped || flags[i];
+    }
   }
-  const at::Tensor inverse = at::argsort(at::cat(order)).to(device);
-  return at::cat(pieces).index_select(0, inverse);  // [B, max_length, width], caption order
+  // The longest caption after dropout, known on the host: the pass runs over that many tokens.
+  const at::Tensor host_lengths = lengths.is_cpu() ? lengths : lengths.cpu();
+  std::int64_t longest = 1;
+  for (std::int64_t i = 0; i < b; ++i) {
+    const std::int64_t length = dropped.data_ptr<bool>()[i] ? empty_length
+                                                             : host_lengths.data_ptr<std::int64_t>()[i];
+    longest = std::max(longest, length);
+  }
+  at::Tensor device_ids = to_device(ids).slice(1, 0, longest);
+  at::Tensor device_lengths = to_device(lengths);
+  if (any_dropped) {
+    const at::Tensor flags = to_device(dropped);
+    const at::Tensor empty_ids = to_device(empty.ids.slice(1, 0, longest).contiguous());
+    device_ids = at::where(flags.unsqueeze(1), empty_ids, device_ids);
+    device_lengths = device_lengths.masked_fill(flags, empty_length);
+  }
+  const at::Tensor features = text_encoder->forward_lengths(device_ids, device_lengths, attention);
+  return at::constant_pad_nd(features, {0, 0, 0, max_length - longest});  // [B, max_length, width]
 }
 
 at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
                                              std::int64_t dropout_index) {
   // [B, 3, F, H, W] float in [-1, 1]; the world's uint8 [B, F, H, W, 3] is converted here, on
   // the device (the same values as converting on the CPU: k / 127.5 - 1 in fp32).
+  const at::Tensor pixels = to_device(batch.pixels);
   const at::Tensor x0 =
-      batch.pixels.scalar_type() == at::kByte
-          ? batch.pixels.to(device).permute({0, 4, 1, 2, 3}).to(at::kFloat).div_(127.5).sub_(1.0).contiguous()
-          : batch.pixels.to(device, at::kFloat);
+      pixels.scalar_type() == at::kByte
+          ? pixels.permute({0, 4, 1, 2, 3}).to(at::kFloat).div_(127.5).sub_(1.0).contiguous()
+          : pixels.to(at::kFloat);
   const std::int64_t b = x0.size(0);
   TORCH_CHECK(b == static_cast<std::int64_t>(batch.captions.size()), "training batch: ", b,
               " samples but ", batch.captions.size(), " captions");
-  std::vector<std::string> captions = batch.captions;
-  if (dropout_index >= 0 && config.caption_dropout > 0) {
-    for (std::int64_t i = 0; i < b; ++i) {
-      const std::uint64_t bits = derive_seed(config.seed, SeedStream::kCaptionDropout,
-                                             static_cast<std::uint64_t>(dropout_index) * 65536u + i);
-      if (unit_interval(bits) < config.caption_dropout) captions[i].clear();
-    }
-  }
   at::Generator gen = seeded_generator(device, seed);
   const at::Tensor noise = at::randn(x0.sizes(), gen, x0.options());
   const at::Tensor logits = at::randn({b}, gen, x0.options());
@@ -161,8 +225,10 @@ at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::ui
   const at::Tensor x_t = (1.0 - t5) * x0 + t5 * noise;
   const at::Tensor target = noise - x0;
 
+  mark("batch to device, noise");
   AutocastScope autocast_scope(autocast);
-  const at::Tensor text = encode_text(captions);
+  const at::Tensor text = encode_text(batch, dropout_index);
+  mark("text encoder");
   const at::Tensor output = dit->forward(x_t, t * kTimestepScale, text, attention).to(at::kFloat);
   const at::Tensor velocity = models::velocity_from_output(output, x_t, t5, model.prediction);
   return at::mse_loss(velocity, target);
@@ -182,20 +248,29 @@ void Trainer::Impl::optimizer_step(double lr) {
     at::_foreach_mul_(grads, coefficient);
   }
 
-  // AdamW (decoupled weight decay), bias-corrected, as torch.optim.AdamW.
-  const double t = static_cast<double>(step + 1);
-  const double correction1 = 1.0 - std::pow(config.beta1, t);
-  const double correction2 = 1.0 - std::pow(config.beta2, t);
-  if (config.weight_decay > 0 && !decayed.empty()) {
-    at::_foreach_mul_(decayed, 1.0 - lr * config.weight_decay);
+  // AdamW (decoupled weight decay), bias-corrected, as torch.optim.AdamW(fused=True): one
+  // multi-tensor kernel per parameter group does the decay, both moments and the update.
+  // Its step count lives in tensors (a float per parameter, read by the kernel, never by the
+  // host); they are refilled only when the trainer's step moved another way (start, resume).
+  if (adam_steps_at != step) {
+    for (AdamGroup& group : adam_groups) {
+      group.steps.clear();
+      for (const auto& p : group.params) {
+        group.steps.push_back(at::full({}, static_cast<double>(step), p.options()));
+      }
+    }
   }
-  at::_foreach_lerp_(exp_avg, grads, 1.0 - config.beta1);
-  at::_foreach_mul_(exp_avg_sq, config.beta2);
-  at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - config.beta2);
-  std::vector<at::Tensor> denominator = at::_foreach_sqrt(exp_avg_sq);
-  at::_foreach_div_(denominator, std::sqrt(correction2));
-  at::_foreach_add_(denominator, config.adam_eps);
-  at::_foreach_addcdiv_(params, exp_avg, denominator, -lr / correction1);
+  for (AdamGroup& group : adam_groups) {
+    if (group.params.empty()) continue;
+    std::vector<at::Tensor> group_grads;
+    group_grads.reserve(group.index.size());
+    for (const std::size_t i : group.index) group_grads.push_back(grads[i]);
+    at::_foreach_add_(group.steps, 1.0);
+    at::_fused_adamw_(group.params, group_grads, group.exp_avg, group.exp_avg_sq,
+                      /*max_exp_avg_sqs=*/{}, group.steps, lr, config.beta1, config.beta2,
+                      group.weight_decay, config.adam_eps, /*amsgrad=*/false, /*maximize=*/false);
+  }
+  adam_steps_at = step + 1;
 
   ema_update(ema, params, ema_decay_at(step, config.ema_decay));
   for (auto& p : params) p.mutable_grad() = at::Tensor();
@@ -225,8 +300,11 @@ at::Tensor Trainer::train_step(const TrainingBatch& batch) {
   const double lr = m.lr_at(m.step);
   const at::Tensor loss = m.flow_matching_loss(
       batch, derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step)), m.step);
+  m.mark("DiT forward, loss");
   loss.backward();
+  m.mark("backward");
   m.optimizer_step(lr);
+  m.mark("clip, AdamW, EMA");
   ++m.step;
   return loss.detach();
 }
@@ -267,8 +345,11 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
   int fits = 0;
   double fit_elapsed = 0;
   std::int64_t fit_step = 0;
+  double data_wait_seconds = 0;
   while (m.step < c.steps) {
+    const auto asked = Clock::now();
     const TrainingBatch batch = data.batch_for_step(m.step);
+    data_wait_seconds += std::chrono::duration<double>(Clock::now() - asked).count();
     const at::Tensor loss = train_step(batch);
     loss_sum = loss_sum.defined() ? loss_sum + loss : loss;
     ++losses;
@@ -327,6 +408,11 @@ void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgre
       save_checkpoint(out_dir / checkpoint_file_name(m.step));
     }
   }
+  const double run_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::int64_t steps_run = std::max<std::int64_t>(m.step - first_step, 1);
+  spdlog::info("train: {} steps in {:.1f} s: {:.1f} ms a step, of which {:.1f} ms waiting for data",
+               m.step - first_step, run_seconds, 1e3 * run_seconds / steps_run,
+               1e3 * data_wait_seconds / steps_run);
   save_checkpoint(out_dir / checkpoint_file_name(m.step));
   write_ema_bf16(ema_weights(), out_dir / "ema-bf16.safetensors",
                  {{"model", m.model.name}, {"step", std::to_string(m.step)}});
@@ -411,8 +497,11 @@ void Trainer::load_checkpoint(const fs::path& path) {
                pack ? " (resume pack: EMA from the weights, AdamW first moment from zero)" : "");
 }
 
+void Trainer::set_phase_callback(PhaseFn on_phase) { impl_->on_phase = std::move(on_phase); }
+
 std::int64_t Trainer::step() const { return impl_->step; }
 const TrainConfig& Trainer::config() const { return impl_->config; }
+at::Device Trainer::device() const { return impl_->device; }
 const ModelConfig& Trainer::model_config() const { return impl_->model; }
 
 io::NamedTensors Trainer::parameters() const {

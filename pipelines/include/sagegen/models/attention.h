@@ -22,10 +22,14 @@ class WanAttention : public torch::nn::Module {
 
   // x: [B, L, C]. context: [B, L_k, C] for cross-attention, undefined for self-attention.
   // rope: applied to Q and K (self-attention only); nullptr for none.
+  // key_bias: added to the scores, broadcast to [B, H, L, L_k] (-inf hides a padded key); the
+  // call then runs fp16 (AttentionContext::attend_with_bias). Undefined for none.
   // ulysses: x is this rank's shard of the sequence; self-attention then runs over the whole
-  // sequence for this rank's heads (parallel/ulysses.h); cross-attention stays local.
+  // sequence for this rank's heads (parallel/ulysses.h); cross-attention stays local. Not with
+  // a key_bias (the text encoder's, which runs on every rank whole).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const RopeTables* rope,
                      AttentionContext& attention, int layer_id,
+                     const at::Tensor& key_bias = at::Tensor(),
                      const parallel::UlyssesAttention* ulysses = nullptr) const;
 
   int heads;

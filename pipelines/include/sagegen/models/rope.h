@@ -13,6 +13,9 @@ namespace sagegen::models {
 struct RopeTables {
   at::Tensor cos;  // [L, head_dim / 2] float32
   at::Tensor sin;
+  // [L, head_dim / 2] complex64, cos + i sin: what apply_rope multiplies by (make_rope_tables
+  // sets it; apply_rope makes it from cos and sin when it is undefined).
+  at::Tensor rotation;
 };
 
 struct RopeAxisDims {
@@ -25,7 +28,8 @@ RopeAxisDims rope_axis_dims(int head_dim);
 RopeTables make_rope_tables(const Extent3& grid, int head_dim, double theta, int leading_tokens,
                             c10::Device device);
 
-// x: [B, L, H, D] (NHD). Rotation in float32; returns x's dtype.
+// x: [B, L, H, D] (NHD). Rotation in float32 (each pair (x0, x1) as the complex number
+// x0 + i x1 times cos + i sin: one element-wise kernel each way); returns x's dtype.
 at::Tensor apply_rope(const at::Tensor& x, const RopeTables& tables);
 
 }  // namespace sagegen::models

@@ -22,7 +22,9 @@ namespace sagegen::models {
 class TextEncoderLayer : public torch::nn::Module {
  public:
   TextEncoderLayer(const TextEncoderConfig& config, double eps, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& x, AttentionContext& attention, int layer_id) const;
+  // key_bias: [B, 1, 1, L] additive (-inf on padding), or undefined for none.
+  at::Tensor forward(const at::Tensor& x, AttentionContext& attention, int layer_id,
+                     const at::Tensor& key_bias = at::Tensor()) const;
 
   std::shared_ptr<LayerNorm> norm1, norm2;
   std::shared_ptr<WanAttention> attn;
@@ -37,6 +39,14 @@ class TextEncoder : public torch::nn::Module {
 
   // ids: [B, L] int64 with L <= max_length. Returns [B, L, width].
   at::Tensor forward(const at::Tensor& ids, AttentionContext& attention) const;
+
+  // A batch of prompts of different lengths in one pass (training): ids [B, L] int64 with
+  // L <= max_length, each row's tokens first and anything after them ignored; lengths [B] int64
+  // on ids' device, 1 <= lengths <= L. Returns [B, L, width]: row b's first lengths[b]
+  // positions equal forward() of those tokens alone (its keys are masked to them), the rest are
+  // zero, as encode_padded pads. One forward pass instead of one per distinct length.
+  at::Tensor forward_lengths(const at::Tensor& ids, const at::Tensor& lengths,
+                             AttentionContext& attention) const;
 
   // One prompt's token ids -> [1, max_length, width]: encoded, then zero-padded. At most
   // max_length ids are read.

@@ -7,7 +7,10 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "sagegen/attention_context.h"
@@ -85,6 +88,10 @@ class WanTransformer3DModel : public torch::nn::Module {
  private:
   DitConfig config_;
   std::shared_ptr<parallel::ProcessGroup> sequence_group_;
+  // RoPE tables by grid, leading tokens and device: built on the CPU (float64 angles) and
+  // copied once, instead of a host-to-device copy (a stream synchronisation) every forward.
+  mutable std::map<std::string, RopeTables> rope_cache_;
+  mutable std::mutex rope_cache_mutex_;
 };
 
 }  // namespace sagegen::models

@@ -23,6 +23,10 @@ namespace sagegen::text {
 // The special tokens every vocabulary starts with, in this order (so their ids are fixed).
 enum class SpecialToken : std::int64_t { kPad = 0, kUnk = 1, kBos = 2, kEos = 3 };
 
+// Whether encode_batch warns about words it reads as <unk>. The pipeline reports its prompt's
+// unknown words itself, in one warning with the words its captions never use.
+enum class UnknownWordWarning { kWarn, kSilent };
+
 struct TokenizedBatch {
   at::Tensor ids;   // [B, max_length] int64
   at::Tensor mask;  // [B, max_length] bool: true on <bos>, words and <eos>; false on <pad>
@@ -54,7 +58,8 @@ class WordTokenizer {
   // words and <eos> (a warning says how many words were dropped). max_length must be >= 2.
   // One warning per text that has unknown words, naming them (at most kWordsNamed of them), and
   // never the whole text.
-  TokenizedBatch encode_batch(const std::vector<std::string>& texts, std::int64_t max_length) const;
+  TokenizedBatch encode_batch(const std::vector<std::string>& texts, std::int64_t max_length,
+                              UnknownWordWarning warning = UnknownWordWarning::kWarn) const;
 
   // The words of `text` not in the vocabulary, in order of appearance, without duplicates.
   std::vector<std::string> unknown_words(std::string_view text) const;
@@ -62,6 +67,7 @@ class WordTokenizer {
   std::string decode(const std::vector<std::int64_t>& ids) const;  // skips <pad>
 
   std::int64_t vocab_size() const;
+  const std::string& source() const { return source_; }  // the vocabulary file (or "<memory>")
   std::optional<std::int64_t> id_of(std::string_view token) const;
   const std::string& token(std::int64_t id) const;  // throws std::out_of_range for a bad id
   static constexpr std::int64_t id(SpecialToken special) { return static_cast<std::int64_t>(special); }

@@ -32,6 +32,9 @@ struct TrainProgress {
   double seconds = 0;      // since run() began
 };
 using TrainProgressFn = std::function<void(const TrainProgress&)>;
+// Called by train_step at the end of each phase of a step, with the phase's name (the
+// benchmark synchronises the device there to time it).
+using PhaseFn = std::function<void(const char* phase)>;
 
 class Trainer {
  public:
@@ -42,6 +45,11 @@ class Trainer {
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
+
+  // Work for the data threads (make_shapes_world_data): tokenizes a batch's captions and, when
+  // training on CUDA, puts its tensors in pinned memory so the copies to the GPU are
+  // asynchronous. Valid while this trainer lives.
+  BatchPreparer batch_preparer() const;
 
   // One optimizer step on `batch`; returns the loss (a 0-dim device tensor, not synchronised).
   at::Tensor train_step(const TrainingBatch& batch);
@@ -63,8 +71,12 @@ class Trainer {
   // (else the data would differ).
   void load_checkpoint(const std::filesystem::path& path);
 
+  // The benchmark's hook (train/benchmark.h); an empty function removes it.
+  void set_phase_callback(PhaseFn on_phase);
+
   std::int64_t step() const;
   const TrainConfig& config() const;
+  at::Device device() const;
   const ModelConfig& model_config() const;
   io::NamedTensors parameters() const;  // name -> live parameter (shares storage)
   io::NamedTensors ema_weights() const;
