@@ -46,9 +46,11 @@ fi
 stamp "configure + build sagegen ($build_dir)"
 build_log="$build_dir/build.log"
 torch_prefix=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
+source scripts/sentencepiece_flags.sh
 if ! { cmake -S . -B "$build_dir" -G Ninja ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
          -DCMAKE_BUILD_TYPE=Release -DSAGEGEN_CUDA=ON -DSAGEGEN_CUDA_ARCHS=90a \
-         -DSAGEGEN_OPENCV=OFF -DSAGEGEN_BUILD_TESTS=OFF -DSAGEGEN_BUILD_BENCH=OFF &&
+         -DSAGEGEN_OPENCV=OFF -DSAGEGEN_BUILD_TESTS=OFF -DSAGEGEN_BUILD_BENCH=OFF \
+         "${sentencepiece_flags[@]}" &&
        cmake --build "$build_dir" -j "${SAGEGEN_JOBS:-$(nproc)}" --target sagegen; } >"$build_log" 2>&1; then
   grep -E 'error|Error' "$build_log" | head -30
   cp "$build_log" "$OUT/"

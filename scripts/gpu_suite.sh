@@ -68,17 +68,7 @@ stamp "configure ($build_dir)"
 torch_prefix=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
 cuda_flags=''
 [[ $ptxas == 1 ]] && cuda_flags='-Xptxas=-v'
-# sentencepiece (umT5's tokenizer, Wan2.1 folders): the GPU machine has no package. A copy made
-# on the CPU machine (bash scripts/bundle_sentencepiece.sh .deps/sentencepiece; carry
-# .deps/sentencepiece) is used when present, else the build goes without it (Wan folders then
-# fail at their tokenizer, naming the reason; the kernel suites do not need it).
-sentencepiece_flags=(-DSAGEGEN_SENTENCEPIECE=OFF)
-if [[ -f /usr/include/sentencepiece_processor.h ]]; then
-  sentencepiece_flags=(-DSAGEGEN_SENTENCEPIECE=ON)
-elif [[ -f .deps/sentencepiece/include/sentencepiece_processor.h ]]; then
-  sentencepiece_flags=(-DSAGEGEN_SENTENCEPIECE=ON
-    -DSAGEGEN_SENTENCEPIECE_ROOT="$PWD/.deps/sentencepiece")
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/sentencepiece_flags.sh"
 if ! cmake -S . -B "$build_dir" -G Ninja \
     ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
     -DCMAKE_BUILD_TYPE=Release -DSAGEGEN_CUDA=ON -DSAGEGEN_CUDA_ARCHS=90a -DSAGEGEN_OPENCV=OFF \
