@@ -20,6 +20,14 @@ constexpr NameTable<Layout, 2> kLayoutNames{{{Layout::kHND, "HND"}, {Layout::kNH
 constexpr NameTable<Granularity, 3> kGranularityNames{{{Granularity::kPerBlock, "per-block"},
                                                        {Granularity::kPerWarp, "per-warp"},
                                                        {Granularity::kPerThread, "per-thread"}}};
+constexpr NameTable<KernelFamily, 4> kKernelFamilyNames{{{KernelFamily::kAuto, "auto"},
+                                                         {KernelFamily::kMma, "mma"},
+                                                         {KernelFamily::kWgmma, "wgmma"},
+                                                         {KernelFamily::kWgmma2, "wgmma2"}}};
+constexpr NameTable<Route, 4> kRouteNames{{{Route::kNone, "none"},
+                                           {Route::kGolden, "golden"},
+                                           {Route::kSdpa, "sdpa"},
+                                           {Route::kCudaKernel, "cuda-kernel"}}};
 
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
@@ -43,12 +51,17 @@ std::string_view to_string(Variant v) { return name_of(kVariantNames, v); }
 std::string_view to_string(Engine e) { return name_of(kEngineNames, e); }
 std::string_view to_string(Layout l) { return name_of(kLayoutNames, l); }
 std::string_view to_string(Granularity g) { return name_of(kGranularityNames, g); }
+std::string_view to_string(KernelFamily f) { return name_of(kKernelFamilyNames, f); }
+std::string_view to_string(Route r) { return name_of(kRouteNames, r); }
 
 std::optional<Variant> parse_variant(std::string_view name) { return parse(kVariantNames, name); }
 std::optional<Engine> parse_engine(std::string_view name) { return parse(kEngineNames, name); }
 std::optional<Layout> parse_layout(std::string_view name) { return parse(kLayoutNames, name); }
 std::optional<Granularity> parse_granularity(std::string_view name) {
   return parse(kGranularityNames, name);
+}
+std::optional<KernelFamily> parse_kernel_family(std::string_view name) {
+  return parse(kKernelFamilyNames, name);
 }
 
 const std::vector<std::string>& variant_names() {
