@@ -6,48 +6,19 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <optional>
 #include <string_view>
 
 #include "cuda_backend.h"
+#include "sageattn/variants.h"
 
 namespace sageattn {
 namespace {
 
-bool is_quantized(Variant v) { return v != Variant::kFp16 && v != Variant::kAuto; }
-
-// Where auto may pick sage2-8b over torch SDPA (cuDNN) on an arch: from this sequence length
-// on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls (quantization
-// included), bf16, B2 H24, in one process (docs/benchmarks.md, 2026-11-30, NVIDIA H200):
-//   hd128 full:   L 12288 sage2-8b 617 vs cuDNN 675 TOPS, L 16384 651 vs 643, L 32768 707 vs 623
-//   hd128 causal: L 16384 556 vs 651, L 32768 644 vs 596
-//   hd64 full:    cuDNN ahead at every length measured (L 32768: 432 vs 465)
-// The widest head dim a CUDA kernel takes (cuda backend: 64 and 128, narrower ones padded).
-constexpr int64_t kMaxKernelHeadDim = 128;
-
-struct AutoCrossover {
-  int arch;
-  int64_t max_head_dim;  // the kernel's padded head dim class: 64 or 128
-  bool causal;
-  int64_t min_len;  // sage2-8b from here on; kNever: SDPA at every length
-};
-constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
-constexpr AutoCrossover kAutoCrossovers[] = {
-    {90, 64, false, kNever},
-    {90, 64, true, kNever},
-    {90, 128, false, 16384},
-    {90, 128, true, 32768},
-};
+// The widest head dim any kernel takes: above it engine auto runs torch SDPA (see select_route).
+constexpr int64_t kMaxKernelHeadDim = kKernelHeadDims.back();
 
 std::string sm_name(int sm) { return "sm_" + std::to_string(sm); }
-
-// Native head dims of the kernels; 0 when none holds head_dim.
-int padded_head_dim(int64_t head_dim) {
-  if (head_dim <= 64) return 64;
-  if (head_dim <= 128) return 128;
-  return 0;
-}
 
 // A kernel plan for the problem, or the reason no kernel of `variant` runs it. Every kernel
 // family considered and not taken is appended to `rejected`.
@@ -73,40 +44,35 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
     return refuse(fmt::format("the CUDA kernels run sage2-8b, sage2-4b and sage1, not {}",
                               to_string(variant)));
   }
+  const VariantFacts& vf = variant_facts(variant);
   if (!p.device.is_cuda()) {
     return refuse("the inputs are on " + p.device.str() + "; the CUDA kernels need CUDA tensors");
   }
   if (!facts.no_kernels.empty()) return refuse(facts.no_kernels);
-  if (p.dtype != at::kHalf && p.dtype != at::kBFloat16) {
+  if (!vf.kernel_takes_half_and_bf16 || (p.dtype != at::kHalf && p.dtype != at::kBFloat16)) {
     return refuse(fmt::format("dtype {}: the CUDA kernels take Half or BFloat16 inputs",
                               c10::toString(p.dtype)));
   }
   const int sm = facts.arch;
   const std::string where = fmt::format("device {} is {}", facts.index, sm_name(sm));
-  if (sm < 80) {
-    return refuse(fmt::format("{} needs sm_80 or newer (INT8 mma.sync); {}", to_string(variant),
-                              where));
+  if (sm < vf.min_arch) {
+    return refuse(fmt::format("{} needs {} or newer ({}); {}", to_string(variant),
+                              sm_name(vf.min_arch), vf.min_arch_why, where));
   }
-  if (variant != Variant::kSage1 && sm < 89) {
-    return refuse(fmt::format(
-        "{} needs sm_89 or newer (FP8 E4M3 mma.sync for PV; the FP16-PV form for sm_80 is not "
-        "implemented); {}",
-        to_string(variant), where));
-  }
-  const int dp = padded_head_dim(p.head_dim);
+  const int dp = padded_head_dim(variant, p.head_dim);
   if (dp == 0) {
     // 128 < D <= 256: no 256-wide instantiation (its accumulators would not fit the registers).
     return refuse(fmt::format(
-        "head_dim {} has no CUDA kernel (the kernels are 64 and 128 channels wide; smaller head "
+        "head_dim {} has no CUDA kernel (the kernels are {} and {} channels wide; smaller head "
         "dims are zero-padded to them)",
-        p.head_dim));
+        p.head_dim, vf.native_head_dims[0], vf.native_head_dims[1]));
   }
   // wgmma exists on sm_90a only (sm_100 has none); sage2-4b has no s4 wgmma, and sage1 keeps
-  // its FP16-PV mma.sync kernel.
+  // its FP16-PV mma.sync kernel (the facts' wgmma_arch).
   std::string no_wgmma;
   if (sm != 90) {
     no_wgmma = "wgmma needs sm_90; " + where;
-  } else if (variant != Variant::kSage2Int8) {
+  } else if (vf.wgmma_arch != sm) {
     no_wgmma = "the wgmma kernel runs sage2-8b only";
   } else if (const std::string missing = missing_image(facts, KernelFamily::kWgmma, variant, dp);
              !missing.empty()) {
@@ -143,16 +109,6 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
   return out;
 }
 
-// The measured crossover of this problem's arch, head-dim class and mask, or nullptr where none
-// was measured (there auto keeps sage2-8b wherever its kernel runs).
-const AutoCrossover* auto_crossover(const Problem& problem, int arch) {
-  const int64_t head_class = problem.head_dim <= 64 ? 64 : 128;
-  for (const AutoCrossover& c : kAutoCrossovers) {
-    if (c.arch == arch && c.max_head_dim == head_class && c.causal == problem.causal) return &c;
-  }
-  return nullptr;
-}
-
 // Variant auto: sage2-8b where its kernel runs and, on an arch with measured crossovers, where
 // the sequence is long enough for it to beat torch SDPA; full precision (SDPA) otherwise.
 // `fallback` gets the reason when auto does not pick sage2-8b.
@@ -169,19 +125,19 @@ Variant resolve_auto(const Problem& problem, KernelFamily family, const DeviceFa
     rejected.push_back("sage2-8b: " + int8.reason);
     return Variant::kFp16;
   }
-  const AutoCrossover* crossover = auto_crossover(problem, facts.arch);
   const double len =
       std::sqrt(static_cast<double>(problem.len_q) * static_cast<double>(problem.len_k));
-  if (crossover == nullptr || len >= static_cast<double>(crossover->min_len)) {
+  if (auto_prefers_sage2_int8(facts.arch, problem.head_dim, len, problem.causal)) {
     return Variant::kSage2Int8;
   }
+  const AutoCrossover* crossover = auto_crossover(facts.arch, problem.head_dim, problem.causal);
   const std::string why =
-      crossover->min_len == kNever
+      crossover->min_len == kAutoNever
           ? fmt::format("torch SDPA is faster at every measured length on {} (hd{}{})",
-                        sm_name(crossover->arch), crossover->max_head_dim,
+                        sm_name(crossover->arch), crossover->head_dim_class,
                         crossover->causal ? " causal" : "")
           : fmt::format("torch SDPA is faster below {} tokens on {} (hd{}{})", crossover->min_len,
-                        sm_name(crossover->arch), crossover->max_head_dim,
+                        sm_name(crossover->arch), crossover->head_dim_class,
                         crossover->causal ? " causal" : "");
   rejected.push_back("sage2-8b: " + why);
   fallback = "variant auto runs fp16: " + why;
