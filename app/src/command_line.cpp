@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "common_flags.h"
 #include "did_you_mean.h"
 #include "flag_parser.h"
 #include "usage_error.h"
@@ -58,42 +59,9 @@ std::vector<sageattn::Variant> parse_variant_list(const std::string& text,
   return variants;
 }
 
-spdlog::level::level_enum parse_log_level(const std::string& text, const std::string& where) {
-  // spdlog::level::from_string maps unknown names to "off"; a typo must not silence the logs.
-  constexpr std::array<std::string_view, 7> kNames{"trace", "debug", "info",    "warn",
-                                                   "error", "critical", "off"};
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (text == kNames[i]) return static_cast<spdlog::level::level_enum>(i);
-  }
-  throw UsageError(where + ": unknown log level '" + text +
-                   "' (one of: trace, debug, info, warn, error, critical, off)");
-}
-
-// Other spellings of a generation key: stable-diffusion.cpp's short flags and names, the design's
-// --cfg. -v is verbose there and here; --version has no short form.
-std::vector<std::string> spellings_of(const std::string& key) {
-  std::vector<std::string> names;
-  if (key == "prompt") names.push_back("-p");
-  if (key == "negative-prompt") names.push_back("-n");
-  if (key == "seed") names.push_back("-s");
-  if (key == "width") names.push_back("-W");
-  if (key == "height") names.push_back("-H");
-  if (key == "model") names.push_back("-m");
-  names.push_back("--" + key);
-  if (key == "cfg-scale") names.push_back("--cfg");
-  if (key == "frames") names.push_back("--video-frames");
-  if (key == "shift") names.push_back("--flow-shift");
-  return names;
-}
-
 // The flags of generate, batch and bench-pipeline (bench: its own three too), each declared once.
 void declare_flags(FlagParser& flags, CommandLine& cl, bool bench) {
-  for (const std::string& key : generation_keys()) {
-    flags.add_value(spellings_of(key), [&cl, key](const std::string& value, const std::string& flag) {
-      apply_generation_setting(cl.settings, key, value, flag);
-      cl.generation_flags.emplace_back(key, value);
-    });
-  }
+  declare_generation_flags(flags, cl.settings, {}, &cl.generation_flags);
   flags.add_value({"-o", "--out", "--output"}, [&cl](const std::string& value, const std::string& flag) {
     if (value.empty()) throw UsageError(flag + ": empty path");
     cl.out = value;
