@@ -15,6 +15,9 @@ constexpr double kMaxCfgScale = 100.0;
 
 enum class DeviceChoice { kAuto, kCpu, kCuda };
 
+// Two lifetimes in one struct (Pipeline, pipeline.h): the load-time fields (model, weights,
+// device; table as the pipeline's default) fix the loaded model; every other field, and a table
+// named per call, may change on every generate() of one loaded pipeline.
 struct GenerateRequest {
   std::string prompt;
   std::string negative_prompt;
@@ -28,7 +31,9 @@ struct GenerateRequest {
   double fps = 8.0;
   std::string model = "sagegen-tiny";  // a name under configs/models/ or a path to a config YAML
   std::string weights;                 // empty: the model config's default weights
-  std::string table;                   // adaptive precision table YAML; empty: model default
+  // Adaptive precision table YAML. At load: the pipeline's default (empty: the model config's);
+  // per generation: the table of this call (empty: the loaded one).
+  std::string table;
   std::optional<sageattn::Variant> attention;  // overrides the table for every call
   DeviceChoice device = DeviceChoice::kAuto;
   // Words of the prompt the model has no embedding for: a warning naming them, or with
