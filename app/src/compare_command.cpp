@@ -198,11 +198,7 @@ int run_compare(const CommandLine& cl) {
   CompareRun run;
   run.prompt = request.prompt;
   run.seed = request.seed;
-  run.steps = request.steps;
-  run.cfg_scale = request.cfg_scale;
-  run.width = request.width;
-  run.height = request.height;
-  run.frames = request.frames;
+  run.sampling = SamplingSettings::of(request);
   run.model_name = pipeline->model_name();
   run.device = pipeline->device_name();
   run.random_weights = pipeline->random_weights();

@@ -51,9 +51,9 @@ CalibrationOptions tiny_options() {
   CalibrationOptions o;
   o.prompts = {"a red circle above a square"};
   o.seeds = {3, 4};
-  o.steps = kSteps;
-  o.width = 32;
-  o.height = 32;
+  o.sampling.steps = kSteps;
+  o.sampling.width = 32;
+  o.sampling.height = 32;
   return o;
 }
 
@@ -191,7 +191,7 @@ TEST(Measure, NoCandidateThatRunsIsAnError) {
   auto pipeline = Pipeline::load(tiny_request());
   CalibrationOptions options = tiny_options();
   options.seeds = {1};
-  options.steps = 1;
+  options.sampling.steps = 1;
   options.engine = sageattn::Engine::kKernel;  // CPU tensors: no kernel runs them
   try {
     measure(*pipeline, options);

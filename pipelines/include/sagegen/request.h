@@ -41,4 +41,28 @@ struct GenerateRequest {
   bool strict_prompt = false;
 };
 
+// The sampling settings one calibration or comparison repeats over its prompts, seeds, variants
+// and tables: one struct, read from and written to a request, instead of field-by-field copies.
+struct SamplingSettings {
+  int steps = 20;
+  double cfg_scale = 4.0;
+  double shift = 1.0;
+  int width = 64;
+  int height = 64;
+  int frames = 1;
+
+  static SamplingSettings of(const GenerateRequest& request) {
+    return {request.steps, request.cfg_scale, request.shift,
+            request.width, request.height,    request.frames};
+  }
+  void apply_to(GenerateRequest& request) const {
+    request.steps = steps;
+    request.cfg_scale = cfg_scale;
+    request.shift = shift;
+    request.width = width;
+    request.height = height;
+    request.frames = frames;
+  }
+};
+
 }  // namespace sagegen
