@@ -51,6 +51,7 @@ struct Case {
 struct Row {
   std::string variant;
   std::string status;  // ok | inaccurate | nan | error: ...
+  std::string route;   // the selector's decision (variant, route, kernel plan); sagegen rows only
   Accuracy accuracy;
   Timing timing;
   double tops = 0.0;
@@ -104,6 +105,7 @@ Row measure(const Runner& runner, const Case& c, const std::vector<Inputs>& sets
   Row row;
   row.variant = runner.name;
   try {
+    if (runner.describe) row.route = runner.describe(sets[0]);
     const at::Tensor out = runner.run(sets[0]);
     const bool finite = at::isfinite(out).all().item<bool>();
     std::vector<at::Tensor> rows;
@@ -227,9 +229,10 @@ int run(const BenchOptions& options) {
             const std::string x_cudnn = format_ratio(row, by_name, "sdpa-cudnn");
             char quant[16] = "n/a";
             if (row.quantize_ms >= 0) std::snprintf(quant, sizeof quant, "%.3f", row.quantize_ms);
-            std::printf("  %-11s %9.3f %8.1f %7s %7s %9s %9.6f %8.5f  %s\n", row.variant.c_str(),
+            std::printf("  %-11s %9.3f %8.1f %7s %7s %9s %9.6f %8.5f  %s%s\n", row.variant.c_str(),
                         row.timing.median_ms, row.tops, x_flash.c_str(), x_cudnn.c_str(), quant,
-                        row.accuracy.cos, row.accuracy.rel_l1, row.status.c_str());
+                        row.accuracy.cos, row.accuracy.rel_l1, row.status.c_str(),
+                        row.route.empty() ? "" : ("  [" + row.route + "]").c_str());
             csv << date << ',' << card << ',' << c.batch << ',' << c.heads << ',' << c.len << ','
                 << c.len << ',' << c.head_dim << ',' << (c.causal ? 1 : 0) << ','
                 << (options.dtype == at::kBFloat16 ? "bf16" : "fp16") << ','

@@ -60,12 +60,12 @@ std::vector<std::string> parse_variants(const std::string& text) {
   for (const auto& name : split(text, ',')) {
     const bool baseline = name == "sdpa-flash" || name == "sdpa-cudnn";
     const std::string family = kernel_family_of(name);
+    // The family after '@' is the selector's kernel-family option (sageattn/types.h).
     if (!baseline && (!sageattn::parse_variant(variant_of(name)) ||
-                      (!family.empty() && family != "mma" && family != "wgmma" &&
-                       family != "wgmma2"))) {
+                      (!family.empty() && !sageattn::parse_kernel_family(family)))) {
       throw std::invalid_argument("--variants: '" + name +
-                                  "' is neither a sagegen variant (optionally @mma or @wgmma) "
-                                  "nor sdpa-flash / sdpa-cudnn");
+                                  "' is neither a sagegen variant (optionally @mma, @wgmma or "
+                                  "@wgmma2) nor sdpa-flash / sdpa-cudnn");
     }
     variants.push_back(name);
   }

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -17,7 +17,7 @@ at::Tensor to_bhld(const at::Tensor& x, sageattn::Layout layout) {
 }
 
 Runner sdpa_runner(const std::string& name, sageattn::Layout layout, bool causal) {
-  Runner runner{name, nullptr, nullptr};
+  Runner runner{name, nullptr, nullptr, nullptr};
   if (name == "sdpa-flash") {
     runner.run = [layout, causal](const Inputs& in) {
       auto result = at::_scaled_dot_product_flash_attention(
@@ -35,28 +35,6 @@ Runner sdpa_runner(const std::string& name, sageattn::Layout layout, bool causal
   }
   return runner;
 }
-
-// Sets an environment variable for one scope and restores the old value after it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (!value.empty()) setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_.empty()) {
-      unsetenv(name_);
-    } else {
-      setenv(name_, old_.c_str(), 1);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::string old_;
-};
 
 }  // namespace
 
@@ -87,22 +65,31 @@ std::string kernel_family_of(const std::string& name) {
 Runner make_runner(const std::string& name, sageattn::Layout layout, bool causal) {
   if (name == "sdpa-flash" || name == "sdpa-cudnn") return sdpa_runner(name, layout, causal);
   const auto variant = sageattn::parse_variant(variant_of(name));
-  const std::string family = kernel_family_of(name);
+  const std::string family_name = kernel_family_of(name);
   if (!variant) throw std::invalid_argument("bench: unknown variant '" + name + "'");
+  const auto family = family_name.empty() ? std::optional<sageattn::KernelFamily>(
+                                                sageattn::KernelFamily::kAuto)
+                                          : sageattn::parse_kernel_family(family_name);
+  if (!family) {
+    throw std::invalid_argument("bench: unknown kernel family '" + family_name + "' in '" + name +
+                                "' (one of auto, mma, wgmma, wgmma2)");
+  }
   sageattn::AttentionOptions options;
   options.variant = *variant;
   options.engine = sageattn::Engine::kKernel;
   options.layout = layout;
   options.causal = causal;
   if (smooth_q_forced(name)) options.smooth_q = true;
-  Runner runner{name, nullptr, nullptr};
-  runner.run = [options, family](const Inputs& in) {
-    const ScopedEnv pin("SAGEATTN_KERNEL_FAMILY", family);
+  options.kernel_family = *family;
+  Runner runner{name, nullptr, nullptr, nullptr};
+  runner.run = [options](const Inputs& in) {
     return sageattn::attention(in.q, in.k, in.v, options).out;
   };
+  runner.describe = [options](const Inputs& in) {
+    return sageattn::select_route(in.q, in.k, in.v, options).describe();
+  };
   if (*variant != sageattn::Variant::kFp16) {
-    runner.quantize_only = [options, family](const Inputs& in) {
-      const ScopedEnv pin("SAGEATTN_KERNEL_FAMILY", family);
+    runner.quantize_only = [options](const Inputs& in) {
       sageattn::quantize_only(in.q, in.k, in.v, options);
     };
   }

@@ -37,6 +37,19 @@ if(TARGET fmt::fmt AND NOT TARGET sagegen_system_fmt)
   endif()
 endif()
 find_package(nlohmann_json 3 REQUIRED)
+# CLI11, header-only (Debian libcli11-dev): the command-line parsers of app/. A machine without
+# the package and without network (the GPU machine) can carry its headers in .deps/cli11/CLI/
+# (scripts/stage_cli11.sh copies them there; .deps/ is ignored, nothing third-party is committed).
+find_package(CLI11 CONFIG QUIET)
+if(NOT TARGET CLI11::CLI11)
+  find_path(SAGEGEN_CLI11_INCLUDE_DIR CLI/CLI.hpp HINTS ${CMAKE_SOURCE_DIR}/.deps/cli11)
+  if(NOT SAGEGEN_CLI11_INCLUDE_DIR)
+    message(FATAL_ERROR "sagegen: CLI11 not found (apt-get install libcli11-dev, or run "
+                        "scripts/stage_cli11.sh on a machine that has it and carry .deps/)")
+  endif()
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${SAGEGEN_CLI11_INCLUDE_DIR})
+endif()
 find_package(PNG REQUIRED)
 find_package(Threads REQUIRED)
 

@@ -16,7 +16,7 @@ fail() { printf '\nsetup.sh: %s\n' "$*" >&2; exit 1; }
 
 apt_packages=(build-essential cmake ninja-build pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libpng-dev libopencv-dev libgloo-dev libsentencepiece-dev)
+  libpng-dev libopencv-dev libgloo-dev libsentencepiece-dev libcli11-dev)
 
 if [[ "${SAGEGEN_SKIP_APT:-0}" != 1 ]]; then
   missing=()

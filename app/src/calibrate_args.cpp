@@ -6,8 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
+#include "common_flags.h"
+#include "flag_parser.h"
 #include "sagegen/calibrate/arch_costs.h"
 #include "usage_error.h"
 
@@ -129,86 +132,68 @@ std::vector<std::string> read_calibration_prompts(const std::string& path) {
 CalibrateArgs parse_calibrate_args(const std::vector<std::string>& args) {
   CalibrateArgs parsed;
   std::vector<std::string> mode_flags;  // given flags that belong to one mode
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      parsed.help = true;
-      continue;
+  FlagParser flags([](const std::string& flag, const std::string&) {
+    throw UsageError("calibrate: unknown flag '" + flag + "' (see sagegen calibrate --help)");
+  });
+  flags.add_switch({"-h", "--help"}, [&parsed] { parsed.help = true; });
+  flags.add_switch({"--overwrite"}, [&parsed] { parsed.overwrite = true; });
+  // calibrate's own flags: each names a file, a list, a mode or a number, never empty.
+  const auto own = [&flags](std::vector<std::string> spellings,
+                            std::function<void(const std::string&, const std::string&)> apply) {
+    flags.add_value(spellings, [apply](const std::string& value, const std::string& flag) {
+      if (value.empty()) throw UsageError(flag + ": empty value");
+      apply(value, flag);
+    });
+  };
+  own({"--prompts"}, [&parsed](const std::string& value, const std::string&) {
+    parsed.prompts_file = value;
+  });
+  own({"--seeds"}, [&parsed](const std::string& value, const std::string& flag) {
+    parsed.seeds = parse_seeds(value, flag);
+  });
+  own({"--mode"}, [&parsed](const std::string& value, const std::string& flag) {
+    const auto mode = calibrate::parse_mode(value);
+    if (!mode) throw UsageError(flag + ": unknown mode '" + value + "' (paper or ladder)");
+    parsed.mode = *mode;
+  });
+  own({"--ratio"}, [&parsed, &mode_flags](const std::string& value, const std::string& flag) {
+    mode_flags.push_back("ratio");
+    parsed.ratio = parse_fraction(value, flag);
+    if (!(parsed.ratio > 0.0 && parsed.ratio <= 1.0)) {
+      throw UsageError(flag + ": " + value + " is outside (0, 1] (the fraction of pairs sent to 8-bit)");
     }
-    if (arg == "--overwrite") {
-      parsed.overwrite = true;
-      continue;
+  });
+  own({"--floor"}, [&parsed, &mode_flags](const std::string& value, const std::string& flag) {
+    mode_flags.push_back("floor");
+    parsed.floor = parse_fraction(value, flag);
+    if (!(parsed.floor >= 0.0 && parsed.floor <= 1.0)) {
+      throw UsageError(flag + ": " + value + " is outside [0, 1] (a CosSim*(1-L1) floor)");
     }
-    std::string key;
-    if (arg == "-o") {
-      key = "out";
-    } else if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
-      key = arg.substr(2);
-    } else {
-      throw UsageError("calibrate: unexpected argument '" + arg + "' (see sagegen calibrate --help)");
-    }
-    std::optional<std::string> value;
-    if (const auto eq = key.find('='); eq != std::string::npos) {
-      value = key.substr(eq + 1);
-      key.resize(eq);
-    }
-    if (key == "cfg") key = "cfg-scale";
-    const std::string flag = arg == "-o" ? "-o" : "--" + key;
-    const bool generation = is_generation_key(key) && key != "prompt" && key != "seed" &&
-                            key != "table" && key != "attention" && key != "fps";
-    const bool own = key == "prompts" || key == "seeds" || key == "mode" || key == "ratio" ||
-                     key == "floor" || key == "arch" || key == "costs" || key == "out" ||
-                     key == "csv" || key == "heatmap" || key == "log-level";
-    if (!generation && !own) {
-      throw UsageError("calibrate: unknown flag '" + flag + "' (see sagegen calibrate --help)");
-    }
-    if (!value) {
-      if (i + 1 >= args.size()) throw UsageError(flag + ": missing value");
-      value = args[++i];
-    }
-    if (generation) {
-      apply_generation_setting(parsed.settings, key, *value, flag);
-      continue;
-    }
-    if (value->empty()) throw UsageError(flag + ": empty value");
-    if (key == "ratio" || key == "floor" || key == "arch" || key == "costs") mode_flags.push_back(key);
-    if (key == "prompts") {
-      parsed.prompts_file = *value;
-    } else if (key == "seeds") {
-      parsed.seeds = parse_seeds(*value, flag);
-    } else if (key == "mode") {
-      const auto mode = calibrate::parse_mode(*value);
-      if (!mode) throw UsageError(flag + ": unknown mode '" + *value + "' (paper or ladder)");
-      parsed.mode = *mode;
-    } else if (key == "ratio") {
-      parsed.ratio = parse_fraction(*value, flag);
-      if (!(parsed.ratio > 0.0 && parsed.ratio <= 1.0)) {
-        throw UsageError(flag + ": " + *value + " is outside (0, 1] (the fraction of pairs sent to 8-bit)");
-      }
-    } else if (key == "floor") {
-      parsed.floor = parse_fraction(*value, flag);
-      if (!(parsed.floor >= 0.0 && parsed.floor <= 1.0)) {
-        throw UsageError(flag + ": " + *value + " is outside [0, 1] (a CosSim*(1-L1) floor)");
-      }
-    } else if (key == "arch") {
-      parsed.arch = calibrate::normalize_arch(*value);
-      if (!parsed.arch) throw UsageError(flag + ": unknown arch '" + *value + "' (e.g. sm90, sm89, sm80)");
-    } else if (key == "costs") {
-      parsed.costs_file = *value;
-    } else if (key == "out") {
-      parsed.out = *value;
-    } else if (key == "csv") {
-      parsed.csv = *value;
-    } else if (key == "heatmap") {
-      parsed.heatmap = *value;
-    } else if (key == "log-level") {
-      const auto level = spdlog::level::from_str(*value);
-      // from_str maps unknown names to off: a typo must not silence the logs.
-      if (level == spdlog::level::off && *value != "off") {
-        throw UsageError(flag + ": unknown log level '" + *value + "'");
-      }
-      parsed.log_level = level;
-    }
+  });
+  own({"--arch"}, [&parsed, &mode_flags](const std::string& value, const std::string& flag) {
+    mode_flags.push_back("arch");
+    parsed.arch = calibrate::normalize_arch(value);
+    if (!parsed.arch) throw UsageError(flag + ": unknown arch '" + value + "' (e.g. sm90, sm89, sm80)");
+  });
+  own({"--costs"}, [&parsed, &mode_flags](const std::string& value, const std::string&) {
+    mode_flags.push_back("costs");
+    parsed.costs_file = value;
+  });
+  own({"-o", "--out"}, [&parsed](const std::string& value, const std::string&) { parsed.out = value; });
+  own({"--csv"}, [&parsed](const std::string& value, const std::string&) { parsed.csv = value; });
+  own({"--heatmap"}, [&parsed](const std::string& value, const std::string&) {
+    parsed.heatmap = value;
+  });
+  own({"--log-level"}, [&parsed](const std::string& value, const std::string& flag) {
+    parsed.log_level = parse_log_level(value, flag);
+  });
+  // The calibration's prompts and seeds come from --prompts and --seeds; it measures every
+  // variant, so no table, attention override or frame rate applies.
+  declare_generation_flags(flags, parsed.settings, [](const std::string& key) {
+    return key != "prompt" && key != "seed" && key != "table" && key != "attention" && key != "fps";
+  });
+  for (const std::string& arg : flags.parse(args)) {
+    throw UsageError("calibrate: unexpected argument '" + arg + "' (see sagegen calibrate --help)");
   }
   // A flag the chosen mode does not read would be silently ignored: refuse it instead.
   for (const std::string& key : mode_flags) {

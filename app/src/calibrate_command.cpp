@@ -101,12 +101,7 @@ int run_calibrate(const CommandLine& cl) {
   options.prompts = args.prompts_file.empty() ? calibrate::default_calibration_prompts(base.frames)
                                               : read_calibration_prompts(args.prompts_file);
   options.seeds = args.seeds;
-  options.steps = base.steps;
-  options.width = base.width;
-  options.height = base.height;
-  options.frames = base.frames;
-  options.cfg_scale = base.cfg_scale;
-  options.shift = base.shift;
+  options.sampling = SamplingSettings::of(base);
   options.negative_prompt = base.negative_prompt;
 
   // What can be checked without the model is checked before it loads (a big model takes long).
@@ -141,7 +136,8 @@ int run_calibrate(const CommandLine& cl) {
 
   spdlog::info("calibrate: model {} on {}, {} prompts x {} seeds, {} steps, {}x{}x{}, mode {}",
                pipeline->model_name(), pipeline->device_name(), options.prompts.size(),
-               options.seeds.size(), options.steps, options.width, options.height, options.frames,
+               options.seeds.size(), options.sampling.steps, options.sampling.width,
+               options.sampling.height, options.sampling.frames,
                calibrate::to_string(args.mode));
   // Per-generation info lines would bury the bar; --log-level info brings them back.
   if (!args.log_level) spdlog::set_level(spdlog::level::warn);

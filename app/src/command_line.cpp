@@ -2,10 +2,11 @@
 
 #include <array>
 #include <filesystem>
-#include <optional>
 #include <string_view>
 
+#include "common_flags.h"
 #include "did_you_mean.h"
+#include "flag_parser.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -23,56 +24,9 @@ constexpr std::array<CommandName, 7> kCommands{{{Command::kGenerate, "generate"}
                                                 {Command::kTrain, "train"},
                                                 {Command::kEval, "eval"}}};
 
-// Short flags, as in stable-diffusion.cpp (-v is verbose there and here; --version has no
-// short form).
-std::string_view long_name_of_short(std::string_view flag) {
-  if (flag == "-p") return "prompt";
-  if (flag == "-n") return "negative-prompt";
-  if (flag == "-s") return "seed";
-  if (flag == "-W") return "width";
-  if (flag == "-H") return "height";
-  if (flag == "-o") return "out";
-  if (flag == "-m") return "model";
-  if (flag == "-t") return "threads";
-  if (flag == "-b") return "batch-count";
-  if (flag == "-h") return "help";
-  if (flag == "-v") return "verbose";
-  return {};
-}
-
-// Long spellings of the same flag: the design's --cfg and stable-diffusion.cpp's names.
-std::string canonical_key(const std::string& key) {
-  if (key == "cfg") return "cfg-scale";
-  if (key == "video-frames") return "frames";
-  if (key == "flow-shift") return "shift";
-  if (key == "output") return "out";
-  return key;
-}
-
-bool is_switch(std::string_view key) {
-  return key == "help" || key == "version" || key == "overwrite" || key == "verbose" ||
-         key == "strict-prompt";
-}
-
-bool is_run_key(std::string_view key) {
-  return key == "out" || key == "log-level" || key == "threads" || key == "batch-count" ||
-         key == "sampling-method";
-}
-
-// Every long flag of generate/batch (and bench-pipeline's with `bench`), for "did you mean".
-std::vector<std::string> known_flags(bool bench) {
-  std::vector<std::string> names = generation_keys();
-  for (const char* name : {"out", "output", "log-level", "threads", "batch-count",
-                           "sampling-method", "help", "version", "overwrite", "verbose",
-                           "strict-prompt", "cfg", "video-frames", "flow-shift"}) {
-    names.emplace_back(name);
-  }
-  if (bench) names.insert(names.end(), {"variants", "warmup", "repeat"});
-  return names;
-}
-
-[[noreturn]] void unknown_flag(const std::string& flag, const std::string& key, bool bench) {
-  const std::string near = key.empty() ? "" : nearest_name(key, known_flags(bench));
+[[noreturn]] void unknown_flag(const std::string& flag, const std::string& key,
+                               const std::vector<std::string>& known) {
+  const std::string near = key.empty() ? "" : nearest_name(key, known);
   throw UsageError("unknown flag '" + flag + "' (" +
                    (near.empty() ? "" : "did you mean --" + near + "? ") + "see sagegen --help)");
 }
@@ -82,10 +36,6 @@ void check_sampling_method(const std::string& value, const std::string& where) {
   if (value == "euler") return;
   throw UsageError(where + ": '" + value +
                    "' is not available: sagegen samples flow-matching models with 'euler' only");
-}
-
-bool is_bench_key(std::string_view key) {
-  return key == "variants" || key == "warmup" || key == "repeat";
 }
 
 std::string command_names() {
@@ -109,18 +59,50 @@ std::vector<sageattn::Variant> parse_variant_list(const std::string& text,
   return variants;
 }
 
-spdlog::level::level_enum parse_log_level(const std::string& text, const std::string& where) {
-  // spdlog::level::from_string maps unknown names to "off"; a typo must not silence the logs.
-  constexpr std::array<std::string_view, 7> kNames{"trace", "debug", "info",    "warn",
-                                                   "error", "critical", "off"};
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (text == kNames[i]) return static_cast<spdlog::level::level_enum>(i);
-  }
-  throw UsageError(where + ": unknown log level '" + text +
-                   "' (one of: trace, debug, info, warn, error, critical, off)");
+// The flags of generate, batch and bench-pipeline (bench: its own three too), each declared once.
+void declare_flags(FlagParser& flags, CommandLine& cl, bool bench) {
+  declare_generation_flags(flags, cl.settings, {}, &cl.generation_flags);
+  flags.add_value({"-o", "--out", "--output"}, [&cl](const std::string& value, const std::string& flag) {
+    if (value.empty()) throw UsageError(flag + ": empty path");
+    cl.out = value;
+  });
+  flags.add_value({"--log-level"}, [&cl](const std::string& value, const std::string& flag) {
+    cl.log_level = parse_log_level(value, flag);
+  });
+  flags.add_value({"-t", "--threads"}, [&cl](const std::string& value, const std::string& flag) {
+    cl.threads = parse_int_at_least(value, 1, flag);
+  });
+  flags.add_value({"-b", "--batch-count"}, [&cl](const std::string& value, const std::string& flag) {
+    cl.batch_count = parse_int_at_least(value, 1, flag);
+  });
+  flags.add_value({"--sampling-method"}, [](const std::string& value, const std::string& flag) {
+    check_sampling_method(value, flag);
+  });
+  flags.add_switch({"-h", "--help"}, [&cl] { cl.show_help = true; });
+  flags.add_switch({"--version"}, [&cl] { cl.show_version = true; });
+  flags.add_switch({"--overwrite"}, [&cl] { cl.overwrite = true; });
+  flags.add_switch({"-v", "--verbose"}, [&cl] { cl.log_level = spdlog::level::debug; });
+  flags.add_switch({"--strict-prompt"}, [&cl] { cl.strict_prompt = true; });
+  if (!bench) return;
+  flags.add_value({"--variants"}, [&cl](const std::string& value, const std::string& flag) {
+    cl.bench.variants = parse_variant_list(value, flag);
+  });
+  flags.add_value({"--warmup"}, [&cl](const std::string& value, const std::string& flag) {
+    cl.bench.warmup_steps = parse_int_at_least(value, 0, flag);
+  });
+  flags.add_value({"--repeat"}, [&cl](const std::string& value, const std::string& flag) {
+    cl.bench.timed_steps = parse_int_at_least(value, 1, flag);
+  });
 }
 
 }  // namespace
+
+std::vector<std::string> declared_long_flags(Command command) {
+  CommandLine scratch;
+  FlagParser flags([](const std::string&, const std::string&) {});
+  declare_flags(flags, scratch, command == Command::kBenchPipeline);
+  return flags.long_names();
+}
 
 std::string to_string(Command command) {
   for (const auto& c : kCommands) {
@@ -164,67 +146,15 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     }
   }
 
-  std::vector<std::string> positionals;
-  for (; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-' || arg == "--") {
-      positionals.push_back(arg);
-      continue;
-    }
-    std::string key;
-    std::string flag = arg;  // as typed, for messages
-    std::optional<std::string> inline_value;
-    if (arg.rfind("--", 0) == 0) {
-      key = arg.substr(2);
-      const auto eq = key.find('=');
-      if (eq != std::string::npos) {
-        inline_value = key.substr(eq + 1);
-        key = key.substr(0, eq);
-        flag = "--" + key;
-      }
-    } else {
-      key = std::string(long_name_of_short(arg));
-      if (key.empty()) unknown_flag(arg, "", false);
-    }
-    key = canonical_key(key);
-    const bool bench = cl.command == Command::kBenchPipeline;
-
-    if (is_switch(key)) {
-      if (inline_value) throw UsageError(flag + ": takes no value");
-      if (key == "help") cl.show_help = true;
-      if (key == "version") cl.show_version = true;
-      if (key == "overwrite") cl.overwrite = true;
-      if (key == "verbose") cl.log_level = spdlog::level::debug;
-      if (key == "strict-prompt") cl.strict_prompt = true;
-      continue;
-    }
-    const bool known = is_generation_key(key) || is_run_key(key) || (bench && is_bench_key(key));
-    if (!known) unknown_flag(flag, key, bench);
-    if (!inline_value && i + 1 >= args.size()) throw UsageError(flag + ": missing value");
-    const std::string value = inline_value ? *inline_value : args[++i];
-
-    if (is_generation_key(key)) {
-      apply_generation_setting(cl.settings, key, value, flag);
-      cl.generation_flags.emplace_back(key, value);
-    } else if (key == "out") {
-      if (value.empty()) throw UsageError(flag + ": empty path");
-      cl.out = value;
-    } else if (key == "log-level") {
-      cl.log_level = parse_log_level(value, flag);
-    } else if (key == "threads") {
-      cl.threads = parse_int_at_least(value, 1, flag);
-    } else if (key == "batch-count") {
-      cl.batch_count = parse_int_at_least(value, 1, flag);
-    } else if (key == "sampling-method") {
-      check_sampling_method(value, flag);
-    } else if (key == "variants") {
-      cl.bench.variants = parse_variant_list(value, flag);
-    } else if (key == "warmup") {
-      cl.bench.warmup_steps = parse_int_at_least(value, 0, flag);
-    } else if (key == "repeat") {
-      cl.bench.timed_steps = parse_int_at_least(value, 1, flag);
-    }
-  }
+  const bool bench = cl.command == Command::kBenchPipeline;
+  std::vector<std::string> known;
+  FlagParser flags([&known](const std::string& flag, const std::string& key) {
+    unknown_flag(flag, key, known);
+  });
+  declare_flags(flags, cl, bench);
+  known = flags.long_names();
+  const std::vector<std::string> positionals =
+      flags.parse(std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i), args.end()));
   if (cl.show_help || cl.show_version) return cl;
 
   if (cl.command == Command::kBatch) {

@@ -50,6 +50,12 @@ struct CommandLine {
 };
 
 // Parses argv (without argv[0]). Throws UsageError naming the flag and the bad value.
+// generate, batch and bench-pipeline flags are declared once each (command_line.cpp,
+// declare_flags) and parsed by CLI11 (flag_parser.h).
 CommandLine parse_command_line(const std::vector<std::string>& args);
+
+// Every long flag (without "--") that generate, batch or bench-pipeline declares; the help text
+// is checked against it (tests/app), so the two cannot drift apart.
+std::vector<std::string> declared_long_flags(Command command);
 
 }  // namespace sagegen::cli

@@ -198,11 +198,7 @@ int run_compare(const CommandLine& cl) {
   CompareRun run;
   run.prompt = request.prompt;
   run.seed = request.seed;
-  run.steps = request.steps;
-  run.cfg_scale = request.cfg_scale;
-  run.width = request.width;
-  run.height = request.height;
-  run.frames = request.frames;
+  run.sampling = SamplingSettings::of(request);
   run.model_name = pipeline->model_name();
   run.device = pipeline->device_name();
   run.random_weights = pipeline->random_weights();
@@ -220,14 +216,12 @@ int run_compare(const CommandLine& cl) {
     const GenerateResult result = generate_timed(*pipeline, one, name);
     run.entries.push_back(entry_of(CompareEntry::Kind::kVariant, name, name, result, reference.video, spec));
   }
-  pipeline.reset();  // a table needs its own pipeline (the table is fixed at load)
-
+  // The tables run on the same loaded model: a table is a per-generation choice.
   for (const std::string& path : options.tables) {
     GenerateRequest one = request;
     one.table = path;
-    auto table_pipeline = Pipeline::load(one);
     const std::string label = table_label(path, options.tables);
-    const GenerateResult result = generate_timed(*table_pipeline, one, label);
+    const GenerateResult result = generate_timed(*pipeline, one, label);
     run.entries.push_back(entry_of(CompareEntry::Kind::kTable, label, path, result, reference.video, spec));
   }
 

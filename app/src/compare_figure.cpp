@@ -65,9 +65,9 @@ void draw_lines(Canvas& canvas, int x, int y, const std::vector<std::string>& li
 std::vector<std::string> title_lines(const CompareRun& run) {
   std::vector<std::string> lines = {
       "\"" + run.prompt + "\"",
-      fmt::format("model {}  seed {}  steps {}  cfg {:g}  {}x{}{}  on {}", run.model_name, run.seed, run.steps,
-                  run.cfg_scale, run.width, run.height,
-                  run.frames > 1 ? fmt::format("x{}", run.frames) : std::string(), run.device),
+      fmt::format("model {}  seed {}  steps {}  cfg {:g}  {}x{}{}  on {}", run.model_name, run.seed, run.sampling.steps,
+                  run.sampling.cfg_scale, run.sampling.width, run.sampling.height,
+                  run.sampling.frames > 1 ? fmt::format("x{}", run.sampling.frames) : std::string(), run.device),
       "PSNR / SSIM against fp16 from the same seed; adh = prompt attributes found / asked"};
   if (run.random_weights) lines.emplace_back("random weights: the outputs are noise");
   return lines;

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "common_flags.h"
+#include "flag_parser.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -38,24 +40,6 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-std::string long_name_of_short(const std::string& arg) {
-  if (arg == "-p") return "prompt";
-  if (arg == "-n") return "negative-prompt";
-  if (arg == "-s") return "seed";
-  if (arg == "-o") return "out";
-  if (arg == "-h") return "help";
-  return {};
-}
-
-spdlog::level::level_enum parse_level(const std::string& value, const std::string& flag) {
-  const auto level = spdlog::level::from_str(value);
-  if (level == spdlog::level::off && value != "off") {
-    throw UsageError(flag + ": unknown log level '" + value +
-                     "' (one of: trace, debug, info, warn, error, critical, off)");
-  }
-  return level;
-}
-
 }  // namespace
 
 const std::vector<sageattn::Variant>& default_compare_variants() {
@@ -68,60 +52,46 @@ const char* compare_usage() { return kCompareUsage; }
 
 CompareOptions parse_compare_args(const std::vector<std::string>& args) {
   CompareOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    std::string key;
-    std::optional<std::string> inline_value;
-    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
-      key = arg.substr(2);
-      const auto eq = key.find('=');
-      if (eq != std::string::npos) {
-        inline_value = key.substr(eq + 1);
-        key.resize(eq);
+  FlagParser flags([](const std::string& flag, const std::string&) {
+    throw UsageError("compare: unknown flag '" + flag + "' (sagegen compare --help)");
+  });
+  flags.add_switch({"-h", "--help"}, [&options] { options.help = true; });
+  flags.add_switch({"--overwrite"}, [&options] { options.overwrite = true; });
+  flags.add_value({"--variants"}, [&options](const std::string& value, const std::string& flag) {
+    for (const std::string& name : split_list(value)) {
+      options.variants.push_back(parse_attention_variant(name, flag));
+    }
+  });
+  flags.add_value({"--tables"}, [&options](const std::string& value, const std::string& flag) {
+    for (const std::string& path : split_list(value)) {
+      if (path.empty()) throw UsageError(flag + ": empty file name in '" + value + "'");
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec)) {
+        throw UsageError(flag + ": table file '" + path + "' does not exist");
       }
-    } else if (arg.size() == 2 && arg[0] == '-') {
-      key = long_name_of_short(arg);
-      if (key.empty()) throw UsageError("compare: unknown flag '" + arg + "' (sagegen compare --help)");
-    } else {
-      throw UsageError("compare: unexpected argument '" + arg + "' (quote the prompt: -p \"...\")");
+      options.tables.push_back(path);
     }
-    if (key == "cfg") key = "cfg-scale";
-    const std::string flag = "--" + key;
-    if (key == "help" || key == "overwrite") {
-      if (inline_value) throw UsageError(flag + ": takes no value");
-      (key == "help" ? options.help : options.overwrite) = true;
-      continue;
-    }
-    if (key == "attention" || key == "table") {
-      throw UsageError(flag + ": compare runs every entry of --variants and --tables; it takes no " + flag);
-    }
-    const bool known = key == "variants" || key == "tables" || key == "out" || key == "log-level" ||
-                       (is_generation_key(key) && key != "fps");
-    if (!known) throw UsageError("compare: unknown flag '" + flag + "' (sagegen compare --help)");
-    if (!inline_value && i + 1 >= args.size()) throw UsageError(flag + ": missing value");
-    const std::string value = inline_value ? *inline_value : args[++i];
-
-    if (key == "variants") {
-      for (const std::string& name : split_list(value)) {
-        options.variants.push_back(parse_attention_variant(name, flag));
-      }
-    } else if (key == "tables") {
-      for (const std::string& path : split_list(value)) {
-        if (path.empty()) throw UsageError(flag + ": empty file name in '" + value + "'");
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(path, ec)) {
-          throw UsageError(flag + ": table file '" + path + "' does not exist");
-        }
-        options.tables.push_back(path);
-      }
-    } else if (key == "out") {
-      if (value.empty()) throw UsageError(flag + ": empty path");
-      options.out = value;
-    } else if (key == "log-level") {
-      options.log_level = parse_level(value, flag);
-    } else {
-      apply_generation_setting(options.settings, key, value, flag);
-    }
+  });
+  flags.add_value({"-o", "--out"}, [&options](const std::string& value, const std::string& flag) {
+    if (value.empty()) throw UsageError(flag + ": empty path");
+    options.out = value;
+  });
+  flags.add_value({"--log-level"}, [&options](const std::string& value, const std::string& flag) {
+    options.log_level = parse_log_level(value, flag);
+  });
+  // compare runs every entry of --variants and --tables: a single --attention or --table would be
+  // silently overruled, so they are refused by name.
+  for (const char* own : {"--attention", "--table"}) {
+    flags.add_value({own}, [](const std::string&, const std::string& flag) {
+      throw UsageError(flag + ": compare runs every entry of --variants and --tables; it takes no " +
+                       flag);
+    });
+  }
+  declare_generation_flags(flags, options.settings, [](const std::string& key) {
+    return key != "fps" && key != "attention" && key != "table";
+  });
+  for (const std::string& arg : flags.parse(args)) {
+    throw UsageError("compare: unexpected argument '" + arg + "' (quote the prompt: -p \"...\")");
   }
   if (options.help) return options;
   validate_settings(options.settings, "compare");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sagegen/eval/image_quality.h"
+#include "sagegen/request.h"
 
 namespace sagegen::cli {
 
@@ -38,9 +39,7 @@ struct CompareEntry {
 struct CompareRun {
   std::string prompt;
   std::int64_t seed = 0;
-  int steps = 0;
-  double cfg_scale = 0;
-  int width = 0, height = 0, frames = 0;
+  SamplingSettings sampling;  // steps, cfg, shift, size and frames of every entry
   std::string model_name;
   std::string device;
   bool random_weights = false;

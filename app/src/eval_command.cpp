@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "common_flags.h"
+#include "flag_parser.h"
 #include "generation_job.h"
 #include "progress_bar.h"
 #include "sagegen/eval/evaluate.h"
@@ -54,44 +56,30 @@ SetChoice parse_set(const std::string& value) {
 
 EvalOptions parse_eval_args(const std::vector<std::string>& args) {
   EvalOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      options.help = true;
-      continue;
-    }
-    if (arg == "--rendered") {
-      options.rendered = true;
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) throw UsageError("eval: unexpected argument '" + arg + "' (sagegen eval --help)");
-    std::string key = arg.substr(2), value;
-    const auto eq = key.find('=');
-    if (eq != std::string::npos) {
-      value = key.substr(eq + 1);
-      key.resize(eq);
-    } else {
-      if (i + 1 >= args.size()) throw UsageError(arg + ": needs a value");
-      value = args[++i];
-    }
-    if (key == "cfg") key = "cfg-scale";
-    const std::string flag = "--" + key;
-    if (key == "set") {
-      options.set = parse_set(value);
-    } else if (key == "count") {
-      options.count = parse_int_at_least(value, 1, flag);
-    } else if (key == "prompts") {
-      options.prompts_file = value;
-    } else if (key == "log-level") {
-      const auto level = spdlog::level::from_str(value);
-      if (level == spdlog::level::off && value != "off") throw UsageError(flag + ": unknown log level '" + value + "'");
-      spdlog::set_level(level);
-      options.log_level_given = true;
-    } else if (is_generation_key(key) && key != "prompt" && key != "negative-prompt") {
-      apply_generation_setting(options.settings, key, value, flag);
-    } else {
-      throw UsageError("eval: unknown flag '" + flag + "' (sagegen eval --help)");
-    }
+  FlagParser flags([](const std::string& flag, const std::string&) {
+    throw UsageError("eval: unknown flag '" + flag + "' (sagegen eval --help)");
+  });
+  flags.add_switch({"-h", "--help"}, [&options] { options.help = true; });
+  flags.add_switch({"--rendered"}, [&options] { options.rendered = true; });
+  flags.add_value({"--set"}, [&options](const std::string& value, const std::string&) {
+    options.set = parse_set(value);
+  });
+  flags.add_value({"--count"}, [&options](const std::string& value, const std::string& flag) {
+    options.count = parse_int_at_least(value, 1, flag);
+  });
+  flags.add_value({"--prompts"}, [&options](const std::string& value, const std::string&) {
+    options.prompts_file = value;
+  });
+  flags.add_value({"--log-level"}, [&options](const std::string& value, const std::string& flag) {
+    spdlog::set_level(parse_log_level(value, flag));
+    options.log_level_given = true;
+  });
+  // The prompts come from the prompt sets (or --prompts), not from -p/-n.
+  declare_generation_flags(flags, options.settings, [](const std::string& key) {
+    return key != "prompt" && key != "negative-prompt";
+  });
+  for (const std::string& arg : flags.parse(args)) {
+    throw UsageError("eval: unexpected argument '" + arg + "' (sagegen eval --help)");
   }
   if (options.rendered && !options.prompts_file.empty()) {
     throw UsageError("--rendered: draws the world's prompt sets; it cannot draw --prompts");

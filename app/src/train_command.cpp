@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "commands.h"
+#include "common_flags.h"
+#include "flag_parser.h"
 #include "progress_bar.h"
 #include "sagegen/errors.h"
 #include "sagegen/train/benchmark.h"
@@ -69,81 +71,62 @@ struct TrainArgs {
   bool help = false;
 };
 
-bool is_setting(const std::string& key) {
-  for (const char* name : {"steps", "batch", "lr", "warmup", "ema", "seed", "grad-clip",
-                           "caption-dropout", "log-every", "save-every", "time-limit"}) {
-    if (key == name) return true;
-  }
-  return false;
-}
+// The training settings a flag overrides (docs/training.md); their values are checked where the
+// config is read, with the flag named.
+constexpr const char* kSettingKeys[] = {"steps",           "batch",     "lr",         "warmup",
+                                        "ema",             "seed",      "grad-clip",  "caption-dropout",
+                                        "log-every",       "save-every", "time-limit"};
 
 TrainArgs parse_train_args(const std::vector<std::string>& args) {
   TrainArgs parsed;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      parsed.help = true;
-      continue;
-    }
-    std::string key;
-    if (arg == "-o") {
-      key = "out";
-    } else if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
-      key = arg.substr(2);
-    } else {
-      throw UsageError("train: unexpected argument '" + arg + "' (see sagegen train --help)");
-    }
-    std::optional<std::string> value;
-    if (const auto eq = key.find('='); eq != std::string::npos) {
-      value = key.substr(eq + 1);
-      key = key.substr(0, eq);
-    }
-    const std::string flag = arg == "-o" ? arg : "--" + key;
-    const bool known = is_setting(key) || key == "config" || key == "out" || key == "resume" ||
-                       key == "device" || key == "export-ema" || key == "export-resume" ||
-                       key == "log-level" || key == "benchmark" || key == "profile";
-    if (!known) throw UsageError("train: unknown flag '" + flag + "' (see sagegen train --help)");
-    if (!value) {
-      if (i + 1 >= args.size()) throw UsageError(flag + ": missing value");
-      value = args[++i];
-    }
-    if (value->empty()) throw UsageError(flag + ": empty value");
-    if (is_setting(key)) {
-      parsed.settings.emplace_back(key, *value);
-    } else if (key == "config") {
-      parsed.config_path = *value;
-    } else if (key == "out") {
-      parsed.out = *value;
-    } else if (key == "resume") {
-      parsed.resume = *value;
-    } else if (key == "export-ema") {
-      parsed.export_ema = *value;
-    } else if (key == "export-resume") {
-      parsed.export_resume = *value;
-    } else if (key == "benchmark" || key == "profile") {
-      int& steps = key == "benchmark" ? parsed.benchmark_steps : parsed.profile_steps;
+  FlagParser flags([](const std::string& flag, const std::string&) {
+    throw UsageError("train: unknown flag '" + flag + "' (see sagegen train --help)");
+  });
+  // Every train flag names a file, a device or a number: an empty value is a mistake.
+  const auto text_flag = [&flags](std::vector<std::string> spellings, std::string& target) {
+    flags.add_value(spellings, [&target](const std::string& value, const std::string& flag) {
+      if (value.empty()) throw UsageError(flag + ": empty value");
+      target = value;
+    });
+  };
+  flags.add_switch({"-h", "--help"}, [&parsed] { parsed.help = true; });
+  for (const char* key : kSettingKeys) {
+    flags.add_value({std::string("--") + key},
+                    [&parsed, key](const std::string& value, const std::string& flag) {
+                      if (value.empty()) throw UsageError(flag + ": empty value");
+                      parsed.settings.emplace_back(key, value);
+                    });
+  }
+  text_flag({"--config"}, parsed.config_path);
+  text_flag({"-o", "--out"}, parsed.out);
+  text_flag({"--resume"}, parsed.resume);
+  text_flag({"--export-ema"}, parsed.export_ema);
+  text_flag({"--export-resume"}, parsed.export_resume);
+  for (const char* name : {"--benchmark", "--profile"}) {
+    int& steps = std::string(name) == "--benchmark" ? parsed.benchmark_steps : parsed.profile_steps;
+    flags.add_value({name}, [&steps](const std::string& value, const std::string& flag) {
       std::size_t used = 0;
       try {
-        steps = std::stoi(*value, &used);
+        steps = std::stoi(value, &used);
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != value->size() || steps < 1 || steps > 100000) {
-        throw UsageError(flag + ": expected a step count in [1, 100000], got '" + *value + "'");
+      if (used != value.size() || steps < 1 || steps > 100000) {
+        throw UsageError(flag + ": expected a step count in [1, 100000], got '" + value + "'");
       }
-    } else if (key == "device") {
-      if (*value != "auto" && *value != "cpu" && *value != "cuda") {
-        throw UsageError(flag + ": unknown device '" + *value + "' (auto, cpu or cuda)");
-      }
-      parsed.device = *value;
-    } else if (key == "log-level") {
-      const auto level = spdlog::level::from_str(*value);
-      // from_str maps unknown names to off: a typo must not silence the logs.
-      if (level == spdlog::level::off && *value != "off") {
-        throw UsageError(flag + ": unknown log level '" + *value + "'");
-      }
-      parsed.log_level = level;
+    });
+  }
+  flags.add_value({"--device"}, [&parsed](const std::string& value, const std::string& flag) {
+    if (value != "auto" && value != "cpu" && value != "cuda") {
+      throw UsageError(flag + ": unknown device '" + value + "' (auto, cpu or cuda)");
     }
+    parsed.device = value;
+  });
+  flags.add_value({"--log-level"}, [&parsed](const std::string& value, const std::string& flag) {
+    parsed.log_level = parse_log_level(value, flag);
+  });
+  for (const std::string& arg : flags.parse(args)) {
+    throw UsageError("train: unexpected argument '" + arg + "' (see sagegen train --help)");
   }
   return parsed;
 }

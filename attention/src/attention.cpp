@@ -1,14 +1,19 @@
-// sageattn::attention(): validate, select (dispatch.h), run the selected route.
+// sageattn::attention(): validate, select (selector.h), run the selected route.
 #include "sageattn/attention.h"
 
 #include <ATen/ATen.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <limits>
+#include <mutex>
+#include <set>
+#include <utility>
 
 #include "cuda_backend.h"
-#include "dispatch.h"
 #include "problem.h"
+#include "selector.h"
 #include "sageattn/reference.h"
 
 namespace sageattn {
@@ -58,12 +63,26 @@ AttentionResult run_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Ten
   return r;
 }
 
-}  // namespace
+// A fallback is logged once per (asked variant, reason): a table runs thousands of calls.
+void log_fallback_once(const Selection& s) {
+  if (s.fallback.empty()) return;
+  static std::mutex mutex;
+  static std::set<std::pair<Variant, std::string>> logged;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (!logged.emplace(s.requested, s.fallback).second) return;
+  }
+  // auto choosing fp16 is auto doing its job; an explicit variant not running is news.
+  if (s.requested == Variant::kAuto) {
+    spdlog::info("sageattn: {}", s.fallback);
+  } else {
+    spdlog::warn("sageattn: {}", s.fallback);
+  }
+}
 
-AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                          const AttentionOptions& options) {
-  const Problem problem = validate(q, k, v, options);
-  const Selection selection = select(problem, options);
+AttentionResult run_selection(const Selection& selection, const Problem& problem,
+                              const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              const AttentionOptions& options) {
   AttentionOptions resolved = options;
   resolved.variant = selection.variant;
   switch (selection.route) {
@@ -72,29 +91,47 @@ AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Te
     case Route::kSdpa:
       return run_sdpa(q, k, v, problem, resolved);
     case Route::kCudaKernel:
-      return cuda_backend::run(problem, selection.variant, q, k, v, resolved);
+      return cuda_backend::run(problem, selection.variant, selection.plan, q, k, v, resolved);
     case Route::kNone:
       break;
   }
   TORCH_CHECK(false, "sageattn::attention: ", selection.reason);
 }
 
+}  // namespace
+
+AttentionResult attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const AttentionOptions& options) {
+  const Problem problem = validate(q, k, v, options);
+  const Selection selection = select_route(problem, options);
+  log_fallback_once(selection);
+  AttentionResult result = run_selection(selection, problem, q, k, v, options);
+  result.variant = selection.variant;
+  result.route = selection.route;
+  return result;
+}
+
 void quantize_only(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                    const AttentionOptions& options) {
   const Problem problem = validate(q, k, v, options);
-  const Selection selection = select(problem, options);
+  const Selection selection = select_route(problem, options);
   TORCH_CHECK(selection.route == Route::kCudaKernel, "sageattn::quantize_only: variant ",
               to_string(selection.variant), " does not run the CUDA kernels here",
               selection.reason.empty() ? std::string() : ": " + selection.reason);
   AttentionOptions resolved = options;
   resolved.variant = selection.variant;
-  cuda_backend::quantize_only(problem, selection.variant, q, k, v, resolved);
+  cuda_backend::quantize_only(problem, selection.variant, selection.plan, q, k, v, resolved);
+}
+
+Selection select_route(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const AttentionOptions& options) {
+  return select_route(validate(q, k, v, options), options);
 }
 
 std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const AttentionOptions& options) {
   try {
-    return select(validate(q, k, v, options), options).reason;
+    return select_route(validate(q, k, v, options), options).reason;
   } catch (const c10::Error& e) {
     return e.what_without_backtrace();
   }
@@ -103,11 +140,12 @@ std::string why_unsupported(const at::Tensor& q, const at::Tensor& k, const at::
 KernelNumerics kernel_numerics(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                const AttentionOptions& options) {
   const Problem problem = validate(q, k, v, options);
-  const Selection selection = select(problem, options);
-  return selection.route == Route::kCudaKernel ? cuda_backend::numerics(problem, selection.variant)
-                                               : kMmaNumerics;
+  const Selection selection = select_route(problem, options);
+  return selection.route == Route::kCudaKernel ? selection.plan.numerics : kMmaNumerics;
 }
 
-int cuda_arch(int device) { return cuda_backend::device_arch(device); }
+int cuda_arch(int device) {
+  return cuda_backend::compiled() ? cuda_backend::device_facts(device).arch : 0;
+}
 
 }  // namespace sageattn

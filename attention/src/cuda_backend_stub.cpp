@@ -1,5 +1,5 @@
-// The CUDA backend of a build without CUDA kernels: every request is refused with the reason,
-// so why_unsupported() and run() agree.
+// The CUDA backend of a build without CUDA kernels: its device facts say so, so the selector
+// refuses every kernel request with that reason, and run() is never reached.
 #include <c10/util/Exception.h>
 
 #include "cuda_backend.h"
@@ -14,20 +14,25 @@ constexpr const char* kNoKernels =
 
 bool compiled() { return false; }
 
-std::string why_unsupported(const Problem& /*problem*/, Variant /*variant*/) { return kNoKernels; }
+const DeviceFacts& device_facts(int /*device*/) {
+  static const DeviceFacts facts = [] {
+    DeviceFacts f;
+    f.no_kernels = kNoKernels;
+    return f;
+  }();
+  return facts;
+}
 
-KernelNumerics numerics(const Problem& /*problem*/, Variant /*variant*/) { return kMmaNumerics; }
+int current_device() { return 0; }
 
-int device_arch(int /*device*/) { return 0; }
-
-AttentionResult run(const Problem& /*problem*/, Variant variant, const at::Tensor& /*q*/,
-                    const at::Tensor& /*k*/, const at::Tensor& /*v*/,
+AttentionResult run(const Problem& /*problem*/, Variant variant, const KernelPlan& /*plan*/,
+                    const at::Tensor& /*q*/, const at::Tensor& /*k*/, const at::Tensor& /*v*/,
                     const AttentionOptions& /*options*/) {
   TORCH_CHECK(false, "sageattn::attention: variant ", to_string(variant), ": ", kNoKernels);
 }
 
-void quantize_only(const Problem& /*problem*/, Variant variant, const at::Tensor& /*q*/,
-                   const at::Tensor& /*k*/, const at::Tensor& /*v*/,
+void quantize_only(const Problem& /*problem*/, Variant variant, const KernelPlan& /*plan*/,
+                   const at::Tensor& /*q*/, const at::Tensor& /*k*/, const at::Tensor& /*v*/,
                    const AttentionOptions& /*options*/) {
   TORCH_CHECK(false, "sageattn::quantize_only: variant ", to_string(variant), ": ", kNoKernels);
 }

@@ -65,26 +65,20 @@ at::Tensor AttentionContext::attend(const at::Tensor& q, const at::Tensor& k,
   options.variant = variant_for(layer);
   options.engine = engine_;
   options.layout = sageattn::Layout::kNHD;
-  if (options.variant == sageattn::Variant::kAuto) {
-    // Resolved here, with the same rule as sageattn's dispatch, so the counts name the variant
-    // that actually ran rather than "auto".
-    sageattn::AttentionOptions fast = options;
-    fast.variant = sageattn::Variant::kSage2Int8;
-    const bool fast_runs = q.is_cuda() && sageattn::why_unsupported(q, k, v, fast).empty();
-    options.variant = fast_runs ? sageattn::Variant::kSage2Int8 : sageattn::Variant::kFp16;
-  }
-
   const bool sync = timing_ && q.is_cuda();
   if (sync) torch::cuda::synchronize();
   const auto start = std::chrono::steady_clock::now();
-  at::Tensor out = sageattn::attention(q, k, v, options).out;
+  // The result names the variant that ran (auto resolved, or fp16 where a quantized variant
+  // fell back to SDPA), so the counts say what ran rather than what was asked.
+  sageattn::AttentionResult result = sageattn::attention(q, k, v, options);
+  at::Tensor out = std::move(result.out);
   if (sync) torch::cuda::synchronize();
   if (timing_) {
     attention_seconds_ +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
-  ++calls_[options.variant];
-  if (observer_) observer_(AttentionCall{layer, step_, options.variant, q, k, v, out});
+  ++calls_[result.variant];
+  if (observer_) observer_(AttentionCall{layer, step_, result.variant, q, k, v, out});
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <optional>
 
 #include "request_checks.h"
@@ -130,14 +131,24 @@ struct Pipeline::Impl {
   std::shared_ptr<models::WanTransformer3DModel> dit;
   // A Wan2.1 diffusers folder (then dit is its transformer, and tokenizer/text_encoder are unset).
   std::unique_ptr<diffusers::WanTextToVideo> wan;
-  std::optional<sageattn::PrecisionTable> table;
+  std::optional<sageattn::PrecisionTable> table;  // fixed by load(): the default of every call
   std::string table_path;
+  at::TensorOptions dit_options;  // the DiT's device and dtype
+  // Tables a generate() request named besides the loaded one, loaded and checked on first use and
+  // kept by path, so one loaded model runs several tables (compare, calibrate) without reloading.
+  mutable std::map<std::string, sageattn::PrecisionTable> request_tables;
   AttentionObserver observer;
   std::shared_ptr<parallel::ProcessGroup> sequence_group;
 
   // Builds the model of `config` (a YAML config) and fills it from its weights (or random ones);
   // returns the parameter count.
   std::int64_t load_built_in_model(const at::TensorOptions& options);
+  // Reads a table and checks it against the model and the device: ConfigError naming the file.
+  sageattn::PrecisionTable load_table(const std::string& path) const;
+  // The table a request runs and its path: request.table when set, else the loaded one (none:
+  // nullptr).
+  const sageattn::PrecisionTable* table_for(const GenerateRequest& request, std::string& path) const;
+
   // An attention context for `steps` sampling steps, with the request's override or the table.
   AttentionContext make_context(const GenerateRequest& request, int steps) const;
   // [B, text_length, text_dim]: the prompt, then (with CFG) the negative prompt.
@@ -153,14 +164,44 @@ struct Pipeline::Impl {
                                 double timestep, const at::Tensor& text) const;
 };
 
+sageattn::PrecisionTable Pipeline::Impl::load_table(const std::string& path) const {
+  std::optional<sageattn::PrecisionTable> loaded;
+  try {
+    loaded = sageattn::PrecisionTable::load_file(path);
+    // Steps are checked per request; the model name and layers are checked now.
+    loaded->validate_for(config.name, config.dit_attention_layers(), 1'000'000);
+  } catch (const sageattn::TableError& e) {
+    throw ConfigError(e.what());
+  }
+  // A variant this device cannot run fails now, naming its rule, not mid-generation.
+  check_table_variants_run(*loaded, device_name, [&](sageattn::Variant variant) {
+    return why_dit_cannot_run(config, dit_options, variant);
+  });
+  return std::move(*loaded);
+}
+
+const sageattn::PrecisionTable* Pipeline::Impl::table_for(const GenerateRequest& request,
+                                                          std::string& path) const {
+  if (request.table.empty() || request.table == table_path) {
+    path = table_path;
+    return table ? &*table : nullptr;
+  }
+  path = request.table;
+  auto found = request_tables.find(path);
+  if (found == request_tables.end()) found = request_tables.emplace(path, load_table(path)).first;
+  return &found->second;
+}
+
 AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, int steps) const {
   AttentionContext attention(config.dit_attention_layers());
   attention.use_override(request.attention);
   if (observer) attention.set_observer(observer);
-  if (table && !request.attention) {
+  std::string path;
+  const sageattn::PrecisionTable* table_of_request = table_for(request, path);
+  if (table_of_request != nullptr && !request.attention) {
     try {
-      attention.use_table(table->resolve(config.name, config.dit_attention_layers(), steps),
-                          table_path);
+      attention.use_table(
+          table_of_request->resolve(config.name, config.dit_attention_layers(), steps), path);
     } catch (const sageattn::TableError& e) {
       throw ConfigError(e.what());
     }
@@ -288,19 +329,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     count = impl->load_built_in_model(options);
   }
 
+  impl->dit_options = options;
   const std::string table_path = request.table.empty() ? config.table : request.table;
   if (!table_path.empty()) {
-    try {
-      impl->table = sageattn::PrecisionTable::load_file(table_path);
-      // Steps are checked per request; the model name and layers are checked now.
-      impl->table->validate_for(config.name, config.dit_attention_layers(), 1'000'000);
-    } catch (const sageattn::TableError& e) {
-      throw ConfigError(e.what());
-    }
-    // A variant this device cannot run fails now, naming its rule, not mid-generation.
-    check_table_variants_run(*impl->table, impl->device_name, [&](sageattn::Variant variant) {
-      return why_dit_cannot_run(config, options, variant);
-    });
+    impl->table = impl->load_table(table_path);
     impl->table_path = table_path;
   }
   spdlog::info("model {} ({:.1f}M parameters) on {} in {}, table {}", config.name, count / 1e6,
@@ -409,7 +441,7 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
   result.attention_calls = attention.call_counts();
   result.device = impl_->device_name;
   result.model_name = config.name;
-  result.table_path = request.attention ? std::string() : impl_->table_path;
+  if (!request.attention) impl_->table_for(request, result.table_path);
   if (request.attention) result.attention_override = std::string(sageattn::to_string(*request.attention));
   result.random_weights = config.random_weights;
   result.seed = request.seed;

@@ -1,7 +1,11 @@
 // The argument parser in-process: every value rule and every error names the flag.
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
+
 #include "command_line.h"
+#include "help_text.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -188,6 +192,26 @@ TEST(CommandLine, BatchKeepsGenerationFlagsInOrderAsOverrides) {
   ASSERT_EQ(cl.generation_flags.size(), 2u);
   EXPECT_EQ(cl.generation_flags[0].first, "steps");
   EXPECT_EQ(cl.generation_flags[1].second, "cpu");
+}
+
+// The help text and the flag declarations cannot drift: every declared long flag is in the help,
+// and every long flag the help's option lists name is declared.
+TEST(CommandLine, HelpTextAndFlagDeclarationsAgree) {
+  const std::string help = help_text();
+  std::set<std::string> declared;
+  for (const Command command : {Command::kGenerate, Command::kBenchPipeline}) {
+    for (const std::string& name : declared_long_flags(command)) {
+      declared.insert(name);
+      EXPECT_NE(help.find("--" + name), std::string::npos) << "--" << name << " is not in the help";
+    }
+  }
+  EXPECT_TRUE(declared.count("repeat")) << "bench-pipeline's own flags are declared";
+  const std::string options = help.substr(help.find("generation options:"));
+  const std::regex flag(R"(--([a-z][a-z0-9-]*))");
+  for (auto it = std::sregex_iterator(options.begin(), options.end(), flag);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(declared.count((*it)[1].str())) << (*it)[0].str() << " is in the help, not declared";
+  }
 }
 
 }  // namespace

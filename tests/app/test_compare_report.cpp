@@ -36,11 +36,11 @@ CompareRun two_entry_run(std::int64_t frames, std::int64_t height, std::int64_t 
   CompareRun run;
   run.prompt = "a red circle";
   run.seed = 1;
-  run.steps = 2;
-  run.cfg_scale = 4;
-  run.width = static_cast<int>(width);
-  run.height = static_cast<int>(height);
-  run.frames = static_cast<int>(frames);
+  run.sampling.steps = 2;
+  run.sampling.cfg_scale = 4;
+  run.sampling.width = static_cast<int>(width);
+  run.sampling.height = static_cast<int>(height);
+  run.sampling.frames = static_cast<int>(frames);
   run.model_name = "m";
   run.device = "cpu";
   const auto opts = at::TensorOptions().dtype(at::kByte);

@@ -5,6 +5,7 @@
 
 #include "attention_test_util.h"
 #include "cuda_backend.h"
+#include "selector.h"
 #include "sageattn/attention.h"
 #include "sageattn/metrics.h"
 #include "sageattn/reference.h"
@@ -152,10 +153,11 @@ TEST(AttentionDispatch, RefusalsNameTheConstraint) {
 TEST(AttentionDispatch, CudaBackendStubWhenNotCompiled) {
   if (cuda_backend::compiled()) GTEST_SKIP() << "this build has the CUDA kernels";
   Problem p;
-  EXPECT_NE(cuda_backend::why_unsupported(p, Variant::kSage2Int8).find("no CUDA kernels"),
-            std::string::npos);
+  p.device = c10::Device(c10::kCUDA, 0);
+  p.head_dim = 64;
+  EXPECT_NE(select_route(p, AttentionOptions{}).reason.find("no CUDA kernels"), std::string::npos);
   const at::Tensor x = at::zeros({1, 1, 1, 16});
-  expect_error([&] { cuda_backend::run(p, Variant::kSage2Int8, x, x, x, {}); },
+  expect_error([&] { cuda_backend::run(p, Variant::kSage2Int8, KernelPlan{}, x, x, x, {}); },
                {"sage2-8b", "no CUDA kernels"});
 }
 

@@ -63,7 +63,7 @@ TEST(KernelApi, QuantizeOnlyRunsTheQuantizationKernelsOfEachVariant) {
 }
 
 // auto runs sage2-8b where its kernel runs and, on sm_90, only from the measured crossover length
-// on (dispatch.cpp: 16384 tokens at hd128 without a mask); below it, and elsewhere without a
+// on (selector.cpp: 16384 tokens at hd128 without a mask); below it, and elsewhere without a
 // kernel, torch SDPA. Checked by comparing with the explicit variant's bits.
 TEST(KernelApi, AutoFollowsTheMeasuredCrossover) {
   SKIP_WITHOUT_CUDA();

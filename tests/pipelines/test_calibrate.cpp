@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/temp_dir.h"
 #include "sageattn/metrics.h"
+#include "sageattn/variants.h"
 #include "sagegen/calibrate/arch_costs.h"
 #include "sagegen/calibrate/attention_error.h"
 #include "sagegen/calibrate/calibrator.h"
@@ -50,9 +51,9 @@ CalibrationOptions tiny_options() {
   CalibrationOptions o;
   o.prompts = {"a red circle above a square"};
   o.seeds = {3, 4};
-  o.steps = kSteps;
-  o.width = 32;
-  o.height = 32;
+  o.sampling.steps = kSteps;
+  o.sampling.width = 32;
+  o.sampling.height = 32;
   return o;
 }
 
@@ -190,7 +191,7 @@ TEST(Measure, NoCandidateThatRunsIsAnError) {
   auto pipeline = Pipeline::load(tiny_request());
   CalibrationOptions options = tiny_options();
   options.seeds = {1};
-  options.steps = 1;
+  options.sampling.steps = 1;
   options.engine = sageattn::Engine::kKernel;  // CPU tensors: no kernel runs them
   try {
     measure(*pipeline, options);
@@ -500,6 +501,45 @@ TEST(ArchCostsFile, ShippedFilesLoadAndNearestHeadDimIsUsed) {
   EXPECT_FALSE(normalize_arch("hopper").has_value());
   EXPECT_NE(find_costs_file("sm90").find("configs/costs/sm90.yaml"), std::string::npos);
   EXPECT_THROW(find_costs_file("sm42"), ConfigError);
+}
+
+// The shipped costs agree with where `auto` runs sage2-8b (sageattn/variants.h): at the length a
+// file was measured at (or anywhere, on an arch without a measured crossover), sage2-8b is
+// cheaper than fp16 exactly where auto prefers it; and a file lists only variants with a kernel
+// on its arch.
+TEST(ArchCostsFile, ShippedCostsAgreeWithAuto) {
+  for (const int arch : {80, 89, 90}) {
+    const ArchCosts costs = load_arch_costs(kCosts + arch_name(arch) + ".yaml");
+    for (const auto& [dim, by_variant] : costs.costs) {
+      for (const auto& [variant, cost] : by_variant) {
+        EXPECT_LE(sageattn::variant_facts(variant).min_arch, arch)
+            << costs.path << ": " << sageattn::to_string(variant);
+      }
+      const auto int8 = by_variant.find(Variant::kSage2Int8);
+      if (int8 == by_variant.end()) {
+        EXPECT_GT(sageattn::variant_facts(Variant::kSage2Int8).min_arch, arch) << costs.path;
+        continue;
+      }
+      const bool measured_crossover = sageattn::auto_crossover(arch, dim, false) != nullptr;
+      ASSERT_TRUE(costs.length > 0 || !measured_crossover)
+          << costs.path << ": the arch has a measured auto crossover, so the file must say at "
+          << "which length its costs were measured";
+      const double len = costs.length > 0 ? costs.length : 1e9;
+      const bool auto_int8 = sageattn::auto_prefers_sage2_int8(arch, dim, len, false);
+      EXPECT_EQ(auto_int8, int8->second < by_variant.at(Variant::kFp16))
+          << costs.path << " hd" << dim << ": sage2-8b costs " << int8->second
+          << " x fp16, but auto " << (auto_int8 ? "prefers" : "does not prefer") << " it";
+    }
+  }
+}
+
+TEST(ArchCostsFile, AVariantWithoutAKernelOnTheArchIsRefused) {
+  sagegen::testing::TempDir dir;
+  const std::string path = (dir.path() / "costs.yaml").string();
+  EXPECT_EQ(costs_error(dir.path(), "arch: sm80\nmeasured: false\nsource: x\ncosts:\n"
+                                    "  64: {fp16: 1.0, sage2-8b: 0.5}\n"),
+            path + ":5: costs.64.sage2-8b: has no kernel on sm80 (it needs sm_89: FP8 E4M3 "
+                   "mma.sync for PV; the FP16-PV form for sm_80 is not implemented)");
 }
 
 TEST(ArchCostsFile, ErrorsNameTheFileLineAndKey) {

@@ -153,6 +153,26 @@ TEST_F(PipelineTest, TableAndOverrideRouteTheCalls) {
   EXPECT_TRUE(overridden.table_path.empty());
 }
 
+// A table is a per-generation choice: a pipeline loaded without one runs the table a request
+// names, then its own default again, without reloading the model; a table for another model is a
+// ConfigError at the call that names it.
+TEST_F(PipelineTest, ATableNamedPerRequestRunsOnTheLoadedModel) {
+  auto pipeline = Pipeline::load(request());
+  ASSERT_TRUE(pipeline->table_path().empty());
+  GenerateRequest r = request();
+  r.table = (dir_ / "small-table.yaml").string();
+  const GenerateResult tabled = pipeline->generate(r);
+  EXPECT_EQ(tabled.attention_calls,
+            (std::map<std::string, std::int64_t>{{"fp16", 4 + 4 + 2}, {"sage2-8b", 4}}));
+  EXPECT_EQ(tabled.table_path, r.table);
+  const GenerateResult plain = pipeline->generate(request());
+  EXPECT_TRUE(plain.table_path.empty());
+  // No table: auto everywhere, which is fp16 on the CPU (12 DiT calls and 2 text encoder calls).
+  EXPECT_EQ(plain.attention_calls, (std::map<std::string, std::int64_t>{{"fp16", 14}}));
+  r.table = std::string(SAGEGEN_SOURCE_DIR) + "/configs/tables/tiny-8bit.yaml";  // other model
+  EXPECT_THROW(pipeline->generate(r), ConfigError);
+}
+
 std::string request_error(Pipeline& pipeline, const GenerateRequest& r) {
   try {
     pipeline.generate(r);

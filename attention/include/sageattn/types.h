@@ -25,6 +25,21 @@ enum class Variant : std::uint8_t {
 // device of the inputs; the result comes back on the inputs' device.
 enum class Engine : std::uint8_t { kAuto, kKernel, kGolden };
 
+// Which CUDA kernel family runs a quantized variant (docs/kernels.md). kAuto: the selector's
+// choice (wgmma on sm_90 where it runs sage2-8b, mma.sync elsewhere). kMma forces mma.sync;
+// kWgmma / kWgmma2 ask for the sm_90a wgmma kernel with three / two consumer warpgroups and
+// refuse what it cannot run (A/B runs: the bench's VARIANT@family, SAGEATTN_KERNEL_FAMILY).
+// Names: "auto", "mma", "wgmma", "wgmma2".
+enum class KernelFamily : std::uint8_t { kAuto, kMma, kWgmma, kWgmma2 };
+
+// What computes one call, as the selector decided (selection.h).
+enum class Route : std::uint8_t {
+  kNone,        // nothing runs the request; the selection's reason says which constraint failed
+  kGolden,      // the CPU golden model of the resolved variant
+  kSdpa,        // at::scaled_dot_product_attention (variant fp16), on the inputs' device
+  kCudaKernel,  // a CUDA kernel of the resolved variant (the selection's plan)
+};
+
 // HND = [batch, heads, tokens, head_dim]; NHD = [batch, tokens, heads, head_dim].
 enum class Layout : std::uint8_t { kHND, kNHD };
 
@@ -49,12 +64,17 @@ struct AttentionOptions {
   bool smooth_k = true;   // subtract the token mean of K (softmax is invariant to it)
   bool smooth_v = false;  // subtract the token mean of V before FP8, add it back to O
   bool return_lse = false;
+  // The CUDA kernel family to run; kAuto also honours SAGEATTN_KERNEL_FAMILY (read once per
+  // process), so a whole run can be pinned to one family without code changes.
+  KernelFamily kernel_family = KernelFamily::kAuto;
 };
 
 std::string_view to_string(Variant v);
 std::string_view to_string(Engine e);
 std::string_view to_string(Layout l);
 std::string_view to_string(Granularity g);
+std::string_view to_string(KernelFamily f);
+std::string_view to_string(Route r);
 
 // Parse the names above; nullopt for an unknown name (callers own the error message, since
 // they know whether it came from a flag, a YAML key or an API string).
@@ -62,6 +82,7 @@ std::optional<Variant> parse_variant(std::string_view name);
 std::optional<Engine> parse_engine(std::string_view name);
 std::optional<Layout> parse_layout(std::string_view name);
 std::optional<Granularity> parse_granularity(std::string_view name);
+std::optional<KernelFamily> parse_kernel_family(std::string_view name);
 
 // All variant names, for help texts and error messages ("one of: ...").
 const std::vector<std::string>& variant_names();

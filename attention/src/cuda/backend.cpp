@@ -1,5 +1,6 @@
-// cuda_backend.h on the kernels of this folder: the one selector (choose) that both
-// why_unsupported and run use, and the launch glue from at::Tensor to the torch-free params.
+// cuda_backend.h on the kernels of this folder: the device facts the selector (selector.h)
+// decides on, and the launch glue from the selector's plan and at::Tensor to the torch-free
+// params. Nothing here chooses a kernel.
 #include "cuda_backend.h"
 
 #include <ATen/ATen.h>
@@ -9,9 +10,9 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <mutex>
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include "cuda/launch.h"
 #include "cuda/tensor_map.h"
@@ -24,134 +25,6 @@ using cuda::ElemType;
 using cuda::QkBits;
 
 constexpr double kLog2EDouble = 1.4426950408889634;
-constexpr int64_t kMaxHeadDim = 256;
-
-enum class Path : std::uint8_t { kNone, kKernel };
-
-// kMma: the mma.sync kernels (sm_80+); kWgmma: the sm_90a wgmma + TMA kernel (sage2-8b).
-enum class Family : std::uint8_t { kMma, kWgmma };
-
-struct Choice {
-  Path path = Path::kNone;
-  std::string reason;  // why nothing runs (path kNone)
-  int padded_dim = 0;  // the kernel's head dim: q/k/v channels are zero-padded up to it
-  Family family = Family::kMma;
-  KernelNumerics numerics = kMmaNumerics;
-};
-
-// SAGEATTN_KERNEL_FAMILY picks the kernel family on sm_90 for A/B runs: unset or "auto" (wgmma
-// where it runs), "mma" (force mma.sync), "wgmma" (refuse what wgmma cannot run),
-// "wgmma2" (the two-consumer-warpgroup wgmma kernel, 128-row Q blocks).
-enum class FamilyRequest : std::uint8_t { kAuto, kMma, kWgmma, kWgmma2 };
-constexpr const char* kFamilyEnv = "SAGEATTN_KERNEL_FAMILY";
-
-FamilyRequest family_request() {
-  const char* text = std::getenv(kFamilyEnv);
-  const std::string_view value = text == nullptr ? "" : text;
-  if (value.empty() || value == "auto") return FamilyRequest::kAuto;
-  if (value == "mma") return FamilyRequest::kMma;
-  if (value == "wgmma") return FamilyRequest::kWgmma;
-  if (value == "wgmma2") return FamilyRequest::kWgmma2;
-  TORCH_CHECK(false, "sageattn: environment variable ", kFamilyEnv, "='", value,
-              "' is not one of auto, mma, wgmma, wgmma2");
-}
-
-// Native head dims of the kernels; 0 when none holds head_dim.
-int padded_head_dim(int64_t head_dim) {
-  if (head_dim <= 64) return 64;
-  if (head_dim <= 128) return 128;
-  return 0;
-}
-
-bool is_kernel_variant(Variant v) {
-  return v == Variant::kSage2Int8 || v == Variant::kSage2Int4 || v == Variant::kSage1;
-}
-
-std::string sm_name(int sm) { return "sm_" + std::to_string(sm); }
-
-Choice choose(const Problem& p, Variant variant) {
-  Choice c;
-  if (!is_kernel_variant(variant)) {
-    c.reason = std::string("the CUDA kernels run sage2-8b, sage2-4b and sage1, not ") +
-               std::string(to_string(variant));
-    return c;
-  }
-  if (!p.device.is_cuda()) {
-    c.reason = "the inputs are on " + p.device.str() + "; the CUDA kernels need CUDA tensors";
-    return c;
-  }
-  if (p.dtype != at::kHalf && p.dtype != at::kBFloat16) {
-    c.reason = std::string("dtype ") + c10::toString(p.dtype) +
-               ": the CUDA kernels take Half or BFloat16 inputs";
-    return c;
-  }
-  if (p.head_dim < 1 || p.head_dim > kMaxHeadDim) {
-    c.reason = "head_dim " + std::to_string(p.head_dim) + " is outside the kernels' 1.." +
-               std::to_string(kMaxHeadDim);
-    return c;
-  }
-  const int device = p.device.has_index() ? p.device.index() : at::cuda::current_device();
-  const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
-  const int sm = props->major * 10 + props->minor;
-  const std::string where = "device " + std::to_string(device) + " is " + sm_name(sm);
-  if (sm < 80) {
-    c.reason = std::string(to_string(variant)) + " needs sm_80 or newer (INT8 mma.sync); " + where;
-    return c;
-  }
-  if (variant != Variant::kSage1 && sm < 89) {
-    c.reason = std::string(to_string(variant)) +
-               " needs sm_89 or newer (FP8 E4M3 mma.sync for PV; the FP16-PV form for sm_80 "
-               "is not implemented); " + where;
-    return c;
-  }
-  c.padded_dim = padded_head_dim(p.head_dim);
-  if (c.padded_dim == 0) {
-    // 128 < D <= 256: no 256-wide instantiation (its accumulators would not fit the registers).
-    // dispatch.cpp sends engine auto to torch SDPA on the GPU; engine kernel gets this reason.
-    c.reason = "head_dim " + std::to_string(p.head_dim) +
-               " has no CUDA kernel (the kernels are 64 and 128 channels wide; smaller head dims "
-               "are zero-padded to them)";
-    return c;
-  }
-  c10::cuda::CUDAGuard guard(device);
-  const FamilyRequest request = family_request();
-  // wgmma exists on sm_90a only (sm_100 has none); sage2-4b has no s4 wgmma, and sage1 keeps
-  // its FP16-PV mma.sync kernel.
-  std::string no_wgmma;
-  if (sm != 90) {
-    no_wgmma = "wgmma needs sm_90; " + where;
-  } else if (variant != Variant::kSage2Int8) {
-    no_wgmma = "the wgmma kernel runs sage2-8b only";
-  } else if (const char* missing = cuda::attention_sage2_wgmma_missing(c.padded_dim);
-             missing[0] != '\0') {
-    no_wgmma = std::string("no sm_90a image of the wgmma kernel in this build (") + missing +
-               "); rebuild with 90a in SAGEGEN_CUDA_ARCHS";
-  }
-  if (request != FamilyRequest::kMma && no_wgmma.empty()) {
-    c.family = Family::kWgmma;
-    c.numerics = kWgmmaNumerics;
-    if (request == FamilyRequest::kWgmma2) c.numerics.tiles = kWgmmaTiles2;
-    c.path = Path::kKernel;
-    return c;
-  }
-  if (request == FamilyRequest::kWgmma || request == FamilyRequest::kWgmma2) {
-    c.reason = std::string(kFamilyEnv) + "=" + std::getenv(kFamilyEnv) + ": " + no_wgmma;
-    return c;
-  }
-  const char* missing = variant == Variant::kSage1
-                            ? cuda::attention_sage1_missing(c.padded_dim)
-                            : cuda::attention_sage2_missing(c.padded_dim, variant == Variant::kSage2Int4
-                                                                              ? QkBits::kInt4
-                                                                              : QkBits::kInt8);
-  if (missing[0] != '\0') {
-    c.reason = std::string(to_string(variant)) + " has no kernel image for " + sm_name(sm) +
-               " in this build (" + missing + "); rebuild with its architecture in SAGEGEN_CUDA_ARCHS";
-    return c;
-  }
-  c.path = Path::kKernel;
-  return c;
-}
-
 ElemType elem_type(at::ScalarType t) {
   return t == at::kBFloat16 ? ElemType::kBf16 : ElemType::kFp16;
 }
@@ -230,7 +103,7 @@ at::Tensor column_stats(const at::Tensor& hnd, cuda::ColumnStat stat, int dp, cu
 // Everything the attention kernel reads, made by the quantization kernels of one call.
 struct Operands {
   int dp = 0;  // the kernel's (padded) head dim
-  Family family = Family::kMma;
+  KernelFamily family = KernelFamily::kMma;
   TileShape tiles = kMmaTiles;
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
@@ -266,7 +139,7 @@ at::Tensor q_smoothing_delta(const Problem& p, const at::Tensor& q_mean, const a
   return delta.view({p.batch * p.heads_kv, group * q_blocks, len_k_pad});
 }
 
-Operands quantize_operands(const Problem& p, Variant variant, const Choice& choice,
+Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& choice,
                            const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                            const AttentionOptions& options, cudaStream_t stream) {
   Operands ops;
@@ -374,41 +247,62 @@ Operands quantize_operands(const Problem& p, Variant variant, const Choice& choi
   return ops;
 }
 
+// The CUDA runtime's facts about one device, asked with the device current (the image checks
+// are per device).
+DeviceFacts query_device_facts(int device) {
+  DeviceFacts facts;
+  facts.index = device;
+  if (device < 0 || device >= static_cast<int>(c10::cuda::device_count())) return facts;
+  const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
+  facts.arch = props->major * 10 + props->minor;
+  const c10::cuda::CUDAGuard guard(device);
+  for (const int dp : {64, 128}) {
+    const auto note = [&](KernelFamily family, Variant variant, const char* missing) {
+      if (missing[0] != '\0') facts.missing_images[{family, variant, dp}] = missing;
+    };
+    note(KernelFamily::kMma, Variant::kSage1, cuda::attention_sage1_missing(dp));
+    note(KernelFamily::kMma, Variant::kSage2Int8, cuda::attention_sage2_missing(dp, QkBits::kInt8));
+    note(KernelFamily::kMma, Variant::kSage2Int4, cuda::attention_sage2_missing(dp, QkBits::kInt4));
+    note(KernelFamily::kWgmma, Variant::kSage2Int8, cuda::attention_sage2_wgmma_missing(dp));
+  }
+  return facts;
+}
+
 }  // namespace
 
 bool compiled() { return true; }
 
-int device_arch(int device) {
-  if (device < 0 || device >= static_cast<int>(c10::cuda::device_count())) return 0;
-  const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
-  return props->major * 10 + props->minor;
+const DeviceFacts& device_facts(int device) {
+  // Devices are never added to a process; a fixed table keeps the references stable.
+  constexpr int kMaxDevices = 64;
+  static std::once_flag once[kMaxDevices];
+  static DeviceFacts facts[kMaxDevices];
+  static const DeviceFacts kNoDevice = [] {
+    DeviceFacts f;
+    f.index = -1;
+    return f;
+  }();
+  if (device < 0 || device >= kMaxDevices) return kNoDevice;
+  std::call_once(once[device], [device] { facts[device] = query_device_facts(device); });
+  return facts[device];
 }
 
-std::string why_unsupported(const Problem& problem, Variant variant) {
-  return choose(problem, variant).reason;
-}
+int current_device() { return c10::cuda::current_device(); }
 
-KernelNumerics numerics(const Problem& problem, Variant variant) {
-  return choose(problem, variant).numerics;
-}
-
-void quantize_only(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
-                   const at::Tensor& v, const AttentionOptions& options) {
-  const Choice choice = choose(p, variant);
-  TORCH_CHECK(choice.path == Path::kKernel, "sageattn::cuda_backend::quantize_only: ",
-              choice.reason);
+void quantize_only(const Problem& p, Variant variant, const KernelPlan& plan, const at::Tensor& q,
+                   const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options) {
   const c10::cuda::CUDAGuard guard(q.device());
-  quantize_operands(p, variant, choice, q, k, v, options, at::cuda::getCurrentCUDAStream());
+  quantize_operands(p, variant, plan, q, k, v, options, at::cuda::getCurrentCUDAStream());
 }
 
-AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, const at::Tensor& k,
-                    const at::Tensor& v, const AttentionOptions& options) {
-  const Choice choice = choose(p, variant);
-  TORCH_CHECK(choice.path == Path::kKernel, "sageattn::cuda_backend::run: ", choice.reason);
+AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, const at::Tensor& q,
+                    const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options) {
+  TORCH_CHECK(plan.padded_dim == 64 || plan.padded_dim == 128,
+              "sageattn::cuda_backend::run: no kernel plan (padded head dim ", plan.padded_dim, ")");
 
   const c10::cuda::CUDAGuard guard(q.device());
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  const Operands ops = quantize_operands(p, variant, choice, q, k, v, options, stream);
+  const Operands ops = quantize_operands(p, variant, plan, q, k, v, options, stream);
   const auto f32 = q.options().dtype(at::kFloat);
 
   // ---- attention ----
@@ -442,7 +336,7 @@ AttentionResult run(const Problem& p, Variant variant, const at::Tensor& q, cons
   params.len_q_pad = static_cast<int>(ops.len_q_pad);
   params.len_k_pad = static_cast<int>(ops.len_k_pad);
   params.causal = p.causal;
-  if (ops.family == Family::kWgmma) {
+  if (ops.family == KernelFamily::kWgmma) {
     cuda::WgmmaAttentionParams wgmma;
     wgmma.attn = params;
     const int dp = ops.dp;

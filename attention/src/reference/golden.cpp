@@ -11,16 +11,13 @@
 #include "reference/layout.h"
 #include "sageattn/quant.h"
 #include "sageattn/reference.h"
+#include "sageattn/variants.h"
 
 namespace sageattn::reference {
 namespace {
 
 constexpr double kLog2EDouble = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
-
-bool is_quantized(Variant v) {
-  return v == Variant::kSage2Int8 || v == Variant::kSage2Int4 || v == Variant::kSage1;
-}
 
 // sm_scale * log2(e), rounded once to FP32: the factor the kernels fold into the Q scale.
 float scale_log2(double sm_scale) { return static_cast<float>(sm_scale * kLog2EDouble); }
@@ -48,8 +45,11 @@ at::Tensor q_block_of_row(int64_t len_q, int64_t block_q) {
 }
 
 quant::IntFormat int_format(Variant variant) {
-  return variant == Variant::kSage2Int4 ? quant::IntFormat::kInt4 : quant::IntFormat::kInt8;
+  return variant_facts(variant).qk_bits == 4 ? quant::IntFormat::kInt4 : quant::IntFormat::kInt8;
 }
+
+// sage1's P and V are fp16; the sage2 variants' FP8 E4M3 (variants.h).
+bool fp16_pv(Variant variant) { return variant_facts(variant).pv == PvOperand::kFp16; }
 
 // The stored INT4 operand is the packed one; route through it so the golden model exercises
 // the exact bytes a kernel reads.
@@ -96,7 +96,7 @@ QuantizedV quantize_v_hnd(const at::Tensor& v, Variant variant, const AttentionO
   QuantizedV out;
   out.mean = options.smooth_v ? v.mean(2, true) : at::zeros({v.size(0), v.size(1), 1, v.size(3)});
   const at::Tensor centred = v - out.mean;
-  if (variant == Variant::kSage1) {
+  if (fp16_pv(variant)) {
     out.values = centred.to(at::kHalf).to(at::kFloat);
     out.scale = at::ones_like(out.mean);
     return out;
@@ -116,7 +116,7 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
                                         const KernelNumerics& numerics, int64_t row_offset) {
   const TileShape tiles = numerics.tiles;
   // The FP8 modes (tiles.h) apply to sage2's FP8 P only; sage1's P is fp16.
-  const bool fp8_p = variant != Variant::kSage1;
+  const bool fp8_p = !fp16_pv(variant);
   const bool offset8 = fp8_p && numerics.p_scale == PScale::kExp2Offset8;
   const bool truncating =
       fp8_p && numerics.pv_accumulation == PvAccumulation::kWgmmaTruncating;
@@ -163,9 +163,9 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
 
     // 5. P operand: FP8 (sage2) with the static scale 448 or, with the offset, none; fp16
     // (sage1).
-    const at::Tensor p_operand = variant == Variant::kSage1 ? p_blk.to(at::kHalf).to(at::kFloat)
-                                 : offset8                  ? quant::e4m3_round(p_blk)
-                                                            : quant::e4m3_round(p_blk * kE4M3Max);
+    const at::Tensor p_operand = !fp8_p    ? p_blk.to(at::kHalf).to(at::kFloat)
+                                 : offset8 ? quant::e4m3_round(p_blk)
+                                           : quant::e4m3_round(p_blk * kE4M3Max);
     // 6. Two-level accumulation: this block's product alone (exact FP32, or the wgmma FP8
     // accumulator's k32 chain), then into the FP32 buffer. The row sum either adds the FP32 P
     // or is that product's column of ones (RowSum::kFp8PTensor).
@@ -182,7 +182,7 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   }
 
   // 7. Undo the scales, add back the V mean.
-  const at::Tensor v_factor = variant == Variant::kSage1 ? at::ones_like(qv.scale)
+  const at::Tensor v_factor = !fp8_p   ? at::ones_like(qv.scale)
                               : offset8 ? qv.scale  // the offset's 256 cancelled in buf / l
                                         : qv.scale / kE4M3Max;  // the P scale 448 folds in here
   AttentionResult r;

@@ -68,8 +68,10 @@ struct DenoiseStepTiming {
 
 // Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
 // request.model is a model config (YAML) or a Wan2.1 diffusers folder (docs/wan.md).
-// load() reads request.model, request.weights, request.table and request.device; the other
-// fields are per generate() call. Errors: ConfigError (model/weights/table files and keys),
+// Two lifetimes: load() reads the load-time fields (request.model, request.weights,
+// request.device, and request.table as the default table); the other fields, and a table named
+// by request.table, are per generate() call, so one loaded model serves many requests.
+// Errors: ConfigError (model/weights/table files and keys),
 // RequestError (device not available, bad size/frames/steps in generate()).
 class Pipeline {
  public:
@@ -79,8 +81,10 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Thread-compatible, not thread-safe: one generate() at a time per Pipeline.
-  // request.model/weights/table/device are ignored here (they were fixed by load()), except
-  // request.attention, which may change per call.
+  // request.model/weights/device are ignored here (they were fixed by load()). request.table,
+  // when set, runs that table for this call (read and checked against the model and device on
+  // first use, then kept; a bad one is a ConfigError naming it); empty: the loaded table.
+  // request.attention overrides either.
   GenerateResult generate(const GenerateRequest& request, const ProgressFn& progress = {});
 
   // Times one denoising step (works for latent-space benchmark shapes too, which generate()

@@ -15,6 +15,9 @@ constexpr double kMaxCfgScale = 100.0;
 
 enum class DeviceChoice { kAuto, kCpu, kCuda };
 
+// Two lifetimes in one struct (Pipeline, pipeline.h): the load-time fields (model, weights,
+// device; table as the pipeline's default) fix the loaded model; every other field, and a table
+// named per call, may change on every generate() of one loaded pipeline.
 struct GenerateRequest {
   std::string prompt;
   std::string negative_prompt;
@@ -28,12 +31,38 @@ struct GenerateRequest {
   double fps = 8.0;
   std::string model = "sagegen-tiny";  // a name under configs/models/ or a path to a config YAML
   std::string weights;                 // empty: the model config's default weights
-  std::string table;                   // adaptive precision table YAML; empty: model default
+  // Adaptive precision table YAML. At load: the pipeline's default (empty: the model config's);
+  // per generation: the table of this call (empty: the loaded one).
+  std::string table;
   std::optional<sageattn::Variant> attention;  // overrides the table for every call
   DeviceChoice device = DeviceChoice::kAuto;
   // Words of the prompt the model has no embedding for: a warning naming them, or with
   // strict_prompt a RequestError before any work.
   bool strict_prompt = false;
+};
+
+// The sampling settings one calibration or comparison repeats over its prompts, seeds, variants
+// and tables: one struct, read from and written to a request, instead of field-by-field copies.
+struct SamplingSettings {
+  int steps = 20;
+  double cfg_scale = 4.0;
+  double shift = 1.0;
+  int width = 64;
+  int height = 64;
+  int frames = 1;
+
+  static SamplingSettings of(const GenerateRequest& request) {
+    return {request.steps, request.cfg_scale, request.shift,
+            request.width, request.height,    request.frames};
+  }
+  void apply_to(GenerateRequest& request) const {
+    request.steps = steps;
+    request.cfg_scale = cfg_scale;
+    request.shift = shift;
+    request.width = width;
+    request.height = height;
+    request.frames = frames;
+  }
 };
 
 }  // namespace sagegen

@@ -10,6 +10,7 @@
 
 #include "config/strict_yaml.h"
 #include "config_search.h"
+#include "sageattn/variants.h"
 #include "sagegen/errors.h"
 
 namespace sagegen::calibrate {
@@ -51,6 +52,8 @@ ArchCosts load_arch_costs(const std::string& path) {
     top.fail_at(measured, "measured", "expected true or false");
   }
   result.source = top.required_string("source");
+  if (top.has("length")) result.length = top.required_int("length", 1);
+  const int arch_number = std::stoi(result.arch.substr(2));
 
   config::StrictMap costs = top.child("costs");
   const YAML::Node costs_node = top.required("costs");
@@ -68,6 +71,12 @@ ArchCosts load_arch_costs(const std::string& path) {
       if (!variant || *variant == sageattn::Variant::kAuto) {
         by_variant.fail_at(item.first, name,
                            "unknown variant (one of: sage2-8b, sage2-4b, sage1, fp16)");
+      }
+      const sageattn::VariantFacts& facts = sageattn::variant_facts(*variant);
+      if (facts.min_arch > arch_number) {
+        by_variant.fail_at(item.first, name,
+                           fmt::format("has no kernel on {} (it needs sm_{}: {})", result.arch,
+                                       facts.min_arch, facts.min_arch_why));
       }
       double value = 0;
       if (!item.second.IsScalar() || !YAML::convert<double>::decode(item.second, value) ||

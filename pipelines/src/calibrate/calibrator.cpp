@@ -51,17 +51,12 @@ Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
                     const RunProgressFn& progress) {
   if (options.prompts.empty()) throw std::invalid_argument("calibrate: no calibration prompts");
   if (options.seeds.empty()) throw std::invalid_argument("calibrate: no seeds");
-  MetricAccumulator accumulator(pipeline.attention_layers(), options.steps, options.candidates,
+  MetricAccumulator accumulator(pipeline.attention_layers(), options.sampling.steps, options.candidates,
                                 options.engine);
   ObserverScope scope(pipeline,
                       [&accumulator](const AttentionCall& call) { accumulator.observe(call); });
   GenerateRequest request;
-  request.steps = options.steps;
-  request.width = options.width;
-  request.height = options.height;
-  request.frames = options.frames;
-  request.cfg_scale = options.cfg_scale;
-  request.shift = options.shift;
+  options.sampling.apply_to(request);
   request.negative_prompt = options.negative_prompt;
   request.attention = Variant::kFp16;  // the reference every candidate is measured against
   const int total = static_cast<int>(options.prompts.size() * options.seeds.size());
@@ -139,8 +134,9 @@ std::string table_header(const CalibrationOptions& options, const ChoiceSettings
       "Each rule's comment gives the figure that chose it; the CSV of `--csv` has every metric.\n"
       "Prompts:{}",
       utc_date, model, device, how, counts.empty() ? "none" : counts, decisions.layers,
-      decisions.steps, options.prompts.size(), options.seeds.size(), seeds, options.steps,
-      options.width, options.height, options.frames, options.cfg_scale, options.shift,
+      decisions.steps, options.prompts.size(), options.seeds.size(), seeds,
+      options.sampling.steps, options.sampling.width, options.sampling.height,
+      options.sampling.frames, options.sampling.cfg_scale, options.sampling.shift,
       measurement.calls, join_variants(measurement.grid.variants()), prompts);
 }
 

@@ -17,6 +17,9 @@ struct ArchCosts {
   std::string source;  // where the figures come from (the file's `source`)
   bool measured = false;  // false: estimates (the file says from what)
   std::string path;       // the file read
+  // The sequence length (sqrt(L_q * L_k)) the costs were measured at; 0 when the file does not
+  // say (estimates). Lets the costs be checked against where `auto` picks sage2-8b.
+  int length = 0;
   // head dim -> variant -> relative time of one call (fp16 = 1 by convention; lower is cheaper)
   std::map<int, std::map<sageattn::Variant, double>> costs;
 
@@ -26,7 +29,8 @@ struct ArchCosts {
 };
 
 // Reads and checks a costs file; ConfigError "<file>:<line>: <key>: <problem>" for unknown keys,
-// unknown variants, costs <= 0, a head dim without fp16, an empty `costs` mapping.
+// unknown variants, a variant without a kernel on the arch (sageattn/variants.h), costs <= 0, a
+// head dim without fp16, an empty `costs` mapping.
 ArchCosts load_arch_costs(const std::string& path);
 
 // "sm90", "sm_90" or "90" -> "sm90"; nullopt for anything else.

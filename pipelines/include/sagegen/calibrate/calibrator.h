@@ -20,12 +20,7 @@ namespace sagegen::calibrate {
 struct CalibrationOptions {
   std::vector<std::string> prompts;   // at least one
   std::vector<std::int64_t> seeds;    // at least one; every prompt runs with every seed
-  int steps = 20;
-  int width = 64;
-  int height = 64;
-  int frames = 1;
-  double cfg_scale = 4.0;
-  double shift = 1.0;
+  SamplingSettings sampling;  // steps, cfg, shift, size and frames of every run
   std::string negative_prompt;
   // Measured against fp16 on every call; sage2-4b and sage2-8b are what --mode paper needs.
   std::vector<sageattn::Variant> candidates = {sageattn::Variant::kSage2Int4,
