@@ -88,9 +88,11 @@ constexpr int padded_head_dim(Variant v, std::int64_t head_dim) {
 // this sequence length on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls
 // (quantization included), bf16, B2 H24, in one process (docs/benchmarks.md, 2026-11-30, NVIDIA
 // H200; configs/costs/sm90.yaml holds the same measurements as relative costs):
-//   hd128 full:   L 12288 sage2-8b 617 vs cuDNN 675 TOPS, L 16384 651 vs 643, L 32768 707 vs 623
-//   hd128 causal: L 16384 556 vs 651, L 32768 644 vs 596
-//   hd64 full:    cuDNN ahead at every length measured (L 32768: 432 vs 465)
+//   (2026-11-30, second session, run 17 of docs/gpu-notes.md; whole call, B2 H24 bf16)
+//   hd128 full:   L 4096 sage2-8b 522 vs cuDNN 687 TOPS, L 8192 698 vs 698, L 16384 799 vs 632
+//   hd128 causal: L 8192 551 vs 637, L 16384 702 vs 651, L 32768 802 vs 597
+//   hd64 full:    L 4096 389 vs 480, L 8192 505 vs 491, L 16384 575 vs 506
+//   hd64 causal:  L 16384 498 vs 481 (run 14; 8192 not measured)
 // An arch without rows has no measurement: there auto runs sage2-8b wherever its kernel runs.
 struct AutoCrossover {
   int arch;
@@ -100,10 +102,10 @@ struct AutoCrossover {
 };
 inline constexpr std::int64_t kAutoNever = INT64_MAX;
 inline constexpr AutoCrossover kAutoCrossovers[] = {
-    {90, 64, false, kAutoNever},
-    {90, 64, true, kAutoNever},
-    {90, 128, false, 16384},
-    {90, 128, true, 32768},
+    {90, 64, false, 8192},
+    {90, 64, true, 16384},
+    {90, 128, false, 8192},
+    {90, 128, true, 16384},
 };
 
 // The measured crossover for an arch, head dim (any; classed by the kernel it pads to) and mask,
