@@ -11,8 +11,8 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
+#include <vector>
 
 #include "sagegen/parallel/process_group.h"
 
@@ -27,7 +27,7 @@ CfgParallelMode cfg_parallel_mode_from_env();
 
 class CfgParallel {
  public:
-  // nullopt when `world` has an odd number of ranks (or one) or mode is kOff: then CFG rides in
+  // nullptr when `world` has an odd number of ranks (or one) or mode is kOff: then CFG rides in
   // the batch of every rank. Otherwise forms the branch group and the pair group; every rank of
   // `world` must call it (it returns when the subgroups' members all joined).
   static std::unique_ptr<CfgParallel> create(ProcessGroup& world, CfgParallelMode mode);
