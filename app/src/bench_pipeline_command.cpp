@@ -117,16 +117,19 @@ int run_bench_pipeline(const CommandLine& cl) {
                 static_cast<long long>(total_calls(t)));
   }
   // Communication, from the synchronised pass as the attention share: rank 0's time inside the
-  // all-to-alls and the output gather, and the bytes its all-to-alls sent to the other ranks.
+  // collectives (all-to-alls, output gather, CFG exchange) and the bytes they sent to the others.
   for (const auto& row : rows) {
     const DenoiseStepTiming& t = row.timing;
     if (!row.error.empty() || t.ranks <= 1) continue;
-    std::printf("%-10s %d ranks: communication %.4f s/step (%.1f%% of the synchronised step), "
-                "all-to-all %.1f MB/step sent by rank 0\n",
-                std::string(sageattn::to_string(row.variant)).c_str(), t.ranks,
+    const std::string split =
+        t.cfg_parallel ? fmt::format("CFG split, {} rank(s) a branch", t.ranks / 2)
+                       : std::string("Ulysses over all");
+    std::printf("%-10s %d ranks (%s): communication %.4f s/step (%.1f%% of the synchronised "
+                "step), %.1f MB/step sent by rank 0\n",
+                std::string(sageattn::to_string(row.variant)).c_str(), t.ranks, split.c_str(),
                 t.communication_seconds_per_step,
                 100.0 * t.communication_seconds_per_step / t.synced_seconds_per_step,
-                t.all_to_all_bytes_per_step / 1e6);
+                t.communication_bytes_per_step / 1e6);
   }
   return any_failed ? kFailureExitCode : 0;
 }

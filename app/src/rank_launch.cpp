@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sagegen/parallel/cfg_parallel.h"
 #include "usage_error.h"
 
 extern char** environ;
@@ -86,9 +87,24 @@ void narrow_visible_gpus_for_rank() {
   ::setenv("CUDA_VISIBLE_DEVICES", mine.c_str(), 1);
 }
 
+namespace {
+
+// SAGEGEN_CFG_PARALLEL is read when the pipeline forms its groups; a bad value is a usage error
+// before any rank starts or joins, not a failure after the model loaded.
+void check_cfg_parallel_env() {
+  try {
+    parallel::cfg_parallel_mode_from_env();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<parallel::ProcessGroup> join_process_group(const GenerateRequest& request) {
   const auto env = parallel::launch_environment_from_env();
   if (!env || env->world_size == 1) return nullptr;
+  check_cfg_parallel_env();
   const bool cuda = request.device == DeviceChoice::kCuda ||
                     (request.device == DeviceChoice::kAuto && at::hasCUDA());
   return parallel::ProcessGroup::connect(*env, cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU),
@@ -99,6 +115,7 @@ int launch_ranks(int ranks, const std::vector<std::string>& args) {
   if (parallel::launch_environment_from_env()) {
     throw UsageError("--gpus: WORLD_SIZE is already set (started by a launcher); drop --gpus");
   }
+  check_cfg_parallel_env();
   const std::string self = "/proc/self/exe";
   const int port = free_local_port();
   std::vector<pid_t> pids;

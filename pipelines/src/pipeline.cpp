@@ -26,6 +26,7 @@
 #include "sagegen/models/text_encoder.h"
 #include "sagegen/models/text_to_video_model.h"
 #include "sagegen/models/wan_dit.h"
+#include "sagegen/parallel/cfg_parallel.h"
 #include "sagegen/models/weights.h"
 #include "sagegen/scheduler.h"
 #include "sagegen/text/tokenizer.h"
@@ -139,6 +140,15 @@ struct Pipeline::Impl {
   mutable std::map<std::string, sageattn::PrecisionTable> request_tables;
   AttentionObserver observer;
   std::shared_ptr<parallel::ProcessGroup> sequence_group;
+  // With an even number of ranks: CFG's two branches on two halves of them (velocity()).
+  std::unique_ptr<parallel::CfgParallel> cfg_split;
+
+  // The DiT's output for the batch [x, x] (CFG) or [x]: one batched forward, or with cfg_split
+  // each half of the ranks runs one branch and the halves swap their outputs.
+  at::Tensor dit_output(const at::Tensor& x, double timestep, const at::Tensor& text,
+                        AttentionContext& attention) const;
+  // Every group whose collectives a timing pass counts.
+  std::vector<parallel::ProcessGroup*> communication_groups() const;
 
   // Builds the model of `config` (a YAML config) and fills it from its weights (or random ones);
   // returns the parameter count.
@@ -233,13 +243,57 @@ at::Tensor Pipeline::Impl::encode_text(const GenerateRequest& request, bool with
   return text;
 }
 
+namespace {
+
+// Points the DiT's Ulysses at `group` until the end of the scope (also when the forward throws).
+class ScopedSequenceGroup {
+ public:
+  ScopedSequenceGroup(models::WanTransformer3DModel& dit,
+                      std::shared_ptr<parallel::ProcessGroup> group,
+                      std::shared_ptr<parallel::ProcessGroup> restore)
+      : dit_(dit), restore_(std::move(restore)) {
+    dit_.use_sequence_parallel(std::move(group));
+  }
+  ~ScopedSequenceGroup() { dit_.use_sequence_parallel(restore_); }
+  ScopedSequenceGroup(const ScopedSequenceGroup&) = delete;
+  ScopedSequenceGroup& operator=(const ScopedSequenceGroup&) = delete;
+
+ private:
+  models::WanTransformer3DModel& dit_;
+  std::shared_ptr<parallel::ProcessGroup> restore_;
+};
+
+}  // namespace
+
+at::Tensor Pipeline::Impl::dit_output(const at::Tensor& x, double timestep, const at::Tensor& text,
+                                      AttentionContext& attention) const {
+  const bool with_cfg = text.size(0) == 2;
+  if (with_cfg && cfg_split) {
+    ScopedSequenceGroup branch_ranks(*dit, cfg_split->branch_group(), sequence_group);
+    const at::Tensor t = at::full({1}, timestep, x.options());
+    return cfg_split->run([&](int branch) {
+      return dit->forward(x, t, text.slice(0, branch, branch + 1), attention);
+    });
+  }
+  // Cond and uncond share one batched forward: one pass over the weights instead of two.
+  const at::Tensor input = with_cfg ? at::cat({x, x}) : x;
+  return dit->forward(input, at::full({input.size(0)}, timestep, x.options()), text, attention);
+}
+
+std::vector<parallel::ProcessGroup*> Pipeline::Impl::communication_groups() const {
+  std::vector<parallel::ProcessGroup*> groups;
+  if (sequence_group) groups.push_back(sequence_group.get());
+  if (cfg_split) {
+    for (parallel::ProcessGroup* group : cfg_split->groups()) groups.push_back(group);
+  }
+  return groups;
+}
+
 at::Tensor Pipeline::Impl::velocity(const at::Tensor& x, double timestep, const at::Tensor& text,
                                     double cfg_scale, AttentionContext& attention) const {
   const bool with_cfg = text.size(0) == 2;
-  // Cond and uncond share one batched forward: one pass over the weights instead of two.
   const at::Tensor input = with_cfg ? at::cat({x, x}) : x;
-  const at::Tensor t = at::full({input.size(0)}, timestep, x.options());
-  const at::Tensor output = dit->forward(input, t, text, attention);
+  const at::Tensor output = dit_output(x, timestep, text, attention);
   const at::Tensor v = models::velocity_from_output(
       output, input, at::scalar_tensor(timestep / kTimestepScale, input.options()),
       config.prediction);
@@ -263,9 +317,7 @@ std::string Pipeline::Impl::locate_non_finite(const GenerateRequest& request, co
   });
   attention.set_step(step);
   const bool with_cfg = text.size(0) == 2;
-  const at::Tensor input = with_cfg ? at::cat({x, x}) : x;
-  const at::Tensor output =
-      dit->forward(input, at::full({input.size(0)}, timestep, x.options()), text, attention);
+  const at::Tensor output = dit_output(x, timestep, text, attention);
   if (first) return "first at " + *first;
   if (!all_finite(output)) return "in the model's output, after finite attention outputs";
   if (with_cfg) {
@@ -495,18 +547,21 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
   }
   attention.set_timing(true);
   attention.reset_counts();
-  if (impl_->sequence_group) {
-    impl_->sequence_group->set_timing(true);
-    impl_->sequence_group->reset_counters();
+  const std::vector<parallel::ProcessGroup*> groups = impl_->communication_groups();
+  for (parallel::ProcessGroup* group : groups) {
+    group->set_timing(true);
+    group->reset_counters();
   }
   timing.synced_seconds_per_step = run(repeats);
   timing.attention_seconds_per_step = attention.attention_seconds() / repeats;
   if (impl_->sequence_group) {
     timing.ranks = impl_->sequence_group->size();
-    timing.communication_seconds_per_step =
-        impl_->sequence_group->communication_seconds() / repeats;
-    timing.all_to_all_bytes_per_step = impl_->sequence_group->communication_bytes() / repeats;
-    impl_->sequence_group->set_timing(false);
+    timing.cfg_parallel = with_cfg && impl_->cfg_split != nullptr;
+  }
+  for (parallel::ProcessGroup* group : groups) {
+    timing.communication_seconds_per_step += group->communication_seconds() / repeats;
+    timing.communication_bytes_per_step += group->communication_bytes() / repeats;
+    group->set_timing(false);
   }
   const Extent3& p = config.dit.patch;
   timing.video_tokens = static_cast<std::int64_t>(grid.frames / p.t) * (grid.height / p.h) *
@@ -518,6 +573,11 @@ DenoiseStepTiming Pipeline::time_denoise_step(const GenerateRequest& request, in
 }
 
 void Pipeline::use_sequence_parallel(std::shared_ptr<parallel::ProcessGroup> group) {
+  impl_->cfg_split.reset();
+  if (group) {
+    impl_->cfg_split =
+        parallel::CfgParallel::create(*group, parallel::cfg_parallel_mode_from_env());
+  }
   impl_->sequence_group = group;
   impl_->dit->use_sequence_parallel(std::move(group));
 }

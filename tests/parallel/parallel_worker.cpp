@@ -7,6 +7,12 @@
 //       The tiny DiT's forward split over the ranks; rank 0 alone writes the output (raw
 //       float32) to OUT. With `die R` rank R exits right after joining the group, with `hang R`
 //       it sleeps instead: the others must fail with an error and OUT must not appear.
+//   sagegen_parallel_worker cfg HEADS FRAMES HEIGHT WIDTH OUT
+//       The tiny DiT's CFG batch [x, x] with the cond and uncond texts, as Pipeline's
+//       velocity runs it: split over two halves of the ranks (parallel/cfg_parallel.h) when the
+//       rank count is even and SAGEGEN_CFG_PARALLEL is not off, else batched with Ulysses over
+//       all ranks. Every rank writes its [2, ...] output to OUT.rank<r> and says on stderr
+//       "cfg split: on|off".
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
@@ -20,6 +26,7 @@
 #include <thread>
 
 #include "sagegen/attention_context.h"
+#include "sagegen/parallel/cfg_parallel.h"
 #include "sagegen/parallel/process_group.h"
 #include "sagegen/parallel/ulysses.h"
 #include "tiny_dit.h"
@@ -84,13 +91,43 @@ int run_model(parallel::ProcessGroup& group, int argc, char** argv) {
   return 0;
 }
 
+int run_cfg(parallel::ProcessGroup& group, char** argv) {
+  const DitConfig config = testing::tiny_parallel_dit(std::stoi(argv[2]), false);
+  const auto dit = testing::tiny_random_dit(config);
+  const testing::TinyDitInputs in =
+      testing::tiny_dit_inputs(config, std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]));
+  const at::Tensor x = in.x.slice(0, 0, 1);  // one latent, as in sampling
+  AttentionContext attention(config.depth * 2);
+  attention.use_override(sageattn::Variant::kFp16);
+  const auto world = std::shared_ptr<parallel::ProcessGroup>(&group, [](auto*) {});
+  const auto split = parallel::CfgParallel::create(group, parallel::cfg_parallel_mode_from_env());
+  std::fprintf(stderr, "cfg split: %s\n", split ? "on" : "off");
+  at::Tensor out;
+  if (split) {
+    dit->use_sequence_parallel(split->branch_group());
+    out = split->run([&](int branch) {
+      return dit->forward(x, in.timestep.slice(0, branch, branch + 1),
+                          in.text.slice(0, branch, branch + 1), attention);
+    });
+  } else {
+    dit->use_sequence_parallel(world);
+    out = dit->forward(at::cat({x, x}), in.timestep, in.text, attention);
+  }
+  out = out.contiguous();
+  std::ofstream file(std::string(argv[6]) + ".rank" + std::to_string(group.rank()),
+                     std::ios::binary);
+  file.write(static_cast<const char*>(out.data_ptr()), out.numel() * sizeof(float));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   at::set_num_threads(1);
   c10::InferenceMode inference;
   const std::string scenario = argc > 1 ? argv[1] : "";
-  if (!((scenario == "layout" && argc == 4) || (scenario == "model" && (argc == 9 || argc == 11)))) {
+  if (!((scenario == "layout" && argc == 4) || (scenario == "cfg" && argc == 7) ||
+        (scenario == "model" && (argc == 9 || argc == 11)))) {
     std::fprintf(stderr, "usage: see the top of parallel_worker.cpp\n");
     return 2;
   }
@@ -102,6 +139,7 @@ int main(int argc, char** argv) {
     }
     auto group = parallel::ProcessGroup::connect(*env, at::Device(at::kCPU),
                                                  parallel::collective_timeout_from_env());
+    if (scenario == "cfg") return run_cfg(*group, argv);
     return scenario == "layout" ? run_layout(*group, std::stoll(argv[2]), std::stoi(argv[3]))
                                 : run_model(*group, argc, argv);
   } catch (const std::exception& e) {

@@ -183,6 +183,74 @@ TEST_F(SequenceParallelGloo, TinyDitJointAttentionOnThreeRanksWithUnevenHeadsMat
   EXPECT_LE(error, kFp32SplitBound);
 }
 
+// ---- CFG split over ranks (parallel/cfg_parallel.h) ------------------------------------------
+
+// The one-rank CFG batch [x, x] of the worker's "cfg" scenario: 2 heads, 3x6x6 pixels.
+at::Tensor one_rank_cfg_output() {
+  c10::InferenceMode inference;
+  const DitConfig config = testing::tiny_parallel_dit(2, false);
+  const auto dit = testing::tiny_random_dit(config);
+  const testing::TinyDitInputs in = testing::tiny_dit_inputs(config, 3, 6, 6);
+  const at::Tensor x = in.x.slice(0, 0, 1);
+  AttentionContext attention(config.depth * 2);
+  attention.use_override(sageattn::Variant::kFp16);
+  return dit->forward(at::cat({x, x}), in.timestep, in.text, attention).contiguous();
+}
+
+// Runs the "cfg" scenario on `world` ranks; checks every rank's output against one rank within
+// kFp32SplitBound and that the split was (not) used; returns the largest relative difference.
+double check_cfg_run(int world, bool expect_split,
+                     const std::filesystem::path& out, const testing::RanksRun& result) {
+  const at::Tensor expected = one_rank_cfg_output();
+  double worst = 0;
+  for (int r = 0; r < world; ++r) {
+    EXPECT_EQ(result.ranks[r].exit_code, 0) << describe(result);
+    EXPECT_NE(result.ranks[r].stderr_text.find(expect_split ? "cfg split: on" : "cfg split: off"),
+              std::string::npos) << describe(result);
+    const at::Tensor got = read_floats(out.string() + ".rank" + std::to_string(r), expected.sizes());
+    worst = std::max(worst, (got - expected).abs().max().item<double>() /
+                                expected.abs().max().item<double>());
+  }
+  return worst;
+}
+
+// Bound: the same kFp32SplitBound (1e-5 of the largest output): each branch is a batch of 1
+// instead of a row of the batch of 2, so the linear layers multiply half as many rows (another
+// BLAS blocking, a few fp32 ulps); attention sees the same keys per head; the exchange is a copy.
+TEST_F(SequenceParallelGloo, CfgSplitOnTwoRanksMatchesOneRank) {
+  const auto out = dir_.path() / "cfg.bin";
+  const testing::RanksRun result = run(2, {"cfg", "2", "3", "6", "6", out.string()});
+  const double error = check_cfg_run(2, true, out, result);
+  std::printf("CFG split, 2 ranks (one branch each): max relative difference to 1 rank %.3g\n",
+              error);
+  EXPECT_LE(error, kFp32SplitBound);
+}
+
+TEST_F(SequenceParallelGloo, CfgSplitOnFourRanksRunsUlyssesInsideEachBranch) {
+  // 2 groups of 2, 27 tokens (uneven shards) and 1 head a rank inside each group.
+  const auto out = dir_.path() / "cfg.bin";
+  const testing::RanksRun result = run(4, {"cfg", "2", "3", "6", "6", out.string()});
+  const double error = check_cfg_run(4, true, out, result);
+  std::printf("CFG split, 4 ranks (2 a branch): max relative difference to 1 rank %.3g\n", error);
+  EXPECT_LE(error, kFp32SplitBound);
+}
+
+TEST_F(SequenceParallelGloo, CfgSplitFallsBackToUlyssesOnOddRanksOrWhenOff) {
+  const auto out = dir_.path() / "cfg.bin";
+  const testing::RanksRun odd = run(3, {"cfg", "2", "3", "6", "6", out.string()});
+  EXPECT_LE(check_cfg_run(3, false, out, odd), kFp32SplitBound);
+  const testing::RanksRun off =
+      run(2, {"cfg", "2", "3", "6", "6", out.string()}, {{"SAGEGEN_CFG_PARALLEL", "off"}});
+  EXPECT_LE(check_cfg_run(2, false, out, off), kFp32SplitBound);
+  const testing::RanksRun bad =
+      run(2, {"cfg", "2", "3", "6", "6", out.string()}, {{"SAGEGEN_CFG_PARALLEL", "yes"}});
+  for (const auto& rank : bad.ranks) {
+    EXPECT_EQ(rank.exit_code, 1) << describe(bad);
+    EXPECT_NE(rank.stderr_text.find("SAGEGEN_CFG_PARALLEL='yes'"), std::string::npos)
+        << describe(bad);
+  }
+}
+
 TEST_F(SequenceParallelGloo, RankThatDiesMakesTheOthersFailWithoutOutput) {
   const auto out = dir_.path() / "out.bin";
   const testing::RanksRun result =

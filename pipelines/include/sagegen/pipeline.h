@@ -59,11 +59,14 @@ struct DenoiseStepTiming {
   std::int64_t text_tokens = 0;
   int batch = 0;                  // 2 with CFG, else 1
   std::string device;
-  int ranks = 1;  // processes the sequence was split over (use_sequence_parallel)
-  // From the synchronised pass: this rank's time in all-to-alls and the output gather, and the
-  // bytes its all-to-alls sent to other ranks.
+  int ranks = 1;  // processes of the group (use_sequence_parallel)
+  // CFG's two branches ran on two halves of the ranks (parallel/cfg_parallel.h), Ulysses over
+  // ranks / 2 inside each; false: both branches in every rank's batch, Ulysses over all ranks.
+  bool cfg_parallel = false;
+  // From the synchronised pass: this rank's time in the collectives (all-to-alls, output gather,
+  // CFG exchange), and the bytes they sent to other ranks.
   double communication_seconds_per_step = 0;
-  std::int64_t all_to_all_bytes_per_step = 0;
+  std::int64_t communication_bytes_per_step = 0;
 };
 
 // Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
@@ -95,6 +98,10 @@ class Pipeline {
   // Splits the DiT's tokens over `group`'s ranks for later generate() and time_denoise_step()
   // calls (Ulysses: docs/multi-gpu.md). Every rank runs the same request and gets the same
   // result; the caller lets one rank write it. nullptr: back to one process.
+  // With CFG and an even number of ranks, the two CFG branches run on two halves of the ranks
+  // (parallel/cfg_parallel.h) unless SAGEGEN_CFG_PARALLEL=off; this call then forms the
+  // subgroups, so every rank must make it (a bad SAGEGEN_CFG_PARALLEL throws
+  // std::invalid_argument naming it).
   void use_sequence_parallel(std::shared_ptr<parallel::ProcessGroup> group);
 
   // Sees every attention call of later generate() calls (the calibrator, tests): DiT layers with

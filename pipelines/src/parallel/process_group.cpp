@@ -1,12 +1,14 @@
 #include "sagegen/parallel/process_group.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/cuda.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <limits>
@@ -73,6 +75,7 @@ struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::Backend> backend;
   std::string backend_name;
+  std::string bind_address;  // Gloo's listening address, for subgroups too
   c10::Device device{at::kCPU};
   std::chrono::milliseconds timeout{0};
   int rank = 0;
@@ -125,11 +128,11 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const LaunchEnvironment& env
   const auto started = Clock::now();
   try {
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
-    const std::string bind = is_loopback(env.master_addr) ? env.master_addr : "";
+    impl->bind_address = is_loopback(env.master_addr) ? env.master_addr : "";
     impl->backend = device.is_cuda()
                         ? detail::make_nccl_backend(impl->store, env.rank, env.world_size, timeout)
                         : detail::make_gloo_backend(impl->store, env.rank, env.world_size,
-                                                    timeout, bind);
+                                                    timeout, impl->bind_address);
   } catch (const std::exception& e) {
     const std::string what = e.what();
     throw std::runtime_error(fmt::format(
@@ -140,6 +143,39 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const LaunchEnvironment& env
   spdlog::info("rank {} of {}: joined the {} process group at {}:{} in {:.2f} s", env.rank,
                env.world_size, impl->backend_name, env.master_addr, env.master_port,
                std::chrono::duration<double>(Clock::now() - started).count());
+  return std::shared_ptr<ProcessGroup>(new ProcessGroup(std::move(impl)));
+}
+
+std::shared_ptr<ProcessGroup> ProcessGroup::subgroup(const std::vector<int>& members,
+                                                     const std::string& name) {
+  const auto me = std::find(members.begin(), members.end(), impl_->rank);
+  TORCH_CHECK(me != members.end() && std::is_sorted(members.begin(), members.end()) &&
+                  std::adjacent_find(members.begin(), members.end()) == members.end() &&
+                  members.front() >= 0 && members.back() < impl_->size,
+              "ProcessGroup::subgroup '", name, "': rank ", impl_->rank, " of ", impl_->size,
+              " must be among the members, which must be distinct ranks in ascending order");
+  auto impl = std::make_unique<Impl>();
+  impl->rank = static_cast<int>(me - members.begin());
+  impl->size = static_cast<int>(members.size());
+  impl->device = impl_->device;
+  impl->timeout = impl_->timeout;
+  impl->backend_name = impl_->backend_name;
+  impl->bind_address = impl_->bind_address;
+  // The prefix keeps the new backend's rendezvous keys apart from every other group's.
+  impl->store = c10::make_intrusive<c10d::PrefixStore>(name + "/", impl_->store);
+  try {
+    impl->backend = impl->device.is_cuda()
+                        ? detail::make_nccl_backend(impl->store, impl->rank, impl->size,
+                                                    impl->timeout)
+                        : detail::make_gloo_backend(impl->store, impl->rank, impl->size,
+                                                    impl->timeout, impl->bind_address);
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw std::runtime_error(fmt::format(
+        "rank {} of {}: could not form the subgroup '{}' ({} backend) within {} s: {}",
+        impl_->rank, impl_->size, name, impl_->backend_name, impl_->timeout.count() / 1000,
+        what.substr(0, what.find('\n'))));
+  }
   return std::shared_ptr<ProcessGroup>(new ProcessGroup(std::move(impl)));
 }
 
@@ -176,6 +212,7 @@ at::Tensor ProcessGroup::all_gather(const at::Tensor& input) {
     impl_->synchronize();
     impl_->seconds += std::chrono::duration<double>(Clock::now() - started).count();
   }
+  impl_->bytes += inputs[0].numel() * inputs[0].element_size() * (impl_->size - 1);
   return at::cat(outputs[0], 0);
 }
 

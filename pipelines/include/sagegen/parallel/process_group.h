@@ -53,6 +53,12 @@ class ProcessGroup {
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
 
+  // A group of the ranks `members` (ranks of this group, ascending), over a PrefixStore named
+  // `name` of this group's TCPStore and a backend of its own (as torch.distributed.new_group).
+  // Only the members call it, each with the same arguments; it returns when all of them joined.
+  // A member's rank in the new group is its index in `members`.
+  std::shared_ptr<ProcessGroup> subgroup(const std::vector<int>& members, const std::string& name);
+
   int rank() const;
   int size() const;
   const std::string& backend_name() const;
@@ -68,7 +74,9 @@ class ProcessGroup {
   // around each, so only meaningful in timing runs: see set_timing).
   void set_timing(bool enabled);
   double communication_seconds() const;
-  std::int64_t communication_bytes() const;  // sent by this rank to others, all_to_all only
+  // Bytes this rank sent to others in all_to_all and all_gather (ring all-gather: (size - 1)
+  // times its input).
+  std::int64_t communication_bytes() const;
   void reset_counters();
 
  private:
