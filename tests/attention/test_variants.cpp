@@ -56,11 +56,13 @@ TEST(VariantFacts, HeadDimsPadToTheNativeKernels) {
 }
 
 TEST(VariantFacts, AutoPrefersSage2Int8FromTheMeasuredCrossoverOn) {
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 12288, false));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 128, 16384, false));
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 16384, true));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 96, 32768, true));
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 1 << 20, false));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 8191, false));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 128, 8192, false));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 8192, true));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 96, 16384, true));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 4096, false));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 8192, false));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 8192, true));
   EXPECT_TRUE(auto_prefers_sage2_int8(89, 64, 256, false)) << "no sm_89 measurement";
   EXPECT_EQ(auto_crossover(89, 128, false), nullptr);
 }
