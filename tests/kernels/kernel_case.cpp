@@ -47,7 +47,7 @@ std::string KernelCase::name() const {
   s << variant_token(variant) << '_' << (dtype == at::kBFloat16 ? "bf16" : "fp16") << '_'
     << sageattn::to_string(layout) << "_B" << batch << "_H" << heads_q << 'x' << heads_kv
     << "_Lq" << len_q << "_Lk" << len_k << "_D" << head_dim << (causal ? "_causal" : "_full")
-    << (smooth_q ? "_smoothq" : "");
+    << (smooth_q ? "_smoothq" : "") << (smooth_v ? "_smoothv" : "");
   return s.str();
 }
 
@@ -60,6 +60,7 @@ sageattn::AttentionOptions KernelCase::options() const {
   options.layout = layout;
   options.causal = causal;
   if (smooth_q) options.smooth_q = true;
+  options.smooth_v = smooth_v;
   return options;
 }
 
@@ -106,6 +107,13 @@ std::vector<KernelCase> all_kernel_cases() {
       add_smoothed(2, 2, 4096, 128, true);
       add_smoothed(8, 2, 113, 64, true);
       add_smoothed(2, 2, 1000, 64, false);
+    }
+    // V smoothing: the FP8 operand of the centred V (sage2) and the fp16 one (sage1).
+    if (variant != Variant::kFp16) {
+      add(2, 2, 2, 1000, 1000, 128, false);
+      cases.back().smooth_v = true;
+      add(1, 8, 2, 75, 113, 64, true, at::kHalf, Layout::kNHD);
+      cases.back().smooth_v = true;
     }
     if (variant == Variant::kFp16) {
       add(1, 2, 2, 1000, 1000, 256, false);

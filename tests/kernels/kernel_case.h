@@ -27,8 +27,12 @@ struct KernelCase {
   bool causal = false;
   // Q smoothing forced on (delta_s, the kernels' second score path); false: the variant's default.
   bool smooth_q = false;
+  // V smoothing on (off by default for every variant): channel_stats' centred absmax and the
+  // V mean the epilogue adds back.
+  bool smooth_v = false;
 
-  // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal[_smoothq]": a valid gtest name, greppable.
+  // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal[_smoothq][_smoothv]": a valid gtest
+  // name, greppable.
   std::string name() const;
   sageattn::AttentionOptions options() const;  // engine kKernel: never the golden model
 };

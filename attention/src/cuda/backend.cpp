@@ -69,35 +69,18 @@ void fill_source(Params& params, const at::Tensor& hnd) {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-// Token ranges per split: enough CTAs to fill the GPU, at least kMinRowsPerSplit tokens each.
-constexpr int64_t kMinRowsPerSplit = 256;
-constexpr int64_t kMaxSplits = 64;
+// Token ranges per split of channel_stats: enough CTAs to fill the GPU, at least
+// kMinRowsPerSplit tokens each; the last CTA of a (batch, head) reduces the splits serially.
+constexpr int64_t kMinRowsPerSplit = 512;
+constexpr int64_t kMaxSplits = 32;
 
-// Per-channel statistics of x [B, H, L, D] (HND view) over all tokens: [1, B, H, D] float32
-// (the consumers' "partials" with one split). kAbsMax with center_sums: of x minus the mean
-// those sums give. The kernel reduces token ranges in parallel; the splits are then reduced once
-// here, so a consumer kernel reads one value per channel instead of every split in every CTA
-// (64 splits x 8 channels a thread was most of quantize_v's time).
-at::Tensor column_stats(const at::Tensor& hnd, cuda::ColumnStat stat, int dp, cudaStream_t stream,
-                        const at::Tensor& center_sums = at::Tensor()) {
-  cuda::ColumnStatsParams params;
-  fill_source(params, hnd);
-  const int64_t len = hnd.size(2);
-  const int64_t splits = std::clamp<int64_t>(len / kMinRowsPerSplit, 1, kMaxSplits);
-  params.stat = stat;
-  params.splits = static_cast<int>(splits);
-  params.rows_per_split = static_cast<int>((len + splits - 1) / splits);
-  if (center_sums.defined()) {
-    params.center_sums = center_sums.const_data_ptr<float>();
-    params.center_splits = static_cast<int>(center_sums.size(0));
-  }
-  at::Tensor partial = at::empty({splits, hnd.size(0), hnd.size(1), hnd.size(3)},
-                                 hnd.options().dtype(at::kFloat));
-  params.partial = partial.data_ptr<float>();
-  cuda::launch_column_stats(params, dp, stream);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return stat == cuda::ColumnStat::kSum ? partial.sum(0, /*keepdim=*/true)
-                                        : std::get<0>(partial.max(0, /*keepdim=*/true));
+void fill_stats_source(cuda::ChannelStatsSource& src, const at::Tensor& hnd) {
+  src.x = hnd.const_data_ptr();
+  src.x_type = elem_type(hnd.scalar_type());
+  src.stride_b = hnd.stride(0);
+  src.stride_h = hnd.stride(1);
+  src.stride_l = hnd.stride(2);
+  src.vector_loads = vector_loads_ok(hnd);
 }
 
 // Everything the attention kernel reads, made by the quantization kernels of one call.
@@ -108,7 +91,7 @@ struct Operands {
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
   int64_t len_q_pad = 0, len_k_pad = 0;
-  at::Tensor q_int, q_scale, q_mean, k_int, k_scale, k_sums, delta_s, v_operand, v_factor, v_mean;
+  at::Tensor q_int, q_scale, q_mean, k_int, k_scale, k_mean, delta_s, v_operand, v_factor, v_mean;
 };
 
 // delta_s of Q smoothing on the tensor cores: q_mean . k_hat = q_mean . k - q_mean . k_mean, and
@@ -183,10 +166,53 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 
-  // ---- K: token mean (column_stats partial sums), smoothing, INT quantization ----
+  // ---- per-channel statistics over all tokens, K and V in one launch: K's mean (K
+  // smoothing), V's mean (V smoothing), FP8 multiplier and output factor ----
+  const auto channel_values = [&] { return at::empty({p.batch, p.heads_kv, dp}, f32); };
+  at::Tensor v_inv;
+  {
+    cuda::ChannelStatsParams params;
+    if (options.smooth_k) {
+      cuda::ChannelStatsSource& src = params.src[params.sources++];
+      fill_stats_source(src, kh);
+      ops.k_mean = channel_values();
+      src.mean = ops.k_mean.data_ptr<float>();
+    }
+    if (fp8_pv || options.smooth_v) {
+      cuda::ChannelStatsSource& src = params.src[params.sources++];
+      fill_stats_source(src, vh);
+      if (options.smooth_v) {
+        ops.v_mean = channel_values();
+        src.mean = ops.v_mean.data_ptr<float>();
+        src.centre = true;
+      }
+      if (fp8_pv) {
+        v_inv = channel_values();
+        ops.v_factor = channel_values();
+        src.inv = v_inv.data_ptr<float>();
+        src.factor = ops.v_factor.data_ptr<float>();
+      }
+    }
+    if (params.sources > 0) {
+      params.batch = static_cast<int>(p.batch);
+      params.heads = static_cast<int>(p.heads_kv);
+      params.len = static_cast<int>(p.len_k);
+      params.head_dim = static_cast<int>(p.head_dim);
+      params.splits = static_cast<int>(std::clamp<int64_t>(p.len_k / kMinRowsPerSplit, 1, kMaxSplits));
+      params.rows_per_split = static_cast<int>((p.len_k + params.splits - 1) / params.splits);
+      params.p_scale = choice.numerics.p_scale;
+      const at::Tensor partial = at::empty({params.sources, p.batch, p.heads_kv, params.splits, 3, dp}, f32);
+      const at::Tensor arrivals = at::zeros({params.sources, p.batch, p.heads_kv}, q.options().dtype(at::kInt));
+      params.partial = partial.data_ptr<float>();
+      params.arrivals = reinterpret_cast<unsigned*>(arrivals.data_ptr<int>());
+      cuda::launch_channel_stats(params, dp, stream);
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    }
+  }
+
+  // ---- K: smoothing, INT quantization ----
   at::Tensor& k_int = ops.k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor& k_scale = ops.k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
-  at::Tensor& k_sums = ops.k_sums;
   {
     cuda::QuantRowsParams params;
     fill_source(params, kh);
@@ -196,10 +222,8 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
     params.scale = k_scale.data_ptr<float>();
     params.groups = scale_groups(p.granularity);
     if (options.smooth_k) {
-      k_sums = column_stats(kh, cuda::ColumnStat::kSum, dp, stream);
-      params.mean_source = cuda::MeanSource::kPartialSums;
-      params.mean_sums = k_sums.const_data_ptr<float>();
-      params.mean_splits = static_cast<int>(k_sums.size(0));
+      params.mean_source = cuda::MeanSource::kChannelMean;
+      params.channel_mean = ops.k_mean.const_data_ptr<float>();
     }
     cuda::launch_quantize_k(params, dp, tiles.block_k, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -209,37 +233,21 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
   if (p.smooth_q) ops.delta_s = q_smoothing_delta(p, q_mean, kh, len_k_pad, scale_log2);
   ops.q_mean = q_mean;
 
-  // ---- V: per-channel statistics (column_stats), then the PV operand ----
-  at::Tensor v_sums;
-  at::Tensor& v_operand = ops.v_operand;
-  at::Tensor& v_factor = ops.v_factor;
-  at::Tensor& v_mean = ops.v_mean;
+  // ---- V: the PV operand ----
   {
     cuda::QuantVParams params;
     fill_source(params, vh);
     params.len_pad = static_cast<int>(len_k_pad);
-    if (options.smooth_v) {
-      v_sums = column_stats(vh, cuda::ColumnStat::kSum, dp, stream);
-      params.mean_sums = v_sums.const_data_ptr<float>();
-      params.mean_splits = static_cast<int>(v_sums.size(0));
-      v_mean = at::empty({p.batch, p.heads_kv, dp}, f32);
-      params.mean_out = v_mean.data_ptr<float>();
-    }
-    at::Tensor absmax;
+    params.mean = ops.v_mean.defined() ? ops.v_mean.const_data_ptr<float>() : nullptr;
     if (fp8_pv) {
       params.pv = cuda::PvType::kFp8;
-      v_operand = at::empty({p.batch, p.heads_kv, dp, len_k_pad}, q.options().dtype(at::kByte));
-      absmax = column_stats(vh, cuda::ColumnStat::kAbsMax, dp, stream, v_sums);
-      params.absmax_partials = absmax.const_data_ptr<float>();
-      params.absmax_splits = static_cast<int>(absmax.size(0));
-      v_factor = at::empty({p.batch, p.heads_kv, dp}, f32);
-      params.factor_out = v_factor.data_ptr<float>();
-      params.p_scale = choice.numerics.p_scale;
+      ops.v_operand = at::empty({p.batch, p.heads_kv, dp, len_k_pad}, q.options().dtype(at::kByte));
+      params.inv = v_inv.const_data_ptr<float>();
     } else {
       params.pv = cuda::PvType::kFp16;
-      v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
+      ops.v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
     }
-    params.out = v_operand.data_ptr();
+    params.out = ops.v_operand.data_ptr();
     cuda::launch_quantize_v(params, dp, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
@@ -355,12 +363,12 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 
-  if (result.lse.defined() && ops.k_sums.defined()) {
+  if (result.lse.defined() && ops.k_mean.defined()) {
     // The kernel's LSE is that of the K-smoothed scores; add back the row shift K smoothing
     // removed, sm_scale * (q . k_mean), as the golden model does (docs/numerics.md step 7).
     // With Q smoothing, delta_s already kept the q_mean . k_mean part (q_smoothing_delta), so
     // only (q - q_mean) . k_mean is missing.
-    const at::Tensor k_mean = ops.k_sums.sum(0) / static_cast<double>(p.len_k);  // [B, Hkv, D]
+    const at::Tensor k_mean = ops.k_mean.narrow(2, 0, p.head_dim);  // [B, Hkv, D]
     const at::Tensor k_mean_q = k_mean.repeat_interleave(p.heads_q / p.heads_kv, 1);  // [B, Hq, D]
     at::Tensor q_part = hnd_view(q, p.layout).to(at::kFloat);  // [B, Hq, Lq, D]
     if (ops.delta_s.defined()) {

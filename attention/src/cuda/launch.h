@@ -9,18 +9,15 @@
 
 namespace sageattn::cuda {
 
+// Per-channel token statistics of K and V (channel_stats.cu); dp = 64 or 128.
+void launch_channel_stats(const ChannelStatsParams& params, int dp, cudaStream_t stream);
 // Q rows in blocks of tiles.block_q with warp groups of tiles.warp_q rows (kMmaTiles or a
-// kWgmmaTiles); dp = 64 or 128.
+// kWgmmaTiles); dp = 64 or 128 (quantize_rows.cu).
 void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, cudaStream_t stream);
 // K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma); per-warp is per-block
-// for K; dp = 64 or 128.
+// for K; dp = 64 or 128 (quantize_rows.cu).
 void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream);
-// One warp per slice of slice_rows rows (quantize_slices.cu), for the cases whose scale groups
-// all lie inside such a slice and that need no block mean (the launchers above pick it).
-bool quantize_slices_fit(const QuantRowsParams& params, int slice_rows);
-void launch_quantize_slices(const QuantRowsParams& params, int dp, int slice_rows,
-                            cudaStream_t stream);
-void launch_column_stats(const ColumnStatsParams& params, int dp, cudaStream_t stream);
+// V to the PV operand, FP8 or FP16 (quantize_v.cu); its statistics come from channel_stats.
 void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream);
 
 // sage1: INT8 QK, FP16 PV (attention_sage1.cu).

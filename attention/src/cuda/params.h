@@ -16,26 +16,34 @@ enum class PvType : int { kFp8, kFp16 };
 enum class ElemType : int { kFp16, kBf16 };
 // Which rows share one INT scale inside a block (tiles.h, sageattn::Granularity).
 enum class ScaleGroups : int { kPerBlock, kPerWarp, kPerThread };
-// Where the smoothing mean of a row block comes from: none, the block's own valid rows (Q),
-// or the per-channel partial sums of column_stats over all tokens (K).
-enum class MeanSource : int { kNone, kBlockRows, kPartialSums };
-// What column_stats reduces over tokens, per channel.
-enum class ColumnStat : int { kSum, kAbsMax };
+// Where the smoothing mean of a row block comes from: none, the block's own valid rows (Q
+// smoothing), or one mean per channel over all tokens (K smoothing, from channel_stats).
+enum class MeanSource : int { kNone, kBlockRows, kChannelMean };
 
-// Per-channel partial statistics over tokens of one (batch, head), one token range per split;
-// consumers reduce the splits in a fixed order, so the result is deterministic.
-struct ColumnStatsParams {
-  const void* x = nullptr;
+// One input of channel_stats and what it must produce, [B, H, Dp] float32 each (zero past
+// head_dim); a null output is not computed.
+struct ChannelStatsSource {
+  const void* x = nullptr;  // [B, H, L, D] through the strides; last dim contiguous
   ElemType x_type = ElemType::kFp16;
   int64_t stride_b = 0, stride_h = 0, stride_l = 0;
-  int batch = 0, heads = 0, len = 0, head_dim = 0;
   bool vector_loads = false;
-  ColumnStat stat = ColumnStat::kSum;
+  float* mean = nullptr;    // the token mean
+  bool centre = false;      // the absmax below is of x minus its token mean (V smoothing)
+  float* inv = nullptr;     // kE4M3Max / absmax, 0 for an all-zero channel: the FP8 V multiplier
+  float* factor = nullptr;  // what O / l is multiplied by: absmax / 448 (/ 448 more with kTimes448)
+};
+
+// Per-channel token statistics of K and/or V in one launch: each CTA reduces one token range
+// (split) of one (batch, head, source) into `partial`; the last CTA of a (batch, head, source)
+// to arrive reduces the splits in split order, so the result does not depend on scheduling.
+struct ChannelStatsParams {
+  ChannelStatsSource src[2];
+  int sources = 0;
+  int batch = 0, heads = 0, len = 0, head_dim = 0;
   int splits = 1, rows_per_split = 0;
-  // kAbsMax only: subtract the token mean (from these kSum partials) first, or null.
-  const float* center_sums = nullptr;
-  int center_splits = 0;
-  float* partial = nullptr;  // [splits, B, H, head_dim]
+  PScale p_scale = PScale::kTimes448;
+  float* partial = nullptr;        // [sources, B, H, splits, 3 (sum, max, min), Dp]
+  unsigned* arrivals = nullptr;    // [sources, B, H], zero before the launch
 };
 
 // Per-thread scales are always stored expanded: kThreadGroups entries per warp group, so the
@@ -56,9 +64,8 @@ struct QuantRowsParams {
   float scale_mult = 1.0f;  // sm_scale * log2(e) for Q, 1 for K
   ScaleGroups groups = ScaleGroups::kPerWarp;
   MeanSource mean_source = MeanSource::kNone;
-  const float* mean_sums = nullptr;  // kPartialSums: [mean_splits, B, H, head_dim]
-  int mean_splits = 0;
-  float* mean_out = nullptr;       // kBlockRows: [B, H, blocks, head_dim]
+  const float* channel_mean = nullptr;  // kChannelMean: [B, H, Dp]
+  float* mean_out = nullptr;            // kBlockRows: [B, H, blocks, head_dim]
 };
 
 // V -> the PV operand: FP8 E4M3 transposed [B, H, Dp, len_pad] with the token permutation of
@@ -72,15 +79,8 @@ struct QuantVParams {
   PvType pv = PvType::kFp8;
   void* out = nullptr;
   int len_pad = 0;
-  const float* mean_sums = nullptr;  // kSum partials [mean_splits, B, H, head_dim] or null
-  int mean_splits = 0;
-  const float* absmax_partials = nullptr;  // kFp8: kAbsMax partials of the smoothed V
-  int absmax_splits = 0;
-  // kFp8: [B, H, Dp] what O/l is scaled by: absmax / 448 / 448 (kTimes448) or absmax / 448
-  // (kExp2Offset8), the P scaling of the attention kernel that reads it.
-  float* factor_out = nullptr;
-  PScale p_scale = PScale::kTimes448;
-  float* mean_out = nullptr;    // with smoothing: [B, H, Dp] the mean, zero-padded
+  const float* mean = nullptr;  // [B, H, Dp] token mean (V smoothing) or null
+  const float* inv = nullptr;   // kFp8: [B, H, Dp] kE4M3Max / absmax of the (smoothed) V
 };
 
 struct AttentionParams {

@@ -1,4 +1,5 @@
-// Device helpers shared by the quantization kernels (quantize.cu, quantize_slices.cu).
+// Device helpers shared by the quantization kernels (channel_stats.cu, quantize_rows.cu,
+// quantize_v.cu).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -46,44 +47,49 @@ __device__ __forceinline__ void load_chunk(const std::uint16_t* row, bool row_va
   }
 }
 
-// The token mean of channel c of (batch, head) bh from kSum partials, reduced in split order so
-// every kernel that needs it computes the same float.
-__device__ __forceinline__ float mean_from_sums(const float* sums, int splits, std::int64_t bh,
-                                                int batch_heads, int head_dim, int len, int c) {
-  float s = 0.0f;
-  for (int i = 0; i < splits; ++i) s += sums[(i * static_cast<std::int64_t>(batch_heads) + bh) * head_dim + c];
-  return s / static_cast<float>(len);
-}
-
-__device__ __forceinline__ float max_of_partials(const float* partials, int splits, std::int64_t bh,
-                                                 int batch_heads, int head_dim, int c) {
-  float a = 0.0f;
-  for (int i = 0; i < splits; ++i) a = fmaxf(a, partials[(i * static_cast<std::int64_t>(batch_heads) + bh) * head_dim + c]);
-  return a;
-}
-
-// Channels c0..c0+7 of one row quantized with `inv` (= qmax / absmax of the group, 0 for an
-// all-zero group) and stored at row_out: INT8 bytes, or INT4 with element 2i in the low nibble
-// of byte i (the s4 MMA operand order).
-__device__ __forceinline__ void store_quantized_chunk(std::int8_t* row_out, int c0,
-                                                      const float (&v)[kChannelsPerChunk],
-                                                      float inv, int qmax, QkBits bits) {
-  int x[kChannelsPerChunk];
-#pragma unroll
-  for (int j = 0; j < kChannelsPerChunk; ++j) x[j] = min(qmax, max(-qmax, __float2int_rn(v[j] * inv)));
-  if (bits == QkBits::kInt8) {
-    uint2 packed;
-    packed.x = (x[0] & 0xFF) | ((x[1] & 0xFF) << 8) | ((x[2] & 0xFF) << 16) |
-               (static_cast<unsigned>(x[3] & 0xFF) << 24);
-    packed.y = (x[4] & 0xFF) | ((x[5] & 0xFF) << 8) | ((x[6] & 0xFF) << 16) |
-               (static_cast<unsigned>(x[7] & 0xFF) << 24);
-    *reinterpret_cast<uint2*>(row_out + c0) = packed;
-  } else {
-    unsigned packed = 0u;
-#pragma unroll
-    for (int j = 0; j < kChannelsPerChunk; ++j) packed |= static_cast<unsigned>(x[j] & 0xF) << (4 * j);
-    *reinterpret_cast<unsigned*>(row_out + c0 / 2) = packed;
+// Channels c0..c0+7 of one row as they are stored (8 x 16 bits), zeros outside [0, head_dim)
+// and for rows past the end: the quantization kernels keep rows packed between their passes.
+__device__ __forceinline__ uint4 load_raw_chunk(const std::uint16_t* row, bool row_valid, int c0,
+                                                int head_dim, bool vector_loads) {
+  if (!row_valid) return make_uint4(0u, 0u, 0u, 0u);
+  if (vector_loads && c0 + kChannelsPerChunk <= head_dim) {
+    return *reinterpret_cast<const uint4*>(row + c0);
   }
+  std::uint32_t w[4] = {0u, 0u, 0u, 0u};
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) {
+    const int c = c0 + j;
+    const std::uint32_t bits = c < head_dim ? row[c] : 0u;
+    w[j / 2] |= bits << (16 * (j % 2));
+  }
+  return make_uint4(w[0], w[1], w[2], w[3]);
+}
+
+__device__ __forceinline__ void unpack_chunk(const uint4& raw, ElemType type,
+                                             float (&v)[kChannelsPerChunk]) {
+  const std::uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+  if (type == ElemType::kBf16) {
+    // A bf16 is the high half of its float: one shift or mask per value.
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      v[2 * j] = __uint_as_float(words[j] << 16);
+      v[2 * j + 1] = __uint_as_float(words[j] & 0xFFFF0000u);
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&words[j]));
+      v[2 * j] = f.x;
+      v[2 * j + 1] = f.y;
+    }
+  }
+}
+
+// x rounded to the nearest integer (ties to even) in the low bits of the returned float's bit
+// pattern, for |x| < 2^22: adding 1.5 * 2^23 leaves no fraction bits. Same integer as
+// __float2int_rn(x), on the FMA pipe instead of the quarter-rate conversion unit.
+__device__ __forceinline__ std::uint32_t round_to_int_bits(float x) {
+  return __float_as_uint(x + 12582912.0f);
 }
 
 }  // namespace sageattn::cuda

@@ -1,0 +1,144 @@
+// Per-channel token statistics of K and V in one launch: the K mean that K smoothing subtracts,
+// and V's mean, FP8 multiplier and output factor. One read of each input; every consumer then
+// reads one finished value per channel.
+#include <cuda_fp16.h>
+#include <math_constants.h>
+
+#include <cstdint>
+
+#include "cuda/launch.h"
+#include "cuda/quantize_common.cuh"
+#include "sageattn/tiles.h"
+
+namespace sageattn::cuda {
+namespace {
+
+// The statistics of a token range that the finished ones are made of.
+enum Stat : int { kSum = 0, kMax = 1, kMin = 2, kStats = 3 };
+
+// The finished values of channel c from the reduced sum, max and min over all tokens.
+// Centred, the absmax of x - mean is max(max - mean, mean - min): rounding is monotonic, so
+// that is exactly the largest |fl(x - mean)|, what the golden model takes.
+__device__ __forceinline__ void finish_channel(const ChannelStatsSource& s, const ChannelStatsParams& p,
+                                               std::int64_t out, bool real, float sum, float top,
+                                               float bottom) {
+  const float mean = sum / static_cast<float>(p.len);
+  if (s.mean != nullptr) s.mean[out] = real ? mean : 0.0f;
+  if (s.inv == nullptr && s.factor == nullptr) return;
+  float a = s.centre ? fmaxf(top - mean, mean - bottom) : fmaxf(top, -bottom);
+  if (!real) a = 0.0f;
+  if (s.inv != nullptr) s.inv[out] = a > 0.0f ? kE4M3Max / a : 0.0f;
+  if (s.factor != nullptr) {
+    // kTimes448: P was scaled by 448 too; kExp2Offset8: its 2^8 cancels against l.
+    s.factor[out] = p.p_scale == PScale::kTimes448 ? a / kE4M3Max / kE4M3Max : a / kE4M3Max;
+  }
+}
+
+template <int kDp>
+__global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const ChannelStatsParams p) {
+  constexpr int kChunks = kDp / kChannelsPerChunk;
+  constexpr int kRowLanes = kQuantThreads / kChunks;
+  __shared__ float lane_stats[kStats][kRowLanes][kDp];
+  __shared__ bool last_to_arrive;
+  const int split = blockIdx.x, h = blockIdx.y;
+  const int b = blockIdx.z % p.batch, source = blockIdx.z / p.batch;
+  // A select, not p.src[source]: a runtime index into the kernel parameters costs a local copy.
+  const ChannelStatsSource s = source == 0 ? p.src[0] : p.src[1];
+  const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
+  const int c0 = chunk * kChannelsPerChunk;
+  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
+  const std::int64_t batch_heads = static_cast<std::int64_t>(p.batch) * p.heads;
+  const auto* base = static_cast<const std::uint16_t*>(s.x) + b * s.stride_b + h * s.stride_h;
+
+  float sum[kChannelsPerChunk], top[kChannelsPerChunk], bottom[kChannelsPerChunk];
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) {
+    sum[j] = 0.0f;
+    top[j] = -CUDART_INF_F;
+    bottom[j] = CUDART_INF_F;
+  }
+  const int begin = split * p.rows_per_split;
+  const int end = min(p.len, begin + p.rows_per_split);
+  auto accumulate = [&](const uint4& raw) {
+    float v[kChannelsPerChunk];
+    unpack_chunk(raw, s.x_type, v);
+#pragma unroll
+    for (int j = 0; j < kChannelsPerChunk; ++j) {
+      sum[j] += v[j];
+      top[j] = fmaxf(top[j], v[j]);
+      bottom[j] = fminf(bottom[j], v[j]);
+    }
+  };
+  // kBatch rows' loads in flight per thread before any is used; rows past `end` load as zeros
+  // and are not accumulated, so the order of the sums is that of the tokens.
+  constexpr int kBatch = 4;
+  for (int token = begin + lane_row; token < end; token += kBatch * kRowLanes) {
+    uint4 raw[kBatch];
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      const int t = token + i * kRowLanes;
+      raw[i] = load_raw_chunk(base + static_cast<std::int64_t>(t) * s.stride_l, t < end, c0,
+                              p.head_dim, s.vector_loads);
+    }
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      if (token + i * kRowLanes < end) accumulate(raw[i]);
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < kChannelsPerChunk; ++j) {
+    lane_stats[kSum][lane_row][c0 + j] = sum[j];
+    lane_stats[kMax][lane_row][c0 + j] = top[j];
+    lane_stats[kMin][lane_row][c0 + j] = bottom[j];
+  }
+  __syncthreads();
+
+  float* const partials = p.partial + (source * batch_heads + bh) * p.splits * (kStats * kDp);
+  const int c = threadIdx.x;
+  if (c < kDp) {
+    float rs = 0.0f, rmax = -CUDART_INF_F, rmin = CUDART_INF_F;
+    for (int r = 0; r < kRowLanes; ++r) {
+      rs += lane_stats[kSum][r][c];
+      rmax = fmaxf(rmax, lane_stats[kMax][r][c]);
+      rmin = fminf(rmin, lane_stats[kMin][r][c]);
+    }
+    float* const mine = partials + split * (kStats * kDp);
+    mine[kSum * kDp + c] = rs;
+    mine[kMax * kDp + c] = rmax;
+    mine[kMin * kDp + c] = rmin;
+  }
+  // Publish this split's partials before counting it (the last CTA reads them from L2).
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    last_to_arrive = atomicAdd(p.arrivals + source * batch_heads + bh, 1u) ==
+                     static_cast<unsigned>(p.splits - 1);
+  }
+  __syncthreads();
+  if (!last_to_arrive || c >= kDp) return;
+  __threadfence();
+  float rs = 0.0f, rmax = -CUDART_INF_F, rmin = CUDART_INF_F;
+  // Unrolled so that the L2 loads of several splits are in flight at once: this CTA is one of
+  // the last to finish, and the kernel waits for it.
+#pragma unroll 8
+  for (int i = 0; i < p.splits; ++i) {
+    const float* split_stats = partials + i * (kStats * kDp);
+    rs += __ldcg(split_stats + kSum * kDp + c);
+    rmax = fmaxf(rmax, __ldcg(split_stats + kMax * kDp + c));
+    rmin = fminf(rmin, __ldcg(split_stats + kMin * kDp + c));
+  }
+  finish_channel(s, p, bh * kDp + c, c < p.head_dim, rs, rmax, rmin);
+}
+
+}  // namespace
+
+void launch_channel_stats(const ChannelStatsParams& params, int dp, cudaStream_t stream) {
+  const dim3 grid(params.splits, params.heads, params.batch * params.sources);
+  if (dp == 64) {
+    channel_stats_kernel<64><<<grid, kQuantThreads, 0, stream>>>(params);
+  } else {
+    channel_stats_kernel<128><<<grid, kQuantThreads, 0, stream>>>(params);
+  }
+}
+
+}  // namespace sageattn::cuda
