@@ -91,7 +91,7 @@ for variant in ${variants//,/ }; do
   stamp "sagegen --attention $variant, $size x $frames frames, $steps steps"
   t0=$(date +%s.%N)
   # A bound per run, so one that hangs still leaves time for the others and the summary.
-  timeout "${SAGEGEN_RUN_TIMEOUT:-240}" "$sagegen" --model "$folder" -p "$prompt" -n "$negative" \
+  timeout "${SAGEGEN_RUN_TIMEOUT:-200}" "$sagegen" --model "$folder" -p "$prompt" -n "$negative" \
     --size "$size" --frames "$frames" --steps "$steps" --cfg-scale 5 -s 42 --device "$device" \
     --attention "$variant" -o "$work/$variant.mp4" --overwrite >>"$runs_log" 2>&1
   rc=$?
