@@ -19,6 +19,17 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
+// {"name", "seconds", "peak_allocated_bytes", "peak_reserved_bytes"}; the peaks are null where
+// they were not measured (the CPU).
+nlohmann::json stage_json(const StageStats& stage) {
+  nlohmann::json j = {{"name", stage.name}, {"seconds", stage.seconds}};
+  j["peak_allocated_bytes"] =
+      stage.measured_memory() ? nlohmann::json(stage.peak_allocated_bytes) : nlohmann::json();
+  j["peak_reserved_bytes"] =
+      stage.measured_memory() ? nlohmann::json(stage.peak_reserved_bytes) : nlohmann::json();
+  return j;
+}
+
 }  // namespace
 
 std::string reproduce_command(const GenerateRequest& request, std::int64_t seed) {
@@ -116,6 +127,10 @@ nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult
   j["timings"] = {{"seconds_total", result.seconds_total},
                   {"seconds_per_step", result.seconds_per_step},
                   {"step_seconds", result.step_seconds}};
+  nlohmann::json stages = nlohmann::json::array();
+  for (const StageStats& stage : result.stages) stages.push_back(stage_json(stage));
+  j["timings"]["stages"] = stages;
+  j["timings"]["load"] = stage_json(result.load);
   nlohmann::json files = {{"media", paths.media.generic_string()}};
   if (!paths.strip.empty()) files["frame_strip"] = paths.strip.generic_string();
   j["files"] = files;

@@ -140,6 +140,7 @@ struct Pipeline::Impl {
   mutable std::map<std::string, sageattn::PrecisionTable> request_tables;
   AttentionObserver observer;
   std::shared_ptr<parallel::ProcessGroup> sequence_group;
+  StageStats load_stage;  // how load() went: every GenerateResult carries it
   // With an even number of ranks: CFG's two branches on two halves of them (velocity()).
   std::unique_ptr<parallel::CfgParallel> cfg_split;
 
@@ -371,6 +372,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   check_model_fits(config, element_size(config, impl->device), device_memory_bytes(impl->device),
                    impl->device_name);
 
+  const StageMeter load_meter(impl->device, "loading");
   std::int64_t count = 0;
   if (diffusers_folder) {
     impl->wan = diffusers::WanTextToVideo::load(request.model, impl->device,
@@ -381,6 +383,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
     count = impl->load_built_in_model(options);
   }
 
+  impl->load_stage = load_meter.finish();
   impl->dit_options = options;
   const std::string table_path = request.table.empty() ? config.table : request.table;
   if (!table_path.empty()) {
@@ -450,8 +453,11 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
                          stage);
     } else {
       // The prompt's unknown words are in the one warning above.
+      const StageMeter text_meter(impl_->device, "text encoding");
       const at::Tensor text =
           impl_->encode_text(request, with_cfg, text::UnknownWordWarning::kSilent, attention);
+      result.stages.push_back(text_meter.finish());
+      const StageMeter denoise_meter(impl_->device, "denoising");
       const FlowMatchEulerScheduler scheduler(request.steps, request.shift);
       at::Tensor x =  // [1, C, F, H, W] float32
           initial_noise({1, config.dit.in_channels, grid.frames, grid.height, grid.width},
@@ -475,10 +481,13 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
         result.step_seconds.push_back(seconds_since(step_start));
         if (progress) progress(StepProgress{step + 1, request.steps, seconds_since(start)});
       }
+      result.stages.push_back(denoise_meter.finish());
       stage = "decoding";
+      const StageMeter decode_meter(impl_->device, "decoding");
       // [-1, 1] pixels -> uint8 [F, H, W, 3]
       const at::Tensor pixels = x[0].permute({1, 2, 3, 0}).clamp(-1.0, 1.0);
       result.video = ((pixels + 1.0) * 127.5).round().to(at::kByte).to(at::kCPU).contiguous();
+      result.stages.push_back(decode_meter.finish());
     }
   } catch (const c10::Error& e) {
     if (!is_out_of_memory(e)) throw;
@@ -487,6 +496,7 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
                                first_line(e.what_without_backtrace())));
   }
   result.seconds_total = seconds_since(start);
+  result.load = impl_->load_stage;
   double sum = 0;
   for (double s : result.step_seconds) sum += s;
   result.seconds_per_step = sum / request.steps;

@@ -145,6 +145,16 @@ TEST(CliGenerate, ImageWithSidecarOnCpu) {
   EXPECT_EQ(sidecar["attention_calls"].size(), 1u) << sidecar.dump();
   EXPECT_EQ(sidecar["timings"]["step_seconds"].size(), 2u);
   EXPECT_GT(sidecar["timings"]["seconds_total"].get<double>(), 0.0);
+  // Each stage with its time; no allocator peaks on the CPU (null), and the load apart.
+  const auto& stages = sidecar["timings"]["stages"];
+  ASSERT_EQ(stages.size(), 3u) << sidecar.dump();
+  EXPECT_EQ(stages[0]["name"], "text encoding");
+  EXPECT_EQ(stages[1]["name"], "denoising");
+  EXPECT_EQ(stages[2]["name"], "decoding");
+  EXPECT_GT(stages[1]["seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(stages[1]["peak_allocated_bytes"].is_null());
+  EXPECT_TRUE(stages[1]["peak_reserved_bytes"].is_null());
+  EXPECT_EQ(sidecar["timings"]["load"]["name"], "loading");
   EXPECT_EQ(sidecar["files"]["media"], png.generic_string());
   EXPECT_NE(sidecar["command"].get<std::string>().find("--seed 7 --steps 2"), std::string::npos);
 }

@@ -15,6 +15,7 @@
 #include "sagegen/errors.h"
 #include "sagegen/model_config.h"
 #include "sagegen/request.h"
+#include "sagegen/stage_stats.h"
 
 namespace sagegen {
 
@@ -35,6 +36,11 @@ struct GenerateResult {
   double seconds_total = 0;     // denoising loop plus decoding to uint8
   double seconds_per_step = 0;  // mean over the denoising steps
   std::vector<double> step_seconds;
+  // This call's stages in order (text encoding, denoising, VAE decoding or decoding), each with
+  // its time and, on CUDA, its peak memory; `load` is how this Pipeline was loaded (the same for
+  // every call; a Wan folder's text encoder loads inside "text encoding", when a prompt is new).
+  std::vector<StageStats> stages;
+  StageStats load;
   std::string device;       // "cpu" or "cuda:0"
   std::string model_name;   // the config's `name`
   std::string table_path;   // empty when no table was used (override or model without table)

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "sagegen/diffusers/scheduler_config.h"
 #include "sagegen/diffusers/umt5_text_encoder.h"
@@ -19,6 +20,10 @@ namespace {
 // Prompt features kept between generate() calls (a batch of seeds, a prompt and its negative):
 // 4 MB each at 1.3B's text_dim in bf16.
 constexpr std::size_t kCachedPrompts = 8;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::int64_t parameter_count(const torch::nn::Module& module) {
   std::int64_t count = 0;
@@ -90,8 +95,12 @@ at::Tensor WanTextToVideo::prompt_embeddings(const std::vector<std::string>& pro
     attention.set_step(-1);
     // Loaded for these prompts only; the shared_ptr is the only owner, so its memory returns to
     // the allocator when this block ends, before any denoising step runs.
+    const auto load_start = std::chrono::steady_clock::now();
     const auto encoder = load_umt5_encoder(folder_.require("text_encoder").dir,
                                            at::TensorOptions().device(device_).dtype(dit_dtype_));
+    // The encoder's load is most of this stage at real size (11 GB in bf16): logged apart.
+    spdlog::info("text encoder: {:.1f}M parameters loaded in {:.2f} s",
+                 parameter_count(*encoder) / 1e6, seconds_since(load_start));
     if (tokenizer_->vocab_size() > encoder->config().vocab_size) {
       throw ConfigError(
           fmt::format("{}: the tokenizer has {} pieces, more than the text encoder's vocab_size {}",
