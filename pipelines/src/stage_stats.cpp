@@ -1,5 +1,6 @@
 #include "sagegen/stage_stats.h"
 
+#include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
 #include <c10/core/Allocator.h>
 #include <fmt/format.h>
@@ -19,6 +20,10 @@ c10::DeviceIndex index_of(const at::Device& device) {
 StageMeter::StageMeter(const at::Device& device, std::string name)
     : device_(device), name_(std::move(name)) {
   if (device_.is_cuda()) {
+    // The caching allocator sizes its per-device tables on the first CUDA allocation and
+    // rejects stats calls before it ("Invalid device argument"): the first stage of a process
+    // can precede every allocation, so make one.
+    (void)at::empty({1}, at::TensorOptions().device(device_).dtype(at::kByte));
     // Work queued by an earlier stage must not be timed here, nor its peak counted.
     at::accelerator::synchronizeDevice(index_of(device_));
     at::accelerator::resetPeakStats(index_of(device_));
