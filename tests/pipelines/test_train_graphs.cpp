@@ -99,7 +99,8 @@ TEST(TrainStepScalars, CarryTheScheduleAndMatchTheHostScalarUpdates) {
   std::vector<at::Tensor> p_tensor{params[0].clone(), params[1].clone()};
   std::vector<at::Tensor> p_host{params[0].clone(), params[1].clone()};
   auto zeros = [&] { return std::vector<at::Tensor>{at::zeros({3, 4}, f32), at::zeros({5}, f32)}; };
-  std::vector<at::Tensor> m_tensor = zeros(), v_tensor = zeros(), m_host = zeros(), v_host = zeros();
+  std::vector<at::Tensor> m_tensor = zeros(), v_tensor = zeros();
+  std::vector<at::Tensor> m_host = zeros(), v_host = zeros();
   std::vector<at::Tensor> steps_tensor{at::zeros({}, f32), at::zeros({}, f32)};
   std::vector<at::Tensor> steps_host{at::zeros({}, f32), at::zeros({}, f32)};
   for (std::int64_t step = 0; step < 6; ++step) {
@@ -160,7 +161,9 @@ TrainingBatch world_like_batch(const Trainer& trainer, int samples, int frames, 
                              at::TensorOptions().dtype(at::kByte));
   const std::vector<std::string> captions{"a red circle", "a blue square above a green triangle",
                                           "a yellow ring on the left", "a cross"};
-  for (int i = 0; i < samples; ++i) batch.captions.push_back(captions[(i + seed) % captions.size()]);
+  for (int i = 0; i < samples; ++i) {
+    batch.captions.push_back(captions[(i + seed) % captions.size()]);
+  }
   trainer.batch_preparer()(batch);
   return batch;
 }

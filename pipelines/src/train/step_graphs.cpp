@@ -34,7 +34,8 @@ struct StepGraphs::Impl {
   };
   c10::DeviceIndex device = 0;
   int eager_steps = 3;
-  c10::cuda::CUDAStream side;  // eager warm-up and capture: a graph cannot be captured on the default stream
+  // Eager warm-up and capture: a graph cannot be captured on the default stream.
+  c10::cuda::CUDAStream side;
   at::cuda::MempoolId_t pool;
   std::map<std::string, Shape> shapes;
   int captured = 0;
@@ -47,7 +48,8 @@ struct StepGraphs::Impl {
         pool(at::cuda::graph_pool_handle()) {}
 
   // `waiter` runs what is queued after this on `waited`'s work so far (no host wait).
-  static void order_after(const c10::cuda::CUDAStream& waiter, const c10::cuda::CUDAStream& waited) {
+  static void order_after(const c10::cuda::CUDAStream& waiter,
+                          const c10::cuda::CUDAStream& waited) {
     at::cuda::CUDAEvent event;
     event.record(waited);
     event.block(waiter);

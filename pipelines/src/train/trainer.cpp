@@ -45,7 +45,7 @@ constexpr int kEagerStepsBeforeCapture = 3;
 // A step's device inputs: everything in it that changes from step to step, so a captured step
 // reads each step's values from the same tensors. Caption dropout is already applied to the ids.
 struct StepInputs {
-  at::Tensor pixels;   // the batch's pixels as they come (uint8 [B, F, H, W, 3] or float [B, 3, F, H, W])
+  at::Tensor pixels;   // as the batch has them: uint8 [B, F, H, W, 3] or float [B, 3, F, H, W]
   at::Tensor ids;      // [B, text_length] int64: each caption's tokens, then <pad>
   at::Tensor lengths;  // [B] int64: tokens of each caption
   at::Tensor noise;    // x0's shape [B, 3, F, H, W], float32, N(0, 1)
@@ -83,7 +83,7 @@ struct Trainer::Impl {
   std::vector<AdamGroup> adam_groups;
   std::int64_t adam_steps_at = -1;  // the step count the groups' `steps` tensors hold
   std::unique_ptr<StepScalars> scalars;  // this step's lr and EMA weight, on the device
-  at::Tensor empty_caption_ids;          // [text_length] int64: the empty prompt, <bos> <eos> <pad>...
+  at::Tensor empty_caption_ids;          // [text_length] int64: <bos> <eos> <pad>...
   std::int64_t empty_caption_length = 0;
   // CUDA graphs (config.cuda_graphs on CUDA): one per batch shape, with its static inputs.
   std::unique_ptr<StepGraphs> graphs;
@@ -168,7 +168,8 @@ void Trainer::Impl::build() {
     group.index.push_back(params.size() - 1);
   }
   scalars = std::make_unique<StepScalars>(params);
-  const text::TokenizedBatch empty = tokenizer->encode_batch({std::string()}, text_encoder->max_length);
+  const text::TokenizedBatch empty =
+      tokenizer->encode_batch({std::string()}, text_encoder->max_length);
   empty_caption_ids = empty.ids[0].clone();
   empty_caption_length = empty.mask.sum().item<std::int64_t>();
   // Full precision attention: torch SDPA, differentiable; the quantized kernels are forward-only.
@@ -247,7 +248,8 @@ StepInputs Trainer::Impl::allocate_inputs(const TrainingBatch& batch) const {
   // The world's uint8 [B, F, H, W, 3] becomes x0 [B, 3, F, H, W].
   const std::vector<std::int64_t> x0_sizes =
       pixels.scalar_type() == at::kByte
-          ? std::vector<std::int64_t>{b, pixels.size(4), pixels.size(1), pixels.size(2), pixels.size(3)}
+          ? std::vector<std::int64_t>{b, pixels.size(4), pixels.size(1), pixels.size(2),
+                                      pixels.size(3)}
           : pixels.sizes().vec();
   StepInputs in;
   in.pixels = at::empty(pixels.sizes(), on_device.dtype(pixels.scalar_type()));
@@ -390,13 +392,16 @@ at::Tensor Trainer::train_step(const TrainingBatch& batch) {
   const std::string shape = m.graphs ? shape_key(batch) : std::string();
   if (m.graphs) {
     auto it = m.graph_inputs.find(shape);
-    if (it == m.graph_inputs.end()) it = m.graph_inputs.emplace(shape, m.allocate_inputs(batch)).first;
+    if (it == m.graph_inputs.end()) {
+      it = m.graph_inputs.emplace(shape, m.allocate_inputs(batch)).first;
+    }
     in = &it->second;
   } else {
     fresh = m.allocate_inputs(batch);
   }
-  m.fill_inputs(*in, batch, derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step)),
-                m.step);
+  const std::uint64_t noise_seed =
+      derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step));
+  m.fill_inputs(*in, batch, noise_seed, m.step);
   m.scalars->set(m.lr_at(m.step), 1.0 - ema_decay_at(m.step, c.ema_decay));
   m.sync_adam_steps();
   m.mark("batch to device, noise");
