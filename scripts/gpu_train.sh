@@ -13,7 +13,8 @@
 #                                                          the last run's F32 checkpoint
 #   scripts/gpu_train.sh --device cpu --train 20           the same path on the CPU (tests here)
 #   scripts/gpu_train.sh --bench 30                        build, then time 30 steps (no training
-#                                                          run, no eval): ms a step split into data
+#                                                          run, no eval) with CUDA graphs and
+#                                                          without: ms a step split into data
 #                                                          wait and the phases of a step, and the
 #                                                          busiest kernels of 5 profiled steps
 #
@@ -26,8 +27,11 @@
 #   --eval-count N      prompts per image set, seen and held out (default 100; 0: no eval)
 #   --eval-clips N      8-frame clips of seen prompts (default 24; 0: none)
 #   --eval-timeout S    wall-clock cap of the whole eval (default 60; rc 124 = cut)
-#   --bench STEPS       benchmark only (`sagegen train --benchmark STEPS --profile 5`); about
-#                       the build + 20-40 s
+#   --bench STEPS       benchmark only (`sagegen train --benchmark STEPS --profile 5`), once with
+#                       --cuda-graphs on and once off (only the mode --train-args names, if it
+#                       names one); about the build + 20-40 s a mode
+#   --check-graphs      also build test_pipelines and run the CUDA-graph training tests first
+#                       (graphs on vs off from one seed, 15 steps of a tiny model; ~1-2 min of build)
 #   --no-smoke          skip the smoke check
 #   --no-build          use the sagegen already built in the build directory
 #   --build-dir DIR     (default build-device on cuda, build on cpu)
@@ -38,10 +42,10 @@
 # the machine goes back.
 set -uo pipefail
 
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; }
 
 train_seconds=420 resume='' config=configs/train/tiny-gpu.yaml train_args='' device=cuda
-eval_count=100 eval_clips=24 eval_timeout=60 smoke=1 build=1 build_dir='' bench_steps=0
+eval_count=100 eval_clips=24 eval_timeout=60 smoke=1 build=1 build_dir='' bench_steps=0 check_graphs=0
 jobs=${SAGEGEN_JOBS:-$(nproc)}
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -55,6 +59,7 @@ while [[ $# -gt 0 ]]; do
     --eval-timeout) eval_timeout="$2"; shift ;;
     --bench) bench_steps="$2"; shift ;;
     --no-smoke) smoke=0 ;;
+    --check-graphs) check_graphs=1 ;;
     --no-build) build=0 ;;
     --build-dir) build_dir="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -118,18 +123,58 @@ if [[ $build == 1 ]]; then
 fi
 [[ -x $sagegen ]] || { note "no $sagegen"; exit 1; }
 
+# ---- the CUDA-graph step against the eager one (tests/pipelines/test_train_graphs.cpp) ----------
+if [[ $check_graphs == 1 && $build == 1 ]]; then
+  # Apart from sagegen's build: a machine without GoogleTest still runs the benchmark.
+  stamp "build test_pipelines"
+  nice -n 5 cmake --build "$build_dir" -j "$jobs" --target test_pipelines >"$build_dir/build-tests.log" 2>&1 ||
+    { note "graph tests: test_pipelines did not build ($(grep -m1 -E 'error|Error' "$build_dir/build-tests.log" | cut -c1-160))"; check_graphs=0; }
+  phase build-tests
+fi
+if [[ $check_graphs == 1 ]]; then
+  stamp "graph tests"
+  graph_filter='TrainCudaGraphs.*:TrainStepScalars.*:TrainCaptionPadding.*:TrainCudaGraphsConfig.*'
+  "$build_dir/tests/pipelines/test_pipelines" --gtest_filter="$graph_filter" >"$build_dir/graph-tests.log" 2>&1
+  graph_rc=$?
+  note "graph tests ($graph_filter): rc=$graph_rc, $(grep -cE '^\[       OK \] .* ms\)$' "$build_dir/graph-tests.log") passed, $(grep -cE '^\[  SKIPPED \] .* ms\)$' "$build_dir/graph-tests.log") skipped, $(grep -cE '^\[  FAILED  \] .* ms\)$' "$build_dir/graph-tests.log") failed"
+  [[ $graph_rc == 0 ]] || grep -E 'Failure|Expected|Which is|actual|error|step [0-9]+' "$build_dir/graph-tests.log" | head -20 | cut -c1-200 | tee -a "$summary"
+  phase graph-tests
+fi
+
 # ---- benchmark only: where a step's time goes, then stop --------------------------------------
 if [[ $bench_steps != 0 ]]; then
-  stamp "benchmark ${bench_steps} steps"
-  # shellcheck disable=SC2086  # train_args is a list of flags on purpose
-  "$sagegen" train --config "$config" --device "$device" --benchmark "$bench_steps" --profile 5 \
-    "${extra[@]}" $train_args >"$OUT/benchmark.txt" 2>"$build_dir/benchmark.log"
-  bench_rc=$?
-  phase benchmark
-  [[ $bench_rc == 0 ]] || tail -5 "$build_dir/benchmark.log" | cut -c1-300 >>"$OUT/benchmark.txt"
+  # Both step modes in one call (the gain of the graphs at a glance), unless --train-args picks one.
+  modes=(on off)
+  [[ $train_args == *--cuda-graphs* || $device == cpu ]] && modes=(as-given)
+  bench_rc=0
+  : >"$OUT/benchmark.txt"
+  for mode in "${modes[@]}"; do
+    mode_args=()
+    [[ $mode != as-given ]] && mode_args=(--cuda-graphs "$mode")
+    stamp "benchmark ${bench_steps} steps ${mode_args[*]}"
+    # shellcheck disable=SC2086  # train_args is a list of flags on purpose
+    "$sagegen" train --config "$config" --device "$device" --benchmark "$bench_steps" --profile 5 \
+      "${extra[@]}" "${mode_args[@]}" $train_args >"$OUT/benchmark-$mode.txt" 2>"$build_dir/benchmark-$mode.log"
+    rc=$?
+    [[ $rc == 0 ]] || { bench_rc=$rc; tail -5 "$build_dir/benchmark-$mode.log" | cut -c1-300 >>"$OUT/benchmark-$mode.txt"; }
+    cat "$OUT/benchmark-$mode.txt" >>"$OUT/benchmark.txt"
+    rm -f "$OUT/benchmark-$mode.txt"
+    grep -E 'train: model|CUDA graph .* captured' "$build_dir/benchmark-$mode.log" | sed 's/^.*\] //' >>"$summary"
+    phase "benchmark-$mode"
+  done
+  # One line a mode: the step time and the kernels a step (from the profiler), to compare.
+  comparison=$(awk '
+    /^benchmark \(/ { mode = $0; sub(/^benchmark \([^,]*, /, "", mode); sub(/, [0-9.]+ samples a step.*$/, "", mode) }
+    /^  step [0-9.]+ ms as trained/ { ms[mode] = $2 }
+    /device busy/ { match($0, /busy [0-9.]+ ms/); busy[mode] = substr($0, RSTART + 5, RLENGTH - 8)
+                    match($0, /[0-9]+ kernels/); kernels[mode] = substr($0, RSTART, RLENGTH - 8) }
+    END { for (m in ms) printf "  %-28s %8s ms a step%s\n", m, ms[m],
+                               busy[m] == "" ? "" : ", device busy " busy[m] " ms, " kernels[m] " kernels and copies a step" }
+  ' "$OUT/benchmark.txt")
   { echo "==================== sagegen training benchmark ===================="
-    cat "$summary"; grep -E 'train: model' "$build_dir/benchmark.log" | sed 's/^.*\] //'
-    cat "$OUT/benchmark.txt"; echo "rc=$bench_rc phases:$phase_times"; } >"$summary.tmp"
+    cat "$summary"; cat "$OUT/benchmark.txt"
+    echo "mode comparison:"; echo "$comparison"
+    echo "rc=$bench_rc phases:$phase_times"; } >"$summary.tmp"
   mv "$summary.tmp" "$summary"
   cat "$summary"
   exit "$bench_rc"

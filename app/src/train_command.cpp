@@ -42,6 +42,8 @@ options (each overrides the config's key of the same name):
       --log-every N         loss report (progress, loss.csv) every N steps
       --save-every N        checkpoint every N steps (0: only at the end)
       --time-limit SECONDS  wall-clock budget: fit the steps to it, stop when it runs out
+      --cuda-graphs on|off  on CUDA, replay each batch shape's step as one CUDA graph
+                            (default on; config key cuda_graphs; ignored on the CPU)
   -o, --out DIR             where checkpoints, loss.csv and ema-bf16.safetensors go
                             (default outputs/train-<config name>)
       --resume PATH         a checkpoint, a resume pack (--export-resume), or a directory
@@ -75,7 +77,8 @@ struct TrainArgs {
 // config is read, with the flag named.
 constexpr const char* kSettingKeys[] = {"steps",           "batch",     "lr",         "warmup",
                                         "ema",             "seed",      "grad-clip",  "caption-dropout",
-                                        "log-every",       "save-every", "time-limit"};
+                                        "log-every",       "save-every", "time-limit",
+                                        "cuda-graphs"};
 
 TrainArgs parse_train_args(const std::vector<std::string>& args) {
   TrainArgs parsed;

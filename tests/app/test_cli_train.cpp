@@ -1,5 +1,6 @@
-// `sagegen train --benchmark`: its flags are checked like the others (exit 2, one line naming
-// the flag), and a short CPU benchmark prints where a step's time goes and saves nothing.
+// `sagegen train --benchmark` and `--cuda-graphs`: their flags are checked like the others
+// (exit 2, one line naming the flag), and a short CPU benchmark prints where a step's time goes,
+// in which mode, and saves nothing.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -31,6 +32,8 @@ TEST(CliTrainBenchmark, BadFlagsNameTheFlag) {
   expect_usage_error(with({"--benchmark", "ten"}),
                      "--benchmark: expected a step count in [1, 100000], got 'ten'");
   expect_usage_error(with({"--profile", "3"}), "--profile: only with --benchmark N");
+  expect_usage_error(with({"--cuda-graphs", "maybe"}),
+                     "--cuda-graphs: expected on or off, got 'maybe'");
 }
 
 TEST(CliTrainBenchmark, PrintsTheSplitOfAStepAndSavesNothing) {
@@ -40,7 +43,9 @@ TEST(CliTrainBenchmark, PrintsTheSplitOfAStepAndSavesNothing) {
                    "--batch", "2", "--benchmark", "2", "--out", (dir.path() / "run").string(),
                    "--log-level", "warn"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("benchmark (cpu, 2 samples a step, 2 steps a pass)"), std::string::npos) << r.out;
+  // The CPU always runs the step eagerly (cuda_graphs is on by default, for CUDA).
+  EXPECT_NE(r.out.find("benchmark (cpu, eager, 2 samples a step, 2 steps a pass)"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("waiting for data"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("backward"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "run")) << "a benchmark writes no run directory";

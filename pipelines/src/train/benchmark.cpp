@@ -15,6 +15,8 @@ namespace sagegen::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Warm-up steps at most, after options.warmup_steps, while batch kinds still wait for a graph.
+constexpr int kMaxStepsUntilCaptured = 100;
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -92,6 +94,20 @@ BenchmarkReport benchmark_training(Trainer& trainer, TrainingData& data,
   report.data_threads = trainer.config().data_threads;
 
   for (int i = 0; i < options.warmup_steps; ++i) trainer.train_step(data.batch_for_step(trainer.step()));
+  // With CUDA graphs, warm up until every kind of batch in the mix has its graph (a capture is
+  // tens of ms of host work that no later step repeats), within a bound: a rare kind may not
+  // come up.
+  if (trainer.step_mode() != "eager") {
+    std::set<std::pair<int, int>> kinds;
+    for (const auto& entry : trainer.config().frames_mix) {
+      kinds.emplace(entry.frames, entry.batch > 0 ? entry.batch : trainer.config().batch);
+    }
+    for (int i = 0; i < kMaxStepsUntilCaptured &&
+                    trainer.graphs_captured() < static_cast<int>(kinds.size());
+         ++i) {
+      trainer.train_step(data.batch_for_step(trainer.step()));
+    }
+  }
   synchronize(device);
 
   // Pass 1: as a run trains (the losses stay on the device; one synchronisation at the end).
@@ -144,17 +160,18 @@ BenchmarkReport benchmark_training(Trainer& trainer, TrainingData& data,
   for (const auto& [phase, ms] : phase_ms) report.phases.push_back({phase, ms / options.steps, 1});
 
   if (options.profile_steps > 0) profile_steps(trainer, data, options, report);
+  report.mode = trainer.step_mode();
   return report;
 }
 
 std::string format_benchmark(const BenchmarkReport& r) {
   std::string text = fmt::format(
-      "benchmark ({}, {:.0f} samples a step, {} steps a pass):\n"
+      "benchmark ({}, {}, {:.0f} samples a step, {} steps a pass):\n"
       "  step {:.1f} ms as trained ({:.0f} samples/s), of which {:.1f} ms waiting for data\n"
       "  data threads: {:.1f} ms to render + {:.1f} ms to prepare a batch on one thread, {} threads "
       "(a batch every {:.1f} ms at most)\n"
       "  synchronised after each phase (ms a step):",
-      r.device, r.samples_per_step, r.steps, r.step_ms,
+      r.device, r.mode, r.samples_per_step, r.steps, r.step_ms,
       r.step_ms > 0 ? r.samples_per_step * 1e3 / r.step_ms : 0.0, r.data_wait_ms,
       r.render_ms_per_batch, r.prepare_ms_per_batch, r.data_threads,
       (r.render_ms_per_batch + r.prepare_ms_per_batch) / std::max(r.data_threads, 1));

@@ -147,6 +147,13 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
       map.fail("time_limit", fmt::format("must be >= 0 seconds, got {}", c.time_limit_seconds));
     }
   }
+  if (map.has("cuda_graphs")) {
+    const std::string value = map.required_string("cuda_graphs");
+    if (value != "true" && value != "false") {
+      map.fail("cuda_graphs", fmt::format("must be true or false, got '{}'", value));
+    }
+    c.cuda_graphs = value == "true";
+  }
   map.reject_unknown_keys();
   validate_train_config(c);
   return c;
@@ -197,6 +204,11 @@ void apply_train_setting(TrainConfig& config, const std::string& key, const std:
     if (!(config.time_limit_seconds >= 0)) {
       throw ConfigError(fmt::format("{}: must be >= 0 seconds, got {}", flag, value));
     }
+  } else if (key == "cuda-graphs") {
+    if (value != "on" && value != "off") {
+      throw ConfigError(fmt::format("{}: expected on or off, got '{}'", flag, value));
+    }
+    config.cuda_graphs = value == "on";
   } else {
     throw ConfigError(fmt::format("{}: not a training setting", flag));
   }

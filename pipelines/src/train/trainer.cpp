@@ -26,6 +26,8 @@
 #include "sagegen/train/schedule.h"
 #include "seeded_generator.h"
 #include "seeds.h"
+#include "step_graphs.h"
+#include "step_scalars.h"
 
 namespace sagegen::train {
 namespace {
@@ -35,6 +37,28 @@ using Clock = std::chrono::steady_clock;
 // Steps timed before a time limit fits the step count (enough to average out the first steps'
 // allocator and kernel-selection warm-up).
 constexpr std::int64_t kStepsBeforeFit = 20;
+// Eager steps of each batch shape before its CUDA graph is captured: cuBLAS workspaces, cuDNN
+// plans, the RoPE tables and the caching allocator settle in the first one; PyTorch's recipe
+// for whole-step capture runs three.
+constexpr int kEagerStepsBeforeCapture = 3;
+
+// A step's device inputs: everything in it that changes from step to step, so a captured step
+// reads each step's values from the same tensors. Caption dropout is already applied to the ids.
+struct StepInputs {
+  at::Tensor pixels;   // as the batch has them: uint8 [B, F, H, W, 3] or float [B, 3, F, H, W]
+  at::Tensor ids;      // [B, text_length] int64: each caption's tokens, then <pad>
+  at::Tensor lengths;  // [B] int64: tokens of each caption
+  at::Tensor noise;    // x0's shape [B, 3, F, H, W], float32, N(0, 1)
+  at::Tensor logits;   // [B] float32, N(0, 1): t = sigmoid(mean + std * logits)
+};
+
+// The batch's shape: what makes a step need a graph of its own.
+std::string shape_key(const TrainingBatch& batch) {
+  std::string key;
+  for (const std::int64_t size : batch.pixels.sizes()) key += std::to_string(size) + "x";
+  key.pop_back();
+  return key + " " + std::string(c10::toString(batch.pixels.scalar_type()));
+}
 
 }  // namespace
 
@@ -58,6 +82,12 @@ struct Trainer::Impl {
   };
   std::vector<AdamGroup> adam_groups;
   std::int64_t adam_steps_at = -1;  // the step count the groups' `steps` tensors hold
+  std::unique_ptr<StepScalars> scalars;  // this step's lr and EMA weight, on the device
+  at::Tensor empty_caption_ids;          // [text_length] int64: <bos> <eos> <pad>...
+  std::int64_t empty_caption_length = 0;
+  // CUDA graphs (config.cuda_graphs on CUDA): one per batch shape, with its static inputs.
+  std::unique_ptr<StepGraphs> graphs;
+  std::map<std::string, StepInputs> graph_inputs;
   std::int64_t step = 0;
   // First step of the learning-rate schedule: 0, or the resumed step under `schedule: per-run`.
   std::int64_t schedule_start = 0;
@@ -65,6 +95,10 @@ struct Trainer::Impl {
   PhaseFn on_phase;  // the benchmark's timer; empty in training
   void mark(const char* phase) const {
     if (on_phase) on_phase(phase);
+  }
+  // The phases inside a step: a graph runs them as one (and a capture cannot synchronise).
+  void mark_inside_step(const char* phase) const {
+    if (!graphs) mark(phase);
   }
 
   double lr_at(std::int64_t at_step) const {
@@ -74,12 +108,18 @@ struct Trainer::Impl {
   }
 
   void build();
-  at::Tensor to_device(const at::Tensor& cpu) const;
-  at::Tensor encode_text(const TrainingBatch& batch, std::int64_t dropout_index);
-  at::Tensor flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
-                                std::int64_t dropout_index);
-  void optimizer_step(double lr);
+  void copy_from_host(at::Tensor& target, const at::Tensor& cpu) const;
+  std::pair<at::Tensor, at::Tensor> caption_tokens(const TrainingBatch& batch,
+                                                   std::int64_t dropout_index) const;
+  StepInputs allocate_inputs(const TrainingBatch& batch) const;
+  void fill_inputs(StepInputs& in, const TrainingBatch& batch, std::uint64_t seed,
+                   std::int64_t dropout_index);
+  void sync_adam_steps();
+  at::Tensor flow_matching_loss(const StepInputs& in, bool capturing);
+  StepOutputs run_step(const StepInputs& in, bool capturing);
+  at::Tensor optimizer_step();
 };
+
 
 void Trainer::Impl::build() {
   if (model.space != ModelSpace::kPixel) {
@@ -127,18 +167,26 @@ void Trainer::Impl::build() {
     group.exp_avg_sq.push_back(exp_avg_sq.back());
     group.index.push_back(params.size() - 1);
   }
+  scalars = std::make_unique<StepScalars>(params);
+  const text::TokenizedBatch empty =
+      tokenizer->encode_batch({std::string()}, text_encoder->max_length);
+  empty_caption_ids = empty.ids[0].clone();
+  empty_caption_length = empty.mask.sum().item<std::int64_t>();
   // Full precision attention: torch SDPA, differentiable; the quantized kernels are forward-only.
   attention = AttentionContext(model.dit_attention_layers(), sageattn::Variant::kFp16);
   attention.use_override(sageattn::Variant::kFp16);
 }
 
-at::Tensor Trainer::Impl::to_device(const at::Tensor& cpu) const {
-  if (!device.is_cuda()) return cpu;
+void Trainer::Impl::copy_from_host(at::Tensor& target, const at::Tensor& cpu) const {
+  if (!device.is_cuda()) {
+    target.copy_(cpu);
+    return;
+  }
   // A copy from pageable memory waits for the stream to drain (CUDA stages it); from pinned
   // memory it is queued like a kernel and the host runs on. The caching host allocator keeps the
   // pinned block until the copy is done.
   const at::Tensor pinned = cpu.is_pinned() ? cpu : cpu.pin_memory();
-  return pinned.to(device, /*non_blocking=*/true);
+  target.copy_(pinned, /*non_blocking=*/true);
 }
 
 BatchPreparer Trainer::batch_preparer() const {
@@ -158,10 +206,8 @@ BatchPreparer Trainer::batch_preparer() const {
   };
 }
 
-at::Tensor Trainer::Impl::encode_text(const TrainingBatch& batch, std::int64_t dropout_index) {
-  // Every caption is encoded at its own length, as the pipeline encodes a prompt: one pass over
-  // the batch with each row's keys masked to its own tokens (TextEncoder::forward_lengths), then
-  // zero-padded to text_length.
+std::pair<at::Tensor, at::Tensor> Trainer::Impl::caption_tokens(const TrainingBatch& batch,
+                                                                std::int64_t dropout_index) const {
   const std::int64_t max_length = text_encoder->max_length;
   at::Tensor ids = batch.token_ids, lengths = batch.token_lengths;
   if (!ids.defined()) {
@@ -170,96 +216,133 @@ at::Tensor Trainer::Impl::encode_text(const TrainingBatch& batch, std::int64_t d
     lengths = tokens.mask.sum(1).to(at::kLong);
   }
   const std::int64_t b = ids.size(0);
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) == max_length && lengths.numel() == b,
+              "training batch: token ids must be [B, ", max_length, "] with B lengths, got ",
+              ids.sizes(), " and ", lengths.sizes());
+  if (dropout_index < 0 || config.caption_dropout <= 0) return {ids, lengths};
   // Caption dropout: a dropped caption is the empty prompt, <bos> <eos>, what the pipeline
   // encodes for the negative prompt. Decided on the host from (seed, step, sample).
-  const text::TokenizedBatch empty = tokenizer->encode_batch({std::string()}, max_length);
-  const std::int64_t empty_length = empty.mask.sum().item<std::int64_t>();
-  at::Tensor dropped = at::zeros({b}, at::kBool);
-  bool any_dropped = false;
-  if (dropout_index >= 0 && config.caption_dropout > 0) {
-    bool* flags = dropped.data_ptr<bool>();
-    for (std::int64_t i = 0; i < b; ++i) {
-      const std::uint64_t bits = derive_seed(config.seed, SeedStream::kCaptionDropout,
-                                             static_cast<std::uint64_t>(dropout_index) * 65536u + i);
-      flags[i] = unit_interval(bits) < config.caption_dropout;
-      any_dropped = any_dropped || flags[i];
-    }
-  }
-  // The longest caption after dropout, known on the host: the pass runs over that many tokens.
-  const at::Tensor host_lengths = lengths.is_cpu() ? lengths : lengths.cpu();
-  std::int64_t longest = 1;
+  bool copied = false;
   for (std::int64_t i = 0; i < b; ++i) {
-    const std::int64_t length = dropped.data_ptr<bool>()[i] ? empty_length
-                                                             : host_lengths.data_ptr<std::int64_t>()[i];
-    longest = std::max(longest, length);
+    const std::uint64_t bits = derive_seed(config.seed, SeedStream::kCaptionDropout,
+                                           static_cast<std::uint64_t>(dropout_index) * 65536u + i);
+    if (unit_interval(bits) >= config.caption_dropout) continue;
+    if (!copied) {  // the batch's own tensors stay as the data threads made them
+      ids = ids.clone();
+      lengths = lengths.clone();
+      copied = true;
+    }
+    ids[i].copy_(empty_caption_ids);
+    lengths.data_ptr<std::int64_t>()[i] = empty_caption_length;
   }
-  at::Tensor device_ids = to_device(ids).slice(1, 0, longest);
-  at::Tensor device_lengths = to_device(lengths);
-  if (any_dropped) {
-    const at::Tensor flags = to_device(dropped);
-    const at::Tensor empty_ids = to_device(empty.ids.slice(1, 0, longest).contiguous());
-    device_ids = at::where(flags.unsqueeze(1), empty_ids, device_ids);
-    device_lengths = device_lengths.masked_fill(flags, empty_length);
-  }
-  const at::Tensor features = text_encoder->forward_lengths(device_ids, device_lengths, attention);
-  return at::constant_pad_nd(features, {0, 0, 0, max_length - longest});  // [B, max_length, width]
+  return {ids, lengths};
 }
 
-at::Tensor Trainer::Impl::flow_matching_loss(const TrainingBatch& batch, std::uint64_t seed,
-                                             std::int64_t dropout_index) {
-  // [B, 3, F, H, W] float in [-1, 1]; the world's uint8 [B, F, H, W, 3] is converted here, on
-  // the device (the same values as converting on the CPU: k / 127.5 - 1 in fp32).
-  const at::Tensor pixels = to_device(batch.pixels);
-  const at::Tensor x0 =
-      pixels.scalar_type() == at::kByte
-          ? pixels.permute({0, 4, 1, 2, 3}).to(at::kFloat).div_(127.5).sub_(1.0).contiguous()
-          : pixels.to(at::kFloat);
-  const std::int64_t b = x0.size(0);
+StepInputs Trainer::Impl::allocate_inputs(const TrainingBatch& batch) const {
+  const at::Tensor& pixels = batch.pixels;
+  TORCH_CHECK(pixels.dim() == 5, "training batch: pixels must be 5-D, got ", pixels.sizes());
+  const std::int64_t b = pixels.size(0);
   TORCH_CHECK(b == static_cast<std::int64_t>(batch.captions.size()), "training batch: ", b,
               " samples but ", batch.captions.size(), " captions");
-  at::Generator gen = seeded_generator(device, seed);
-  const at::Tensor noise = at::randn(x0.sizes(), gen, x0.options());
-  const at::Tensor logits = at::randn({b}, gen, x0.options());
-  const at::Tensor t = at::sigmoid(logits * config.logit_normal_std + config.logit_normal_mean);
-  const at::Tensor t5 = t.view({b, 1, 1, 1, 1});
-  const at::Tensor x_t = (1.0 - t5) * x0 + t5 * noise;
-  const at::Tensor target = noise - x0;
+  const at::TensorOptions on_device = at::TensorOptions().device(device);
+  // The world's uint8 [B, F, H, W, 3] becomes x0 [B, 3, F, H, W].
+  const std::vector<std::int64_t> x0_sizes =
+      pixels.scalar_type() == at::kByte
+          ? std::vector<std::int64_t>{b, pixels.size(4), pixels.size(1), pixels.size(2),
+                                      pixels.size(3)}
+          : pixels.sizes().vec();
+  StepInputs in;
+  in.pixels = at::empty(pixels.sizes(), on_device.dtype(pixels.scalar_type()));
+  in.ids = at::empty({b, text_encoder->max_length}, on_device.dtype(at::kLong));
+  in.lengths = at::empty({b}, on_device.dtype(at::kLong));
+  in.noise = at::empty(x0_sizes, on_device.dtype(at::kFloat));
+  in.logits = at::empty({b}, on_device.dtype(at::kFloat));
+  return in;
+}
 
-  mark("batch to device, noise");
-  AutocastScope autocast_scope(autocast);
-  const at::Tensor text = encode_text(batch, dropout_index);
-  mark("text encoder");
+void Trainer::Impl::fill_inputs(StepInputs& in, const TrainingBatch& batch, std::uint64_t seed,
+                                std::int64_t dropout_index) {
+  at::NoGradGuard no_grad;
+  copy_from_host(in.pixels, batch.pixels);
+  const auto [ids, lengths] = caption_tokens(batch, dropout_index);
+  copy_from_host(in.ids, ids);
+  copy_from_host(in.lengths, lengths);
+  // The same draws as at::randn(shape, gen) into fresh tensors: noise first, then the logits.
+  at::Generator gen = seeded_generator(device, seed);
+  in.noise.normal_(0.0, 1.0, gen);
+  in.logits.normal_(0.0, 1.0, gen);
+}
+
+void Trainer::Impl::sync_adam_steps() {
+  // AdamW's step count lives in tensors (a float per parameter, read by the fused kernel, never
+  // by the host; a graph increments them itself). They are refilled in place (a graph holds
+  // their addresses) only when the trainer's step moved another way: start, resume.
+  if (adam_steps_at == step) return;
+  at::NoGradGuard no_grad;
+  for (AdamGroup& group : adam_groups) {
+    if (group.steps.empty()) {
+      for (const auto& p : group.params) {
+        group.steps.push_back(at::full({}, static_cast<double>(step), p.options()));
+      }
+    } else {
+      for (auto& s : group.steps) s.fill_(static_cast<double>(step));
+    }
+  }
+  adam_steps_at = step;
+}
+
+at::Tensor Trainer::Impl::flow_matching_loss(const StepInputs& in, bool capturing) {
+  // [B, 3, F, H, W] float in [-1, 1]; the world's uint8 [B, F, H, W, 3] is converted here, on
+  // the device (the same values as converting on the CPU: k / 127.5 - 1 in fp32).
+  const at::Tensor x0 =
+      in.pixels.scalar_type() == at::kByte
+          ? in.pixels.permute({0, 4, 1, 2, 3}).to(at::kFloat).div_(127.5).sub_(1.0).contiguous()
+          : in.pixels.to(at::kFloat);
+  const std::int64_t b = x0.size(0);
+  const at::Tensor t = at::sigmoid(in.logits * config.logit_normal_std + config.logit_normal_mean);
+  const at::Tensor t5 = t.view({b, 1, 1, 1, 1});
+  const at::Tensor x_t = (1.0 - t5) * x0 + t5 * in.noise;
+  const at::Tensor target = in.noise - x0;
+
+  AutocastScope autocast_scope(autocast, /*cache=*/!capturing);
+  // Every caption is encoded at its own length, as the pipeline encodes a prompt: one pass over
+  // the batch at the fixed text_length with each row's keys masked to its own tokens, the
+  // positions past them zero (TextEncoder::forward_lengths): what encoding each caption alone
+  // and zero-padding it to text_length gives, at one shape for every step.
+  const at::Tensor text = text_encoder->forward_lengths(in.ids, in.lengths, attention);
+  mark_inside_step("text encoder");
   const at::Tensor output = dit->forward(x_t, t * kTimestepScale, text, attention).to(at::kFloat);
   const at::Tensor velocity = models::velocity_from_output(output, x_t, t5, model.prediction);
   return at::mse_loss(velocity, target);
 }
 
-void Trainer::Impl::optimizer_step(double lr) {
+StepOutputs Trainer::Impl::run_step(const StepInputs& in, bool capturing) {
+  const at::Tensor loss = flow_matching_loss(in, capturing);
+  mark_inside_step("DiT forward, loss");
+  loss.backward();
+  mark_inside_step("backward");
+  const at::Tensor grad_norm = optimizer_step();
+  mark_inside_step("clip, AdamW, EMA");
+  return StepOutputs{loss.detach(), grad_norm};
+}
+
+at::Tensor Trainer::Impl::optimizer_step() {
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> grads;
   grads.reserve(params.size());
   for (const auto& p : params) grads.push_back(p.grad().defined() ? p.grad() : at::zeros_like(p));
 
   const std::vector<at::Tensor> norms = at::_foreach_norm(grads);
-  last_grad_norm = at::stack(norms).norm();
+  const at::Tensor grad_norm = at::stack(norms).norm();
   if (config.grad_clip > 0) {
     // No host sync: the coefficient stays on the device.
-    const at::Tensor coefficient = (config.grad_clip / (last_grad_norm + 1e-6)).clamp_max(1.0);
+    const at::Tensor coefficient = (config.grad_clip / (grad_norm + 1e-6)).clamp_max(1.0);
     at::_foreach_mul_(grads, coefficient);
   }
 
   // AdamW (decoupled weight decay), bias-corrected, as torch.optim.AdamW(fused=True): one
-  // multi-tensor kernel per parameter group does the decay, both moments and the update.
-  // Its step count lives in tensors (a float per parameter, read by the kernel, never by the
-  // host); they are refilled only when the trainer's step moved another way (start, resume).
-  if (adam_steps_at != step) {
-    for (AdamGroup& group : adam_groups) {
-      group.steps.clear();
-      for (const auto& p : group.params) {
-        group.steps.push_back(at::full({}, static_cast<double>(step), p.options()));
-      }
-    }
-  }
+  // multi-tensor kernel per parameter group does the decay, both moments and the update, with
+  // the learning rate read from the device (scalars->lr()) and the step count from its tensors.
   for (AdamGroup& group : adam_groups) {
     if (group.params.empty()) continue;
     std::vector<at::Tensor> group_grads;
@@ -267,13 +350,15 @@ void Trainer::Impl::optimizer_step(double lr) {
     for (const std::size_t i : group.index) group_grads.push_back(grads[i]);
     at::_foreach_add_(group.steps, 1.0);
     at::_fused_adamw_(group.params, group_grads, group.exp_avg, group.exp_avg_sq,
-                      /*max_exp_avg_sqs=*/{}, group.steps, lr, config.beta1, config.beta2,
-                      group.weight_decay, config.adam_eps, /*amsgrad=*/false, /*maximize=*/false);
+                      /*max_exp_avg_sqs=*/{}, group.steps, scalars->lr(), config.beta1,
+                      config.beta2, group.weight_decay, config.adam_eps, /*amsgrad=*/false,
+                      /*maximize=*/false);
   }
-  adam_steps_at = step + 1;
 
-  ema_update(ema, params, ema_decay_at(step, config.ema_decay));
+  // ema = lerp(ema, w, 1 - decay), the weight read from the device (ema_update's formula).
+  at::_foreach_lerp_(ema, params, scalars->ema_weights());
   for (auto& p : params) p.mutable_grad() = at::Tensor();
+  return grad_norm;
 }
 
 Trainer::Trainer(TrainConfig config, const at::Device& device)
@@ -286,10 +371,14 @@ Trainer::Trainer(TrainConfig config, ModelConfig model, const at::Device& device
   impl_->model = std::move(model);
   impl_->device = device;
   impl_->build();
+  if (device.is_cuda() && impl_->config.cuda_graphs) {
+    impl_->graphs = std::make_unique<StepGraphs>(device, kEagerStepsBeforeCapture);
+  }
   std::int64_t count = 0;
   for (const auto& p : impl_->params) count += p.numel();
-  spdlog::info("train: model {} ({:.2f}M parameters) on {}, {}", impl_->model.name, count / 1e6,
-               device.str(), impl_->autocast ? "bf16 autocast" : "fp32");
+  spdlog::info("train: model {} ({:.2f}M parameters) on {}, {}, {}", impl_->model.name,
+               count / 1e6, device.str(), impl_->autocast ? "bf16 autocast" : "fp32",
+               step_mode());
 }
 
 Trainer::~Trainer() = default;
@@ -297,22 +386,53 @@ Trainer::~Trainer() = default;
 at::Tensor Trainer::train_step(const TrainingBatch& batch) {
   Impl& m = *impl_;
   const TrainConfig& c = m.config;
-  const double lr = m.lr_at(m.step);
-  const at::Tensor loss = m.flow_matching_loss(
-      batch, derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step)), m.step);
-  m.mark("DiT forward, loss");
-  loss.backward();
-  m.mark("backward");
-  m.optimizer_step(lr);
-  m.mark("clip, AdamW, EMA");
+  // Eagerly, before the step: its inputs, lr and EMA weight into device tensors.
+  StepInputs fresh;
+  StepInputs* in = &fresh;
+  const std::string shape = m.graphs ? shape_key(batch) : std::string();
+  if (m.graphs) {
+    auto it = m.graph_inputs.find(shape);
+    if (it == m.graph_inputs.end()) {
+      it = m.graph_inputs.emplace(shape, m.allocate_inputs(batch)).first;
+    }
+    in = &it->second;
+  } else {
+    fresh = m.allocate_inputs(batch);
+  }
+  const std::uint64_t noise_seed =
+      derive_seed(c.seed, SeedStream::kNoise, static_cast<std::uint64_t>(m.step));
+  m.fill_inputs(*in, batch, noise_seed, m.step);
+  m.scalars->set(m.lr_at(m.step), 1.0 - ema_decay_at(m.step, c.ema_decay));
+  m.sync_adam_steps();
+  m.mark("batch to device, noise");
+  StepOutputs out;
+  if (m.graphs) {
+    out = m.graphs->run(shape, [&m, in](bool capturing) { return m.run_step(*in, capturing); });
+    m.mark("graph: text encoder, DiT, backward, clip, AdamW, EMA");
+  } else {
+    out = m.run_step(*in, /*capturing=*/false);
+  }
+  m.last_grad_norm = out.grad_norm;
+  m.adam_steps_at = m.step + 1;
   ++m.step;
-  return loss.detach();
+  // A graph's loss tensor is overwritten by its next replay; the caller gets this step's.
+  return m.graphs ? out.loss.clone() : out.loss;
 }
 
 double Trainer::evaluate_loss(const TrainingBatch& batch, std::uint64_t seed) {
   at::NoGradGuard no_grad;
-  return impl_->flow_matching_loss(batch, seed, /*dropout_index=*/-1).item<double>();
+  Impl& m = *impl_;
+  StepInputs in = m.allocate_inputs(batch);
+  m.fill_inputs(in, batch, seed, /*dropout_index=*/-1);
+  return m.flow_matching_loss(in, /*capturing=*/false).item<double>();
 }
+
+std::string Trainer::step_mode() const {
+  if (!impl_->graphs) return "eager";
+  return fmt::format("CUDA graphs ({} captured)", impl_->graphs->captured());
+}
+
+int Trainer::graphs_captured() const { return impl_->graphs ? impl_->graphs->captured() : 0; }
 
 void Trainer::run(TrainingData& data, const fs::path& out_dir, const TrainProgressFn& progress) {
   Impl& m = *impl_;

@@ -26,6 +26,7 @@ struct BenchmarkReport {
     double calls_per_step = 0;
   };
   std::string device;
+  std::string mode;  // how the steps ran: Trainer::step_mode() ("eager", "CUDA graphs (N captured)")
   int steps = 0;
   double samples_per_step = 0;
   // Pass 1, as a training run: no synchronisation between steps.

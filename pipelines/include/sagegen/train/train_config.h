@@ -53,6 +53,10 @@ struct TrainConfig {
   // shortens `steps` to what fits, so the learning-rate schedule still ends at its minimum, and
   // it stops (saving as at the end) if the budget runs out anyway.
   double time_limit_seconds = 0;
+  // On CUDA, capture the whole step (forward, backward, clipping, AdamW, EMA) in one CUDA graph
+  // per batch shape and replay it: a step's thousands of kernel launches cost the host one
+  // launch. Ignored on the CPU, where a step always runs eagerly.
+  bool cuda_graphs = true;
 };
 
 // Throws ConfigError naming the file, line and key for an unknown key or a bad value.
@@ -61,7 +65,7 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
                                const std::string& base_dir);
 
 // Sets one key from text (a CLI flag): steps, batch, lr, warmup, ema, seed, log-every,
-// save-every, grad-clip, caption-dropout, time-limit. Throws ConfigError "<flag>: ..." naming the bad value.
+// save-every, grad-clip, caption-dropout, time-limit, cuda-graphs (on|off). Throws ConfigError "<flag>: ..." naming the bad value.
 void apply_train_setting(TrainConfig& config, const std::string& key, const std::string& value,
                          const std::string& flag);
 

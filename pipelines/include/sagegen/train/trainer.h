@@ -3,8 +3,11 @@
 // AdamW with fp32 master weights, warm-up + cosine LR, global-norm gradient clipping, EMA of the
 // weights (what inference uses), bf16 autocast on CUDA and fp32 on the CPU. Attention runs the
 // fp16 variant (torch SDPA), which is differentiable.
-// Randomness (noise, t, caption dropout, frames mix) comes from a CPU generator seeded by
+// Randomness (noise, t, caption dropout, frames mix) comes from generators seeded by
 // (seed, step), so resuming from a checkpoint reproduces the uninterrupted run.
+// On CUDA the whole step (forward, backward, clipping, AdamW, EMA) is captured in a CUDA graph
+// per batch shape and replayed (config.cuda_graphs; docs/training.md): the same math as the
+// eager step, which the CPU always runs.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -71,8 +74,14 @@ class Trainer {
   // (else the data would differ).
   void load_checkpoint(const std::filesystem::path& path);
 
-  // The benchmark's hook (train/benchmark.h); an empty function removes it.
+  // The benchmark's hook (train/benchmark.h); an empty function removes it. With CUDA graphs
+  // the phases inside a step are one, "graph: ...".
   void set_phase_callback(PhaseFn on_phase);
+
+  // How steps run: "eager", or "CUDA graphs (N captured)" (config.cuda_graphs on CUDA: each
+  // batch shape runs a few steps eagerly, then its graph is captured and replayed).
+  std::string step_mode() const;
+  int graphs_captured() const;
 
   std::int64_t step() const;
   const TrainConfig& config() const;
