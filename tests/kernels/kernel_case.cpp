@@ -48,6 +48,7 @@ std::string KernelCase::name() const {
     << sageattn::to_string(layout) << "_B" << batch << "_H" << heads_q << 'x' << heads_kv
     << "_Lq" << len_q << "_Lk" << len_k << "_D" << head_dim << (causal ? "_causal" : "_full")
     << (smooth_q ? "_smoothq" : "") << (smooth_v ? "_smoothv" : "");
+  if (family != sageattn::KernelFamily::kAuto) s << '_' << sageattn::to_string(family);
   return s.str();
 }
 
@@ -61,6 +62,7 @@ sageattn::AttentionOptions KernelCase::options() const {
   options.causal = causal;
   if (smooth_q) options.smooth_q = true;
   options.smooth_v = smooth_v;
+  options.kernel_family = family;
   return options;
 }
 
@@ -114,6 +116,20 @@ std::vector<KernelCase> all_kernel_cases() {
       cases.back().smooth_v = true;
       add(1, 8, 2, 75, 113, 64, true, at::kHalf, Layout::kNHD);
       cases.back().smooth_v = true;
+    }
+    // The two-consumer wgmma tiles (sm_90 only; elsewhere the selector refuses the family and
+    // the tests skip): lengths off the tiles, causal, GQA, hd64, and the delta_s path.
+    if (variant == Variant::kSage2Int8) {
+      auto add_wgmma2 = [&](int64_t hq, int64_t hkv, int64_t lq, int64_t lk, int64_t d, bool causal,
+                            bool smooth_q) {
+        add(1, hq, hkv, lq, lk, d, causal);
+        cases.back().family = sageattn::KernelFamily::kWgmma2;
+        cases.back().smooth_q = smooth_q;
+      };
+      add_wgmma2(2, 2, 1000, 1000, 128, false, false);
+      add_wgmma2(2, 2, 4096, 4096, 128, true, false);
+      add_wgmma2(8, 2, 113, 1000, 64, true, false);
+      add_wgmma2(2, 2, 1000, 1000, 128, false, true);
     }
     if (variant == Variant::kFp16) {
       add(1, 2, 2, 1000, 1000, 256, false);

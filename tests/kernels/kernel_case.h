@@ -30,9 +30,12 @@ struct KernelCase {
   // V smoothing on (off by default for every variant): channel_stats' centred absmax and the
   // V mean the epilogue adds back.
   bool smooth_v = false;
+  // The kernel family asked for (kAuto: the selector's choice; kWgmma2: the two-consumer wgmma
+  // tiles, whose loop issues the next block's QK early).
+  sageattn::KernelFamily family = sageattn::KernelFamily::kAuto;
 
-  // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal[_smoothq][_smoothv]": a valid gtest
-  // name, greppable.
+  // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal[_smoothq][_smoothv][_wgmma2]": a valid
+  // gtest name, greppable.
   std::string name() const;
   sageattn::AttentionOptions options() const;  // engine kKernel: never the golden model
 };

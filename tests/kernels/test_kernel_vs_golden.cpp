@@ -64,6 +64,8 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
   const GuardedInputs in = make_guarded_inputs(c, seed);
   const sageattn::AttentionOptions options = c.options();
   const std::string why = sageattn::why_unsupported(in.q, in.k, in.v, options);
+  // A pinned kernel family exists on some archs only (wgmma2: sm_90); everything else must run.
+  if (c.family != sageattn::KernelFamily::kAuto && !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(why.empty()) << "the kernel refused the case: " << why;
 
   // The golden model reproduces the numerics of the kernel family this request runs on.
