@@ -31,7 +31,7 @@ struct KernelCase {
   // V mean the epilogue adds back.
   bool smooth_v = false;
   // The kernel family asked for (kAuto: the selector's choice; kWgmma2: the two-consumer wgmma
-  // tiles, whose loop issues the next block's QK early).
+  // tiles, 128-row Q blocks).
   sageattn::KernelFamily family = sageattn::KernelFamily::kAuto;
 
   // "sage2_8b_bf16_HND_B1_H8x2_Lq75_Lk1000_D128_causal[_smoothq][_smoothv][_wgmma2]": a valid
