@@ -32,15 +32,6 @@ const std::vector<std::string_view>& rule_keys() {
   return keys;
 }
 
-std::string join(const std::vector<std::string_view>& items) {
-  std::string out;
-  for (std::string_view item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
     text.remove_prefix(1);
@@ -95,10 +86,12 @@ class TableReader {
     const YAML::Node root = strict_yaml::parse_document(text, source_);
     if (!root.IsDefined() || root.IsNull()) {
       throw strict_yaml::Error(
-          {source_}, "", "the table is empty (expected keys: " + join(top_level_keys()) + ")");
+          {source_}, "",
+          "the table is empty (expected keys: " + strict_yaml::join_names(top_level_keys()) + ")");
     }
     if (!root.IsMap()) {
-      fail(root, "", "the table must be a mapping with keys: " + join(top_level_keys()));
+      fail(root, "",
+           "the table must be a mapping with keys: " + strict_yaml::join_names(top_level_keys()));
     }
     strict_yaml::StrictMap map(root, source_, "");
     map.check_keys(top_level_keys());

@@ -7,15 +7,6 @@ namespace {
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
-std::string join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::string_view name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
 // yaml-cpp reports a tab used for indentation as some other error ("illegal block entry"):
 // the hint names the real cause.
 bool leading_whitespace_has_tab(std::string_view text, int line_index) {
@@ -70,6 +61,15 @@ Location locate(const std::string& source, const YAML::Node& node, const YAML::N
 void fail_at(const std::string& source, const YAML::Node& node, const std::string& key,
              const std::string& problem, const YAML::Node& parent) {
   throw Error(locate(source, node, parent), key, problem);
+}
+
+std::string join_names(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::string_view name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
 }
 
 std::string kind_of(const YAML::Node& node) {
@@ -198,7 +198,8 @@ void StrictMap::check_key_names(const std::vector<std::string_view>* known) cons
     if (known != nullptr) {
       bool is_known = false;
       for (std::string_view k : *known) is_known = is_known || k == name;
-      if (!is_known) fail_at(key, name, "unknown key (expected one of: " + join(*known) + ")");
+      if (!is_known)
+        fail_at(key, name, "unknown key (expected one of: " + join_names(*known) + ")");
     } else if (used_.count(name) == 0) {
       fail_at(key, name, "unknown key");
     }

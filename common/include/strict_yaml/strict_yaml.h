@@ -53,6 +53,9 @@ Location locate(const std::string& source, const YAML::Node& node, const YAML::N
 // For messages: "a list", "a mapping", "nothing" or the quoted scalar.
 std::string kind_of(const YAML::Node& node);
 
+// For messages: "a, b, c".
+std::string join_names(const std::vector<std::string_view>& names);
+
 // A mapping read key by key. `path` is its dotted key path ("" for the document root); keys in
 // errors are full paths. Throws Error when the node is not a mapping.
 class StrictMap {
