@@ -4,7 +4,7 @@
 # imported targets and so as -isystem, where the compiler does not warn.
 
 # -Wall -Wextra on the C++ sources of TARGET. The CUDA sources of a target are left as they are:
-# nvcc's host pass over the kernels is left as it is (docs/architecture.md, Build rules).
+# nvcc's host pass over the kernels keeps its defaults; scripts/cuda_host_warnings.sh checks it.
 function(sagegen_enable_warnings target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
