@@ -149,7 +149,8 @@ int launch_ranks(int ranks, const std::vector<std::string>& args) {
   }
   spdlog::info("--gpus {}: started {} processes (master 127.0.0.1:{})", ranks, ranks, port);
   int result = 0, running = ranks;
-  std::optional<std::chrono::steady_clock::time_point> stop_at;
+  // When the ranks still running get SIGTERM: the first failure plus the grace; max(): never.
+  auto stop_at = std::chrono::steady_clock::time_point::max();
   const auto grace = parallel::collective_timeout_from_env() + std::chrono::seconds(30);
   while (running > 0) {
     for (int rank = 0; rank < ranks; ++rank) {
@@ -165,11 +166,11 @@ int launch_ranks(int ranks, const std::vector<std::string>& args) {
         stop_at = std::chrono::steady_clock::now() + grace;
       }
     }
-    if (stop_at && std::chrono::steady_clock::now() > *stop_at) {
+    if (std::chrono::steady_clock::now() > stop_at) {
       for (const pid_t pid : pids) {
         if (pid != 0) ::kill(pid, SIGTERM);
       }
-      stop_at.reset();
+      stop_at = std::chrono::steady_clock::time_point::max();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

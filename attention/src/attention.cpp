@@ -13,6 +13,7 @@
 
 #include "cuda_backend.h"
 #include "problem.h"
+#include "reference/layout.h"
 #include "selector.h"
 #include "sageattn/reference.h"
 
@@ -21,10 +22,6 @@ namespace {
 
 // Bounds the [rows, L_k] score slab of the LSE pass to 256 Mi elements per chunk.
 constexpr int64_t kLseChunkElements = int64_t{1} << 28;
-
-at::Tensor to_hnd(const at::Tensor& x, Layout layout) {
-  return layout == Layout::kNHD ? x.transpose(1, 2) : x;
-}
 
 // SDPA returns no LSE through its public op, so it is computed here in FP32 on q's device,
 // chunked over query rows: logsumexp over keys of sm_scale * q.k with the same causal mask.
@@ -51,14 +48,14 @@ at::Tensor softmax_lse(const at::Tensor& q, const at::Tensor& k, const Problem& 
 
 AttentionResult run_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                          const Problem& p, const AttentionOptions& options) {
-  const at::Tensor qh = to_hnd(q, p.layout);  // [B, H, L, D] views
-  const at::Tensor kh = to_hnd(k, p.layout);
-  const at::Tensor vh = to_hnd(v, p.layout);
+  const at::Tensor qh = reference::hnd_view(q, p.layout);  // [B, H, L, D] views
+  const at::Tensor kh = reference::hnd_view(k, p.layout);
+  const at::Tensor vh = reference::hnd_view(v, p.layout);
   AttentionResult r;
   const at::Tensor out = at::scaled_dot_product_attention(
       qh, kh, vh, /*attn_mask=*/std::nullopt, /*dropout_p=*/0.0, p.causal, p.sm_scale,
       /*enable_gqa=*/p.heads_q != p.heads_kv);
-  r.out = p.layout == Layout::kNHD ? out.transpose(1, 2).contiguous() : out;
+  r.out = reference::from_hnd(out, p.layout);
   if (options.return_lse) r.lse = softmax_lse(qh, kh, p);
   return r;
 }

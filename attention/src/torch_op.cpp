@@ -55,9 +55,10 @@ std::tuple<at::Tensor, at::Tensor> attention_op(const at::Tensor& q, const at::T
   return {result.out, lse};
 }
 
-// Shapes only, for torch.compile / fake tensors: out is like q, lse is [B, H_q, L_q].
-std::tuple<at::Tensor, at::Tensor> attention_meta(const at::Tensor& q, const at::Tensor& k,
-                                                  const at::Tensor& v, std::string variant,
+// Shapes only, for torch.compile / fake tensors: out is like q, lse is [B, H_q, L_q]; k and v
+// take no part (the schema has them, the shapes follow from q).
+std::tuple<at::Tensor, at::Tensor> attention_meta(const at::Tensor& q, const at::Tensor& /*k*/,
+                                                  const at::Tensor& /*v*/, std::string variant,
                                                   std::string layout, bool causal,
                                                   std::optional<double> sm_scale, bool return_lse,
                                                   std::string engine) {

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "request_checks.h"
 #include "sagegen/diffusers/folder.h"
@@ -138,6 +140,9 @@ struct Pipeline::Impl {
   // Tables a generate() request named besides the loaded one, loaded and checked on first use and
   // kept by path, so one loaded model runs several tables (compare, calibrate) without reloading.
   mutable std::map<std::string, sageattn::PrecisionTable> request_tables;
+  // (table path, step count) pairs whose shadowed rules have been logged: a batch of jobs on one
+  // table warns once, not once per job.
+  mutable std::set<std::pair<std::string, int>> shadow_warnings_logged;
   AttentionObserver observer;
   std::shared_ptr<parallel::ProcessGroup> sequence_group;
   StageStats load_stage;  // how load() went: every GenerateResult carries it
@@ -211,8 +216,13 @@ AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, in
   const sageattn::PrecisionTable* table_of_request = table_for(request, path);
   if (table_of_request != nullptr && !request.attention) {
     try {
-      attention.use_table(
-          table_of_request->resolve(config.name, config.dit_attention_layers(), steps), path);
+      sageattn::ResolvedTable resolved =
+          table_of_request->resolve(config.name, config.dit_attention_layers(), steps);
+      // Rules that decide nothing are legal but rarely meant (table.h leaves logging to us).
+      if (shadow_warnings_logged.emplace(path, steps).second) {
+        for (const std::string& warning : resolved.warnings()) spdlog::warn("{}", warning);
+      }
+      attention.use_table(std::move(resolved), path);
     } catch (const sageattn::TableError& e) {
       throw ConfigError(e.what());
     }

@@ -99,9 +99,10 @@ def save_tensors(path: Path, tensors: dict) -> None:
         str(path))
 
 
-def make_transformer(seed: int) -> WanTransformer3DModel:
+def random_model(build, seed: int) -> torch.nn.Module:
+    """build() under torch.manual_seed(seed), in eval mode, with every parameter randomized."""
     torch.manual_seed(seed)
-    model = WanTransformer3DModel(**TRANSFORMER).eval()
+    model = build().eval()
     randomize(model, seed)
     return model
 
@@ -217,13 +218,6 @@ def tokenizer_reference(tokenizer_dir: Path) -> dict:
             "ftfy": is_ftfy_available(), "cases": cases}
 
 
-def make_text_encoder(seed: int) -> UMT5EncoderModel:
-    torch.manual_seed(seed)
-    model = UMT5EncoderModel(UMT5Config(**TEXT_ENCODER)).eval()
-    randomize(model, seed)
-    return model
-
-
 def text_encoder_reference(model: UMT5EncoderModel, seed: int) -> dict:
     gen = torch.Generator().manual_seed(seed)
     ids = torch.randint(2, TEXT_ENCODER["vocab_size"], (2, 12), generator=gen)
@@ -233,13 +227,6 @@ def text_encoder_reference(model: UMT5EncoderModel, seed: int) -> dict:
     with torch.no_grad():
         out = model(ids, mask).last_hidden_state
     return {"input_ids": ids, "attention_mask": mask, "last_hidden_state": out}
-
-
-def make_vae(seed: int) -> AutoencoderKLWan:
-    torch.manual_seed(seed)
-    vae = AutoencoderKLWan(**VAE).eval()
-    randomize(vae, seed)
-    return vae
 
 
 def vae_reference(vae: AutoencoderKLWan, seed: int) -> dict:
@@ -324,11 +311,11 @@ def main() -> None:
         shutil.rmtree(folder)
     reference.mkdir(parents=True, exist_ok=True)
 
-    transformer = make_transformer(seed=1)
+    transformer = random_model(lambda: WanTransformer3DModel(**TRANSFORMER), seed=1)
     tokenizer = make_tokenizer(folder / "tokenizer")
     TEXT_ENCODER["vocab_size"] = len(tokenizer)
-    text_encoder = make_text_encoder(seed=2)
-    vae = make_vae(seed=3)
+    text_encoder = random_model(lambda: UMT5EncoderModel(UMT5Config(**TEXT_ENCODER)), seed=2)
+    vae = random_model(lambda: AutoencoderKLWan(**VAE), seed=3)
     scheduler = make_scheduler()
 
     # The folder as WanPipeline.save_pretrained writes it, with the sentencepiece model next to

@@ -19,6 +19,9 @@ struct ProcessResult {
 ProcessResult run_sagegen(const std::vector<std::string>& args,
                           const std::filesystem::path& working_dir = SAGEGEN_SOURCE_DIR);
 
+// The tiny random-weight model config the CLI tests generate with (2 blocks: layer ids 0..3).
+inline const std::string kTinyModel = SAGEGEN_SOURCE_DIR "/tests/app/data/tiny-random.yaml";
+
 using sagegen::testing::TempDir;
 
 using sagegen::testing::read_bytes;

@@ -16,14 +16,13 @@
 namespace sagegen::cli {
 namespace {
 
+using testing::kTinyModel;
 using testing::ProcessResult;
 using testing::read_bytes;
 using testing::run_sagegen;
 using testing::TempDir;
 using testing::write_bytes;
 namespace fs = std::filesystem;
-
-const std::string kTinyModel = SAGEGEN_SOURCE_DIR "/tests/app/data/tiny-random.yaml";  // 4 layer ids
 
 std::vector<std::string> calibrate_args(const fs::path& dir, std::vector<std::string> extra = {}) {
   write_bytes(dir / "prompts.txt", "# calibration prompts\na red circle above a blue square\n");

@@ -15,6 +15,7 @@
 namespace sagegen::cli {
 namespace {
 
+using testing::kTinyModel;
 using testing::ProcessResult;
 using testing::read_bytes;
 using testing::run_sagegen;
@@ -22,7 +23,6 @@ using testing::TempDir;
 using testing::write_bytes;
 namespace fs = std::filesystem;
 
-const std::string kTinyModel = SAGEGEN_SOURCE_DIR "/tests/app/data/tiny-random.yaml";
 const std::string kPrompt = "a red circle above a blue square";
 
 // A table for the tiny model (2 blocks: layer ids 0..3): step 0 in fp16, the rest 8-bit.

@@ -21,13 +21,12 @@
 namespace sagegen::cli {
 namespace {
 
+using testing::kTinyModel;
 using testing::ProcessResult;
 using testing::read_bytes;
 using testing::run_sagegen;
 using testing::TempDir;
 namespace fs = std::filesystem;
-
-const std::string kTinyModel = SAGEGEN_SOURCE_DIR "/tests/app/data/tiny-random.yaml";
 
 int line_count(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "sageattn/metrics.h"
+#include "sageattn/reference.h"
 #include "sageattn/types.h"
 
 namespace sageattn::test {
@@ -25,6 +27,24 @@ struct Shape {
     std::ostringstream s;
     s << "B" << batch << " Hq" << heads_q << " Hkv" << heads_kv << " Lq" << len_q << " Lk"
       << len_k << " D" << head_dim;
+    return s.str();
+  }
+};
+
+// One attention problem of a shape sweep and the cosine similarity to exact attention it must
+// reach (GoldenShapes, GoldenWgmma).
+struct ShapeCase {
+  Shape shape;
+  Variant variant;
+  bool causal;
+  Layout layout;
+  at::ScalarType dtype;
+  double min_cos;
+
+  std::string str() const {
+    std::ostringstream s;
+    s << shape.str() << " " << to_string(variant) << (causal ? " causal " : " ")
+      << to_string(layout) << " " << dtype;
     return s.str();
   }
 };
@@ -59,6 +79,33 @@ inline Inputs make_inputs(const Shape& s, uint64_t seed, at::ScalarType dtype = 
     return laid.to(dtype).contiguous();
   };
   return {finish(q), finish(k), finish(v)};
+}
+
+// The golden model under `numerics` against exact attention on case `c` (inputs with outliers,
+// seed 1234): output shape and dtype, LSE shape, the case's cosine bound, and the LSE error.
+// LSE carries the error of the quantized scores (about one INT step of the outlier Q channels),
+// so its bound is absolute and looser for INT4.
+inline void expect_golden_matches_exact(const ShapeCase& c, const KernelNumerics& numerics) {
+  SCOPED_TRACE(c.str());
+  const Inputs in = make_inputs(c.shape, 1234, c.dtype, c.layout);
+  AttentionOptions opts;
+  opts.variant = c.variant;
+  opts.causal = c.causal;
+  opts.layout = c.layout;
+  opts.return_lse = true;
+  const AttentionResult golden = reference::golden_attention(in.q, in.k, in.v, opts, numerics);
+  const AttentionResult exact = reference::exact_attention(in.q, in.k, in.v, opts);
+  EXPECT_EQ(golden.out.sizes(), in.q.sizes());
+  EXPECT_EQ(golden.out.scalar_type(), c.dtype);
+  ASSERT_TRUE(golden.lse.defined());
+  EXPECT_EQ(golden.lse.sizes(), (at::IntArrayRef{c.shape.batch, c.shape.heads_q, c.shape.len_q}));
+  const ErrorMetrics m = compare(golden.out, exact.out);
+  EXPECT_EQ(m.nonfinite, 0);
+  EXPECT_GE(m.cos_sim, c.min_cos) << m.str();
+  const at::Tensor lse_err = (golden.lse.to(at::kDouble) - exact.lse).abs();
+  const bool int4 = c.variant == Variant::kSage2Int4;
+  EXPECT_LT(lse_err.mean().item<double>(), int4 ? 0.6 : 0.06);
+  EXPECT_LT(lse_err.max().item<double>(), int4 ? 4.0 : 0.5);
 }
 
 // Runs `call` and checks it throws an exception whose message contains every `parts` string.

@@ -14,21 +14,7 @@
 namespace sageattn {
 namespace {
 
-struct ShapeCase {
-  test::Shape shape;
-  Variant variant;
-  bool causal;
-  Layout layout;
-  at::ScalarType dtype;
-  double min_cos;
-
-  std::string str() const {
-    std::ostringstream s;
-    s << shape.str() << " " << to_string(variant) << (causal ? " causal " : " ")
-      << to_string(layout) << " " << dtype;
-    return s.str();
-  }
-};
+using test::ShapeCase;
 
 std::vector<ShapeCase> shape_cases() {
   using test::Shape;
@@ -55,28 +41,7 @@ std::vector<ShapeCase> shape_cases() {
 class GoldenShapes : public ::testing::TestWithParam<ShapeCase> {};
 
 TEST_P(GoldenShapes, MatchesExactAttention) {
-  const ShapeCase& c = GetParam();
-  const test::Inputs in = test::make_inputs(c.shape, 1234, c.dtype, c.layout);
-  AttentionOptions opts;
-  opts.variant = c.variant;
-  opts.causal = c.causal;
-  opts.layout = c.layout;
-  opts.return_lse = true;
-  const AttentionResult golden = reference::golden_attention(in.q, in.k, in.v, opts);
-  const AttentionResult exact = reference::exact_attention(in.q, in.k, in.v, opts);
-  EXPECT_EQ(golden.out.sizes(), in.q.sizes());
-  EXPECT_EQ(golden.out.scalar_type(), c.dtype);
-  ASSERT_TRUE(golden.lse.defined());
-  EXPECT_EQ(golden.lse.sizes(), (at::IntArrayRef{c.shape.batch, c.shape.heads_q, c.shape.len_q}));
-  const ErrorMetrics m = compare(golden.out, exact.out);
-  EXPECT_EQ(m.nonfinite, 0) << c.str();
-  EXPECT_GE(m.cos_sim, c.min_cos) << c.str() << ": " << m.str();
-  // LSE carries the error of the quantized scores (about one INT step of the outlier Q
-  // channels), so its bound is absolute and looser for INT4.
-  const at::Tensor lse_err = (golden.lse.to(at::kDouble) - exact.lse).abs();
-  const bool int4 = c.variant == Variant::kSage2Int4;
-  EXPECT_LT(lse_err.mean().item<double>(), int4 ? 0.6 : 0.06) << c.str();
-  EXPECT_LT(lse_err.max().item<double>(), int4 ? 4.0 : 0.5) << c.str();
+  test::expect_golden_matches_exact(GetParam(), kMmaNumerics);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenShapes, ::testing::ValuesIn(shape_cases()),

@@ -48,7 +48,7 @@ std::string joined(const std::vector<std::string>& lines) {
 
 TEST(Selector, Sm89RunsEveryQuantizedVariantOnMmaWithPaddedHeadDims) {
   for (const Variant v : {Variant::kSage2Int8, Variant::kSage2Int4, Variant::kSage1}) {
-    for (const auto [hd, padded] : {std::pair{64, 64}, {96, 128}, {128, 128}}) {
+    for (const auto& [hd, padded] : {std::pair{64, 64}, {96, 128}, {128, 128}}) {
       const Selection s = select_route(cuda_problem(hd), ask(v), gpu(89));
       ASSERT_EQ(s.route, Route::kCudaKernel) << to_string(v) << " hd" << hd << ": " << s.reason;
       EXPECT_EQ(s.variant, v);

@@ -171,17 +171,8 @@ constexpr KernelNumerics kWgmmaTimes448{kWgmmaTiles, PScale::kTimes448,
 constexpr KernelNumerics kWgmmaFp32RowSum{kWgmmaTiles, PScale::kExp2Offset8,
                                           PvAccumulation::kWgmmaTruncating, RowSum::kFp32P};
 
-struct WgmmaCase {
-  test::Shape shape;
-  Variant variant;
-  bool causal;
-  Layout layout;
-  at::ScalarType dtype;
-  double min_cos;
-};
-
 // The GoldenShapes sweep style: odd lengths, L_q != L_k, GQA, causal, both layouts.
-const WgmmaCase kWgmmaCases[] = {
+const test::ShapeCase kWgmmaCases[] = {
     {{1, 2, 2, 1, 1, 64}, Variant::kSage2Int8, false, Layout::kHND, at::kHalf, 0.999},
     {{1, 2, 2, 1, 75, 64}, Variant::kSage2Int8, true, Layout::kHND, at::kHalf, 0.999},
     {{1, 2, 2, 75, 75, 64}, Variant::kSage2Int8, true, Layout::kNHD, at::kBFloat16, 0.999},
@@ -194,26 +185,7 @@ const WgmmaCase kWgmmaCases[] = {
 };
 
 TEST(GoldenWgmma, MatchesExactAttention) {
-  for (const WgmmaCase& c : kWgmmaCases) {
-    const test::Inputs in = test::make_inputs(c.shape, 1234, c.dtype, c.layout);
-    AttentionOptions opts;
-    opts.variant = c.variant;
-    opts.causal = c.causal;
-    opts.layout = c.layout;
-    opts.return_lse = true;
-    const AttentionResult golden = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaNumerics);
-    const AttentionResult exact = reference::exact_attention(in.q, in.k, in.v, opts);
-    const std::string name = c.shape.str() + " " + std::string(to_string(c.variant)) +
-                             (c.causal ? " causal " : " ") + std::string(to_string(c.layout));
-    EXPECT_EQ(golden.out.sizes(), in.q.sizes()) << name;
-    const ErrorMetrics m = compare(golden.out, exact.out);
-    EXPECT_EQ(m.nonfinite, 0) << name;
-    EXPECT_GE(m.cos_sim, c.min_cos) << name << ": " << m.str();
-    const at::Tensor lse_err = (golden.lse.to(at::kDouble) - exact.lse).abs();
-    const bool int4 = c.variant == Variant::kSage2Int4;
-    EXPECT_LT(lse_err.mean().item<double>(), int4 ? 0.6 : 0.06) << name;
-    EXPECT_LT(lse_err.max().item<double>(), int4 ? 4.0 : 0.5) << name;
-  }
+  for (const test::ShapeCase& c : kWgmmaCases) test::expect_golden_matches_exact(c, kWgmmaNumerics);
 }
 
 // The accuracy-table inputs (GoldenAccuracy): the wgmma numerics meet sage2-8b's bounds there.

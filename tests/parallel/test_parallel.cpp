@@ -145,7 +145,7 @@ struct SplitCase {
 };
 
 // Max |N-rank - 1-rank| relative to max |1-rank|.
-double split_error(SplitCase c, const testing::RanksRun& result, const std::filesystem::path& out) {
+double split_error(SplitCase c, const std::filesystem::path& out) {
   const at::Tensor expected = one_rank_output(c.heads, c.joint, c.frames, c.height, c.width,
                                               sageattn::parse_variant(c.variant).value());
   const at::Tensor got = read_floats(out, expected.sizes());
@@ -165,7 +165,7 @@ TEST_F(SequenceParallelGloo, TinyDitOnTwoRanksMatchesOneRank) {
   const testing::RanksRun result =
       run(c.world, {"model", "2", "0", "3", "6", "6", c.variant, out.string()});
   for (const auto& rank : result.ranks) ASSERT_EQ(rank.exit_code, 0) << describe(result);
-  const double error = split_error(c, result, out);
+  const double error = split_error(c, out);
   std::printf("2 ranks, cross-attention, fp16: max relative difference to 1 rank %.3g\n", error);
   EXPECT_LE(error, kFp32SplitBound);
 }
@@ -178,7 +178,7 @@ TEST_F(SequenceParallelGloo, TinyDitJointAttentionOnThreeRanksWithUnevenHeadsMat
   const testing::RanksRun result =
       run(c.world, {"model", "2", "1", "2", "4", "6", c.variant, out.string()});
   for (const auto& rank : result.ranks) ASSERT_EQ(rank.exit_code, 0) << describe(result);
-  const double error = split_error(c, result, out);
+  const double error = split_error(c, out);
   std::printf("3 ranks, joint attention, 2 heads, fp16: max relative difference %.3g\n", error);
   EXPECT_LE(error, kFp32SplitBound);
 }

@@ -179,7 +179,7 @@ TEST(Canvas, EveryPrintableCharacterButSpaceHasADistinctGlyph) {
 }
 
 TEST(Canvas, UnknownCharactersAreDrawnAsAVisibleBox) {
-  for (const std::string text : {std::string("\t"), std::string("\x01"), std::string("\xC3")}) {
+  for (const std::string& text : {std::string("\t"), std::string("\x01"), std::string("\xC3")}) {
     Canvas canvas(6, 8, kBlack);
     canvas.draw_text(0, 0, text, kWhite);
     // A hollow 5x7 box: the whole border lit, the inside dark.

@@ -153,6 +153,34 @@ TEST_F(PipelineTest, TableAndOverrideRouteTheCalls) {
   EXPECT_TRUE(overridden.table_path.empty());
 }
 
+// A rule that earlier rules shadow decides nothing: the pipeline logs the resolver's warning
+// (file:line:column and the rule) when it runs the table, once for repeated generations.
+TEST_F(PipelineTest, ShadowedTableRulesAreLoggedOnce) {
+  write(dir_ / "shadowed-table.yaml", R"(model: small-test
+default: sage2-8b
+rules:
+  - {layers: all, steps: all, variant: fp16}
+  - {layers: 0, steps: all, variant: sage1}
+)");
+  GenerateRequest r = request();
+  r.steps = 1;
+  r.table = (dir_ / "shadowed-table.yaml").string();
+  auto pipeline = Pipeline::load(r);
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "table-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  pipeline->generate(r);
+  pipeline->generate(r);
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  const std::string expected = r.table + ":5:5: rules[1]: decides nothing";
+  const std::size_t first = text.find(expected);
+  ASSERT_NE(first, std::string::npos) << text;
+  EXPECT_NE(text.rfind("[warning]", first), std::string::npos) << text;
+  EXPECT_EQ(text.find(expected, first + 1), std::string::npos) << "logged twice:\n" << text;
+}
+
 // A table is a per-generation choice: a pipeline loaded without one runs the table a request
 // names, then its own default again, without reloading the model; a table for another model is a
 // ConfigError at the call that names it.

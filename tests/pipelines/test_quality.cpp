@@ -172,7 +172,7 @@ TEST(Quality, ImagesOnCpuWithTheGoldenModel) {
 
 // 64x64x16: 1,024 tokens a clip, the t2v side of the same model.
 TEST(Quality, VideoOnCpuWithTheGoldenModel) {
-  const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 64, 16, 10, 2, false};
+  const QualitySetup setup{"cpu golden, video", DeviceChoice::kCpu, 64, 16, 10, 2, false, ""};
   const auto figures = measure(setup);
   report(setup, figures);
   check_int8_bounds(figures);
@@ -181,8 +181,8 @@ TEST(Quality, VideoOnCpuWithTheGoldenModel) {
 // The kernels at full size: 64x64 images, 20 steps; and t2v at 64x64x16 (4,096 tokens).
 TEST(Quality, KernelsOnGpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  for (const QualitySetup& setup : {QualitySetup{"gpu kernels, images", DeviceChoice::kCuda, 64, 1, 20, 16, true},
-                                    QualitySetup{"gpu kernels, video", DeviceChoice::kCuda, 64, 16, 20, 4, true}}) {
+  for (const QualitySetup& setup : {QualitySetup{"gpu kernels, images", DeviceChoice::kCuda, 64, 1, 20, 16, true, ""},
+                                    QualitySetup{"gpu kernels, video", DeviceChoice::kCuda, 64, 16, 20, 4, true, ""}}) {
     const auto figures = measure(setup);
     report(setup, figures);
     check_int8_bounds(figures);

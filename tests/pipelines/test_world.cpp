@@ -51,7 +51,9 @@ void expect_caption_states_label(const Sample& sample) {
     EXPECT_EQ(parsed.objects[i].shape, truth.objects[i].shape) << sample.caption;
     EXPECT_EQ(parsed.objects[i].colour, truth.objects[i].colour) << sample.caption;
     EXPECT_EQ(parsed.objects[i].motion, truth.objects[i].motion) << sample.caption;
-    if (parsed.objects[i].size) EXPECT_EQ(parsed.objects[i].size, truth.objects[i].size) << sample.caption;
+    if (parsed.objects[i].size) {
+      EXPECT_EQ(parsed.objects[i].size, truth.objects[i].size) << sample.caption;
+    }
   }
   EXPECT_EQ(parsed.relation, truth.relation) << sample.caption;
   EXPECT_EQ(parsed.position, truth.position) << sample.caption;

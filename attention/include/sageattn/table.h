@@ -151,8 +151,9 @@ class ResolvedTable {
   int count(Variant variant) const;
 
   // Legal but suspicious: rules that decide no (layer, step) because earlier rules cover all
-  // they cover. One line each, "file:line:column: rules[i]: ..."; the caller logs them once
-  // per generation (resolve itself stays silent, so tests and the calibrator are not noisy).
+  // they cover. One line each, "file:line:column: rules[i]: ..."; the caller logs them (the
+  // pipeline: once per table and step count) and resolve itself stays silent, so tests and
+  // the calibrator are not noisy.
   const std::vector<std::string>& warnings() const& { return warnings_; }
   // By value on a temporary, so `for (auto& w : table.resolve(...).warnings())` is safe.
   std::vector<std::string> warnings() && { return std::move(warnings_); }

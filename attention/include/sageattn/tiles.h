@@ -6,14 +6,15 @@ namespace sageattn {
 
 // A Q block is the rows one CTA owns; Q smoothing (mean, delta_s) is per Q block.
 // A K block is the keys one main-loop iteration consumes; online softmax steps per K block.
-// A warp owns kWarpQ consecutive rows of the Q block.
+// A warp owns warp_q consecutive rows of the Q block.
 struct TileShape {
   int block_q;
   int block_k;
   int warp_q;
 };
 
-// mma.sync kernels (sm_80/86/89, and sm_90 when wgmma is unavailable): 4 warps x 32 rows,
+// mma.sync kernels (sm_80/86/89; on sm_90 sage2-4b and sage1, which have no wgmma kernel,
+// sage2-8b in a build without sm_90a or asked for with kernel family mma): 4 warps x 32 rows,
 // K blocks of 64 keys (the k-extent of two m16n8k32 PV MMAs).
 inline constexpr TileShape kMmaTiles{128, 64, 32};
 static_assert(kMmaTiles.block_q % kMmaTiles.warp_q == 0, "warps must tile the Q block");

@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include <mutex>
+#include <string>
 
 namespace sageattn::cuda {
 namespace {
@@ -13,8 +14,10 @@ using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, 
                                  const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
                                  CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
 
-EncodeTiled encode_tiled() {
+// cuTensorMapEncodeTiled from the driver, or nullptr with `why` saying what the runtime answered.
+EncodeTiled encode_tiled(std::string& why) {
   static EncodeTiled fn = nullptr;
+  static std::string failure;
   static std::once_flag once;
   std::call_once(once, [] {
     void* ptr = nullptr;
@@ -24,10 +27,18 @@ EncodeTiled encode_tiled() {
                                                              cudaEnableDefault, &status);
     if (err == cudaSuccess && status == cudaDriverEntryPointSuccess) {
       fn = reinterpret_cast<EncodeTiled>(ptr);
-    } else {
-      cudaGetLastError();
+      return;
+    }
+    failure = err != cudaSuccess ? std::string(cudaGetErrorString(err))
+                                 : "entry point query result " + std::to_string(status);
+    // The query's error is not sticky; taking it off the thread's last-error slot keeps a later
+    // launch check from blaming a kernel for it. Its value is the `err` reported above.
+    const cudaError_t cleared = cudaGetLastError();
+    if (cleared != cudaSuccess && cleared != err) {
+      failure += std::string("; then ") + cudaGetErrorString(cleared);
     }
   });
+  why = failure;
   return fn;
 }
 
@@ -36,10 +47,12 @@ EncodeTiled encode_tiled() {
 CUtensorMap make_byte_tensor_map(const char* operand, const void* base, std::uint64_t rows,
                                  std::uint64_t row_bytes, std::uint32_t box_rows,
                                  std::uint32_t box_bytes) {
-  const EncodeTiled encode = encode_tiled();
+  std::string why;
+  const EncodeTiled encode = encode_tiled(why);
   TORCH_CHECK(encode != nullptr,
               "sageattn: the CUDA driver offers no cuTensorMapEncodeTiled (driver older than "
-              "CUDA 12?), needed by the sm_90 kernels");
+              "CUDA 12?), needed by the sm_90 kernels: ",
+              why);
   CUtensorMap map;
   const cuuint64_t dims[2] = {row_bytes, rows};
   const cuuint64_t strides[1] = {row_bytes};  // bytes between rows (dims 1..rank-1)

@@ -1,5 +1,6 @@
-// Layout helpers shared by the golden model, exact attention and the SDPA route: everything
-// inside them works on HND [B, H, L, D] CPU tensors.
+// Layout helpers. The HND view and its way back serve the golden model, exact attention and the
+// torch SDPA route (attention.cpp); the rest serves the golden model and exact attention, which
+// work on contiguous HND [B, H, L, D] CPU tensors.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -10,10 +11,14 @@ namespace sageattn::reference {
 
 inline int64_t token_dim(Layout layout) { return layout == Layout::kNHD ? 1 : 2; }
 
+// [B, H, L, D] view of a tensor in `layout` (no copy).
+inline at::Tensor hnd_view(const at::Tensor& x, Layout layout) {
+  return layout == Layout::kNHD ? x.transpose(1, 2) : x;
+}
+
 // Any layout/device/dtype -> contiguous HND on the CPU in `dtype`.
 inline at::Tensor to_cpu_hnd(const at::Tensor& x, Layout layout, at::ScalarType dtype) {
-  const at::Tensor hnd = layout == Layout::kNHD ? x.transpose(1, 2) : x;
-  return hnd.to(at::kCPU, dtype).contiguous();
+  return hnd_view(x, layout).to(at::kCPU, dtype).contiguous();
 }
 
 // HND -> the caller's layout (contiguous).

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/strict_yaml.h"
+#include "config/yaml_errors.h"
 #include "config_search.h"
 #include "sageattn/variants.h"
 #include "sagegen/errors.h"
@@ -31,16 +31,18 @@ std::optional<double> ArchCosts::cost(sageattn::Variant variant, int head_dim) c
   return found->second;
 }
 
-ArchCosts load_arch_costs(const std::string& path) {
+namespace {
+
+ArchCosts read_arch_costs(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open the costs file");
   std::ostringstream text;
   text << in.rdbuf();
-  const YAML::Node root = config::parse_document(text.str(), path);
+  const YAML::Node root = strict_yaml::parse_document(text.str(), path);
   if (!root || root.IsNull()) {
     throw ConfigError(path + ": the costs file is empty (expected keys: arch, measured, source, costs)");
   }
-  config::StrictMap top(root, path, "");
+  strict_yaml::StrictMap top(root, path, "");
   ArchCosts result;
   result.path = path;
   const std::string arch_text = top.required_string("arch");
@@ -55,7 +57,7 @@ ArchCosts load_arch_costs(const std::string& path) {
   if (top.has("length")) result.length = top.required_int("length", 1);
   const int arch_number = std::stoi(result.arch.substr(2));
 
-  config::StrictMap costs = top.child("costs");
+  strict_yaml::StrictMap costs = top.child("costs");
   const YAML::Node costs_node = top.required("costs");
   for (const auto& entry : costs_node) {
     const std::string dim_text = entry.first.as<std::string>();
@@ -63,7 +65,7 @@ ArchCosts load_arch_costs(const std::string& path) {
     if (!YAML::convert<int>::decode(entry.first, head_dim) || head_dim < 1) {
       costs.fail_at(entry.first, dim_text, "expected a head dim (a positive integer)");
     }
-    config::StrictMap by_variant(entry.second, path, "costs." + dim_text);
+    strict_yaml::StrictMap by_variant(entry.second, path, "costs." + dim_text);
     std::map<sageattn::Variant, double>& listed = result.costs[head_dim];
     for (const auto& item : entry.second) {
       const std::string name = item.first.as<std::string>();
@@ -93,6 +95,12 @@ ArchCosts load_arch_costs(const std::string& path) {
   if (result.costs.empty()) top.fail_at(costs_node, "costs", "lists no head dim");
   top.reject_unknown_keys();
   return result;
+}
+
+}  // namespace
+
+ArchCosts load_arch_costs(const std::string& path) {
+  return config::with_config_errors([&] { return read_arch_costs(path); });
 }
 
 std::optional<std::string> normalize_arch(const std::string& text) {

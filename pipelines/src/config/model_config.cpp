@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/strict_yaml.h"
+#include "config/yaml_errors.h"
 #include "sagegen/errors.h"
 
 namespace sagegen {
@@ -21,12 +21,12 @@ std::string resolve_relative(const std::string& value, const std::string& base_d
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
-Extent3 read_extent(config::StrictMap& map, const std::string& key) {
+Extent3 read_extent(strict_yaml::StrictMap& map, const std::string& key) {
   const std::vector<int> v = map.required_int_list(key, 3, 1);
   return Extent3{v[0], v[1], v[2]};
 }
 
-DitConfig read_dit(config::StrictMap map) {
+DitConfig read_dit(strict_yaml::StrictMap map) {
   DitConfig dit;
   dit.depth = map.required_int("depth", 1);
   dit.width = map.required_int("width", 1);
@@ -66,7 +66,7 @@ DitConfig read_dit(config::StrictMap map) {
   return dit;
 }
 
-TextEncoderConfig read_text_encoder(config::StrictMap map, const std::string& base_dir) {
+TextEncoderConfig read_text_encoder(strict_yaml::StrictMap map, const std::string& base_dir) {
   TextEncoderConfig text;
   text.layers = map.required_int("layers", 0);
   text.width = map.required_int("width", 1);
@@ -86,7 +86,7 @@ TextEncoderConfig read_text_encoder(config::StrictMap map, const std::string& ba
   return text;
 }
 
-ComputeDType parse_dtype(config::StrictMap& map, const std::string& key) {
+ComputeDType parse_dtype(strict_yaml::StrictMap& map, const std::string& key) {
   const std::string name = map.required_string(key);
   if (name == "float32") return ComputeDType::kFloat32;
   if (name == "bfloat16") return ComputeDType::kBFloat16;
@@ -105,9 +105,11 @@ std::string to_string(ComputeDType dtype) {
   return "?";
 }
 
-ModelConfig parse_model_config(const std::string& yaml, const std::string& source_name,
-                               const std::string& base_dir) {
-  config::StrictMap map(config::parse_document(yaml, source_name), source_name, "");
+namespace {
+
+ModelConfig read_model_config(const std::string& yaml, const std::string& source_name,
+                              const std::string& base_dir) {
+  strict_yaml::StrictMap map(strict_yaml::parse_document(yaml, source_name), source_name, "");
   ModelConfig config;
   config.source_path = source_name;
   config.name = map.required_string("name");
@@ -166,6 +168,13 @@ ModelConfig parse_model_config(const std::string& yaml, const std::string& sourc
   }
   map.reject_unknown_keys();
   return config;
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const std::string& yaml, const std::string& source_name,
+                               const std::string& base_dir) {
+  return config::with_config_errors([&] { return read_model_config(yaml, source_name, base_dir); });
 }
 
 ModelConfig load_model_config(const std::string& path) {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace sagegen::eval {
 
@@ -110,9 +111,10 @@ PromptSpec parse_prompt(std::string_view prompt) {
         if (!pending_colour) fail(prompt, "shape '" + text + "' without a colour");
         if (spec.objects.size() == 2) fail(prompt, "more than two objects");
         if (spec.objects.size() == 1 && !spec.relation) fail(prompt, "second object without a relation");
-        spec.objects.push_back({static_cast<Shape>(phrase->value), *pending_colour, pending_size, Motion::kNone});
-        pending_size.reset();
-        pending_colour.reset();
+        // The shape takes the pending colour and size and clears them.
+        spec.objects.push_back({static_cast<Shape>(phrase->value),
+                                *std::exchange(pending_colour, std::nullopt),
+                                std::exchange(pending_size, std::nullopt), Motion::kNone});
         break;
       case PhraseKind::kMotion:
         if (spec.objects.empty() || pending_colour || pending_size) fail(prompt, "motion '" + text + "' before its object");

@@ -183,8 +183,9 @@ at::Tensor WanTransformer3DModel::forward(const at::Tensor& x, const at::Tensor&
     // Every rank embeds the whole input (cheap) and keeps its shard of the tokens.
     ulysses.emplace(*sequence_group_, h.size(1));
     h = ulysses->take(h);  // [B, S, C]
+    // rotation left undefined: apply_rope makes it from the shard's cos and sin.
     rope = RopeTables{ulysses->take(rope.cos.unsqueeze(0)).squeeze(0),
-                      ulysses->take(rope.sin.unsqueeze(0)).squeeze(0)};
+                      ulysses->take(rope.sin.unsqueeze(0)).squeeze(0), /*rotation=*/at::Tensor()};
   }
 
   for (const auto& block : blocks) {

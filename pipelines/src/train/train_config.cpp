@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/strict_yaml.h"
+#include "config/yaml_errors.h"
 #include "sagegen/errors.h"
 
 namespace sagegen::train {
@@ -24,7 +24,7 @@ std::string resolve_relative(const std::string& value, const std::string& base_d
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
-double read_fraction(config::StrictMap& map, const std::string& key, double upper_inclusive) {
+double read_fraction(strict_yaml::StrictMap& map, const std::string& key, double upper_inclusive) {
   const double value = map.required_double(key);
   if (!(value >= 0.0 && value <= upper_inclusive)) {
     map.fail(key, fmt::format("must be in [0, {}], got {}", upper_inclusive, value));
@@ -32,7 +32,7 @@ double read_fraction(config::StrictMap& map, const std::string& key, double uppe
   return value;
 }
 
-double read_positive(config::StrictMap& map, const std::string& key) {
+double read_positive(strict_yaml::StrictMap& map, const std::string& key) {
   const double value = map.required_double(key);
   if (!(value > 0.0) || !std::isfinite(value)) {
     map.fail(key, fmt::format("must be a positive number, got {}", value));
@@ -48,7 +48,7 @@ std::vector<FramesMixEntry> read_frames_mix(const YAML::Node& node, const std::s
   }
   std::vector<FramesMixEntry> mix;
   for (std::size_t i = 0; i < node.size(); ++i) {
-    config::StrictMap entry(node[i], source, fmt::format("frames_mix[{}]", i));
+    strict_yaml::StrictMap entry(node[i], source, fmt::format("frames_mix[{}]", i));
     FramesMixEntry e;
     e.frames = entry.required_int("frames", 1);
     if (entry.has("weight")) e.weight = read_positive(entry, "weight");
@@ -82,11 +82,9 @@ double parse_number(const std::string& value, const std::string& flag) {
   return parsed;
 }
 
-}  // namespace
-
-TrainConfig parse_train_config(const std::string& yaml, const std::string& source_name,
-                               const std::string& base_dir) {
-  config::StrictMap map(config::parse_document(yaml, source_name), source_name, "");
+TrainConfig read_train_config(const std::string& yaml, const std::string& source_name,
+                              const std::string& base_dir) {
+  strict_yaml::StrictMap map(strict_yaml::parse_document(yaml, source_name), source_name, "");
   TrainConfig c;
   c.source_path = source_name;
   c.model = resolve_relative(map.required_string("model"), base_dir);
@@ -125,7 +123,7 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
   if (map.has("ema")) c.ema_decay = read_fraction(map, "ema", 1.0);
   if (map.has("caption_dropout")) c.caption_dropout = read_fraction(map, "caption_dropout", 1.0);
   if (map.has("logit_normal")) {
-    config::StrictMap ln = map.child("logit_normal");
+    strict_yaml::StrictMap ln = map.child("logit_normal");
     c.logit_normal_mean = ln.required_double("mean");
     c.logit_normal_std = read_positive(ln, "std");
     ln.reject_unknown_keys();
@@ -157,6 +155,13 @@ TrainConfig parse_train_config(const std::string& yaml, const std::string& sourc
   map.reject_unknown_keys();
   validate_train_config(c);
   return c;
+}
+
+}  // namespace
+
+TrainConfig parse_train_config(const std::string& yaml, const std::string& source_name,
+                               const std::string& base_dir) {
+  return config::with_config_errors([&] { return read_train_config(yaml, source_name, base_dir); });
 }
 
 TrainConfig load_train_config(const std::string& path) {
