@@ -12,9 +12,12 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
   const bool delta = params.attn.delta_s != nullptr;
   auto* kernel = delta ? attention_wgmma_kernel<kDp, kConsumers, true>
                        : attention_wgmma_kernel<kDp, kConsumers, false>;
-  // Above 48 KB a kernel must opt in to dynamic shared memory; an error here surfaces in the
-  // caller's launch check.
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmemBytes);
+  // Above 48 KB a kernel must opt in to dynamic shared memory. If that fails, launching would
+  // only fail again: return, and the caller's launch check (cudaGetLastError) reports this error.
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmemBytes) !=
+      cudaSuccess) {
+    return;
+  }
   const dim3 grid(params.attn.len_q_pad / T::kBlockQ, params.attn.heads_q, params.attn.batch);
   kernel<<<grid, T::kThreads, T::kSmemBytes, stream>>>(params);
 }
