@@ -27,6 +27,8 @@
 #   --eval-count N      prompts per image set, seen and held out (default 100; 0: no eval)
 #   --eval-clips N      8-frame clips of seen prompts (default 24; 0: none)
 #   --eval-timeout S    wall-clock cap of the whole eval (default 60; rc 124 = cut)
+#   --eval-clip-shift S the clips again with the sampler's `--shift S` (e.g. 3: more steps at high
+#                       noise, where a clip's motion is set; docs/training.md, "Motion"); 5-10 s
 #   --bench STEPS       benchmark only (`sagegen train --benchmark STEPS --profile 5`), once with
 #                       --cuda-graphs on and once off (only the mode --train-args names, if it
 #                       names one); about the build + 20-40 s a mode
@@ -42,10 +44,10 @@
 # the machine goes back.
 set -uo pipefail
 
-usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; }
 
 train_seconds=420 resume='' config=configs/train/tiny-gpu.yaml train_args='' device=cuda
-eval_count=100 eval_clips=24 eval_timeout=60 smoke=1 build=1 build_dir='' bench_steps=0 check_graphs=0
+eval_count=100 eval_clips=24 eval_timeout=60 eval_clip_shift='' smoke=1 build=1 build_dir='' bench_steps=0 check_graphs=0
 jobs=${SAGEGEN_JOBS:-$(nproc)}
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -57,6 +59,7 @@ while [[ $# -gt 0 ]]; do
     --eval-count) eval_count="$2"; shift ;;
     --eval-clips) eval_clips="$2"; shift ;;
     --eval-timeout) eval_timeout="$2"; shift ;;
+    --eval-clip-shift) eval_clip_shift="$2"; shift ;;
     --bench) bench_steps="$2"; shift ;;
     --no-smoke) smoke=0 ;;
     --check-graphs) check_graphs=1 ;;
@@ -277,6 +280,13 @@ if [[ -f $weights && $eval_count != 0 ]]; then
       echo "== 8-frame clips of seen prompts (motion)"
       timeout "$left" "$sagegen" eval "${eval_flags[@]}" --set seen --count "$eval_clips" --frames 8
       echo "eval clips rc=$? ($(( $(date +%s) - eval_end + left ))s)"
+    fi
+    left=$(( eval_end - $(date +%s) ))
+    if [[ $eval_clips != 0 && -n $eval_clip_shift && $left -gt 5 ]]; then
+      echo "== the same clips, sampler shift $eval_clip_shift"
+      timeout "$left" "$sagegen" eval "${eval_flags[@]}" --set seen --count "$eval_clips" --frames 8 \
+        --shift "$eval_clip_shift"
+      echo "eval clips rc=$? ($(( $(date +%s) - eval_end + left ))s, shift $eval_clip_shift)"
     fi
   } >"$OUT/eval.txt" 2>"$build_dir/eval.log"
   eval_line="eval: $(grep -E '^eval (images|clips) rc=' "$OUT/eval.txt" | tr '\n' ' ')"

@@ -222,6 +222,28 @@ TEST(Rope, DotProductsDependOnRelativePosition) {
             1e-4);
 }
 
+// The model tells a clip's frames apart only through the time axis of its 3D RoPE (no other
+// per-frame input): a clip of identical frames must come out different at each frame, and the
+// same frames reversed must not come out as the reversed output (order, not only offsets).
+TEST(Model, TimeAxisSetsFramesApart) {
+  c10::InferenceMode inference;
+  const auto dit = random_dit(small_dit(), 4);
+  AttentionContext attention(4);
+  attention.set_step(0);
+  const at::Tensor frame = at::randn({1, 3, 1, 8, 8});
+  const at::Tensor t = at::full({1}, 700.0);
+  const at::Tensor text = at::randn({1, 6, 48});
+  const at::Tensor same = dit->forward(frame.expand({1, 3, 4, 8, 8}).contiguous(), t, text, attention);
+  for (int f = 1; f < 4; ++f) {
+    EXPECT_GT((same.select(2, f) - same.select(2, 0)).abs().max().item<double>(), 1e-3) << "frame " << f;
+  }
+  const at::Tensor clip = at::randn({1, 3, 4, 8, 8});
+  const at::Tensor reversed_in = clip.flip({2});
+  const at::Tensor out = dit->forward(clip, t, text, attention);
+  const at::Tensor out_of_reversed = dit->forward(reversed_in, t, text, attention);
+  EXPECT_GT((out_of_reversed - out.flip({2})).abs().max().item<double>(), 1e-3);
+}
+
 TEST(Model, RandomInitAndForwardAreDeterministic) {
   c10::InferenceMode inference;
   const auto a = random_dit(small_dit(), 5);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -115,6 +116,49 @@ TEST(TrainConfig, BadValuesNameTheKey) {
   EXPECT_NE(with("ema: 0.999", "ema: 1.5").find("ema"), std::string::npos);
   EXPECT_NE(with("batch: 16}", "batches: 16}").find("frames_mix[1].batches"), std::string::npos);
   EXPECT_NE(with("steps: 4000", "steps: 0").find("steps"), std::string::npos);
+}
+
+TEST(TrainConfig, FramesMixShiftKey) {
+  std::string text = kValidYaml;
+  const std::string clips = "{frames: 8, weight: 1, batch: 16}";
+  text.replace(text.find(clips), clips.size(), "{frames: 8, weight: 1, batch: 16, shift: 4}");
+  const TrainConfig c = parse_train_config(text, "run.yaml", "/");
+  EXPECT_DOUBLE_EQ(c.frames_mix[0].shift, 1.0);  // the default: the logit-normal draw as it is
+  EXPECT_DOUBLE_EQ(c.frames_mix[1].shift, 4.0);
+  for (const char* bad : {"shift: 0}", "shift: -2}"}) {
+    std::string bad_text = kValidYaml;
+    bad_text.replace(bad_text.find("batch: 16}"), 10, std::string("batch: 16, ") + bad);
+    const std::string message = error_of([&] { parse_train_config(bad_text, "run.yaml", "/"); });
+    EXPECT_NE(message.find("frames_mix[1].shift"), std::string::npos) << message;
+  }
+}
+
+// The shift moves t as SD3's s t / (1 + (s - 1) t) does, whatever the logit-normal's mean and std.
+TEST(TimestepShift, OffsetGivesSd3sShiftedTimestep) {
+  for (const double mean : {0.0, 0.3}) {
+    for (const double std_dev : {1.0, 0.8}) {
+      for (const double shift : {1.0, 3.0, 5.0}) {
+        for (const double t : {0.05, 0.3, 0.5, 0.9}) {
+          const double z = (std::log(t / (1 - t)) - mean) / std_dev;  // the draw that gives t
+          const double shifted_logit = (z + timestep_logit_offset(shift, std_dev)) * std_dev + mean;
+          const double shifted = 1 / (1 + std::exp(-shifted_logit));
+          EXPECT_NEAR(shifted, shift * t / (1 + (shift - 1) * t), 1e-12)
+              << "mean " << mean << " std " << std_dev << " shift " << shift << " t " << t;
+        }
+      }
+    }
+  }
+}
+
+TEST(TrainConfig, GpuConfigTrainsClipsAtHigherNoise) {
+  // Motion is decided at high noise (docs/training.md, "Motion"): the clips of tiny-gpu.yaml are
+  // shifted, its images are not.
+  const TrainConfig gpu =
+      load_train_config(std::string(SAGEGEN_SOURCE_DIR) + "/configs/train/tiny-gpu.yaml");
+  for (const FramesMixEntry& kind : gpu.frames_mix) {
+    if (kind.frames == 1) EXPECT_DOUBLE_EQ(kind.shift, 1.0);
+    else EXPECT_GE(kind.shift, 3.0) << kind.frames << "-frame clips";
+  }
 }
 
 TEST(TrainConfig, FlagsOverrideWithChecks) {

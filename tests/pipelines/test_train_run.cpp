@@ -11,6 +11,8 @@
 
 #include "common/temp_dir.h"
 #include "sagegen/errors.h"
+#include "sagegen/eval/adherence.h"
+#include "sagegen/eval/prompt_parser.h"
 #include "sagegen/model_config.h"
 #include "sagegen/models/weights.h"
 #include "sagegen/train/benchmark.h"
@@ -276,6 +278,40 @@ TEST(TrainRun, ResumePackCarriesWeightsAndSecondMomentAndPerRunScheduleRestarts)
   EXPECT_EQ(single.step(), 4);
   Trainer short_run(tiny_run(3), tiny_model(), at::Device(at::kCPU));
   EXPECT_THROW(short_run.load_checkpoint(pack), ConfigError);
+}
+
+// A batch's timestep shift reaches the step (its t, hence the loss, moves); shift 1 is the plain draw.
+TEST(TrainRun, BatchTimestepShiftMovesTheLoss) {
+  Trainer trainer(tiny_run(4), tiny_model(), at::Device(at::kCPU));
+  const TrainingBatch plain = fixed_batch();
+  TrainingBatch one = plain, shifted = plain;
+  one.timestep_shift = 1.0;
+  shifted.timestep_shift = 5.0;
+  EXPECT_DOUBLE_EQ(trainer.evaluate_loss(one, 5), trainer.evaluate_loss(plain, 5));
+  EXPECT_NE(trainer.evaluate_loss(shifted, 5), trainer.evaluate_loss(plain, 5));
+}
+
+// The clips the trainer learns motion from: every caption's motion (and relation) is what its
+// frames show, by the evaluator that scores the model's clips, and the batch carries its kind's
+// timestep shift. A caption/render mismatch (a flipped axis, frames out of order) fails here.
+TEST(TrainRun, WorldClipsMoveAsTheirCaptionsSay) {
+  TrainConfig config = tiny_run(4);
+  config.frames_mix = {FramesMixEntry{8, 1.0, 12, 5.0}};
+  config.max_objects = 2;
+  const auto data = make_shapes_world_data(config);
+  eval::AdherenceTally tally;
+  for (std::int64_t step = 0; step < 2; ++step) {
+    const TrainingBatch batch = data->batch_for_step(step);
+    ASSERT_EQ(batch.pixels.sizes(), (std::vector<std::int64_t>{12, 8, 64, 64, 3}));
+    EXPECT_DOUBLE_EQ(batch.timestep_shift, 5.0);
+    for (std::size_t i = 0; i < batch.captions.size(); ++i) {
+      tally.add(eval::score_prompt(eval::parse_prompt(batch.captions[i]), batch.pixels[i]));
+    }
+  }
+  ASSERT_TRUE(tally.accuracy(eval::Attribute::kMotion).has_value());
+  EXPECT_DOUBLE_EQ(*tally.accuracy(eval::Attribute::kMotion), 1.0) << tally.table();
+  ASSERT_TRUE(tally.accuracy(eval::Attribute::kRelation).has_value()) << "no two-object clip";
+  EXPECT_DOUBLE_EQ(*tally.accuracy(eval::Attribute::kRelation), 1.0) << tally.table();
 }
 
 // Batches the data threads tokenized ahead (Trainer::batch_preparer) train exactly as the same

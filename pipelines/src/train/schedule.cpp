@@ -24,6 +24,12 @@ double ema_decay_at(std::int64_t step, double decay) {
   return std::min(decay, static_cast<double>(1 + step) / static_cast<double>(10 + step));
 }
 
+double timestep_logit_offset(double shift, double logit_normal_std) {
+  TORCH_CHECK(shift > 0.0 && logit_normal_std > 0.0, "timestep_logit_offset: shift and std must be "
+              "> 0, got ", shift, " and ", logit_normal_std);
+  return std::log(shift) / logit_normal_std;
+}
+
 void ema_update(const std::vector<at::Tensor>& ema, const std::vector<at::Tensor>& params,
                 double decay) {
   TORCH_CHECK(ema.size() == params.size(), "ema_update: ", ema.size(), " EMA tensors for ",

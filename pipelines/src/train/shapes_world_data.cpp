@@ -29,6 +29,7 @@ TrainingBatch render_batch(const TrainConfig& config, std::int64_t step) {
   options.max_objects = config.max_objects;
   options.two_object_share = static_cast<float>(config.two_object_share);
   TrainingBatch batch;
+  batch.timestep_shift = kind.shift;
   // [B, F, H, W, 3] uint8, filled sample by sample with memcpy rather than at::stack, which
   // splits large copies (a clip batch) over the intra-op OpenMP pool: on a fresh std::async
   // thread that starts a new team as wide as the machine, whose spinning threads compete with

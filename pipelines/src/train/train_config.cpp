@@ -43,7 +43,7 @@ double read_positive(strict_yaml::StrictMap& map, const std::string& key) {
 std::vector<FramesMixEntry> read_frames_mix(const YAML::Node& node, const std::string& source) {
   if (!node.IsSequence() || node.size() == 0) {
     throw ConfigError(fmt::format("{}:{}: frames_mix: expected a non-empty list of "
-                                  "{{frames, weight, batch}}",
+                                  "{{frames, weight, batch, shift}}",
                                   source, node.Mark().line + 1));
   }
   std::vector<FramesMixEntry> mix;
@@ -53,6 +53,7 @@ std::vector<FramesMixEntry> read_frames_mix(const YAML::Node& node, const std::s
     e.frames = entry.required_int("frames", 1);
     if (entry.has("weight")) e.weight = read_positive(entry, "weight");
     if (entry.has("batch")) e.batch = entry.required_int("batch", 1);
+    if (entry.has("shift")) e.shift = read_positive(entry, "shift");
     entry.reject_unknown_keys();
     mix.push_back(e);
   }

@@ -271,6 +271,11 @@ void Trainer::Impl::fill_inputs(StepInputs& in, const TrainingBatch& batch, std:
   at::Generator gen = seeded_generator(device, seed);
   in.noise.normal_(0.0, 1.0, gen);
   in.logits.normal_(0.0, 1.0, gen);
+  // The kind's timestep shift (SD3's t -> s t / (1 + (s - 1) t)) moves the draw, eagerly, so a
+  // CUDA graph's formula for t is the same for every kind.
+  if (batch.timestep_shift != 1.0) {
+    in.logits.add_(timestep_logit_offset(batch.timestep_shift, config.logit_normal_std));
+  }
 }
 
 void Trainer::Impl::sync_adam_steps() {

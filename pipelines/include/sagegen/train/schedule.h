@@ -1,4 +1,4 @@
-// The learning-rate schedule and the EMA update, kept apart from the trainer so the tests can
+// The learning-rate schedule, the timestep shift and the EMA update, kept apart from the trainer so the tests can
 // pin their formulas.
 #pragma once
 
@@ -17,6 +17,10 @@ double learning_rate_at(std::int64_t step, double lr, std::int64_t warmup,
 // The decay used after optimizer step `step` (0-based): min(decay, (1 + step) / (10 + step)),
 // so early EMA weights are not dominated by the random initialisation.
 double ema_decay_at(std::int64_t step, double decay);
+
+// What to add to a standard normal draw z so that t = sigmoid(z * std + mean) becomes SD3's
+// shifted timestep s t / (1 + (s - 1) t): ln(s) / std (the shift adds ln s to the logit of t).
+double timestep_logit_offset(double shift, double logit_normal_std);
 
 // ema = decay * ema + (1 - decay) * params, in place (torch._foreach_lerp_).
 void ema_update(const std::vector<at::Tensor>& ema, const std::vector<at::Tensor>& params,

@@ -14,6 +14,10 @@ struct FramesMixEntry {
   int frames = 1;
   double weight = 1.0;
   int batch = 0;  // samples per batch of this kind; 0: the run's batch
+  // Timestep shift of this kind's samples, as SD3/Wan's shift s (t -> s t / (1 + (s - 1) t)):
+  // the logit-normal draw's mean moves by ln s. Above 1 it trains more at high noise, where a
+  // clip's layout and motion are decided (docs/training.md, "Motion").
+  double shift = 1.0;
 };
 
 // How the learning rate runs over steps (docs/training.md).

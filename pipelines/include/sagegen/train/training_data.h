@@ -23,6 +23,9 @@ struct TrainingBatch {
   // ids, <pad> after each row's tokens, and [B] int64 lengths. Undefined: the trainer tokenizes.
   at::Tensor token_ids;
   at::Tensor token_lengths;
+  // Timestep shift of the batch's kind (FramesMixEntry::shift): the trainer draws its t from
+  // sigmoid(N(mean + ln shift, std^2)).
+  double timestep_shift = 1.0;
 };
 
 // Work done on a batch by the threads that render it, before the trainer takes it (tokenize
