@@ -54,7 +54,8 @@ generation options:
       --config FILE.yaml      model config file
       --weights FILE          weights (.safetensors); default: the config's weights
       --table FILE.yaml       adaptive precision table (per layer, per step)
-      --attention VARIANT     one variant for every attention call, overriding the table;
+      --attention VARIANT     one variant for every attention call, overriding the table
+                              (a Wan folder's cross-attention stays fp16);
                               one of: )" + variants + R"(
       --device auto|cpu|cuda  where to run (default auto: cuda when available)
   -o, --out, --output PATH    output file, or directory (ending in / or existing);

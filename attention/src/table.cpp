@@ -3,6 +3,7 @@
 // table_yaml_writer.cpp. Schema: docs/tables.md.
 #include "sageattn/table.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "table_text.h"
@@ -25,6 +26,26 @@ void check_span(const IndexSpan& span, const SourceLocation& where, const std::s
   if (span.last && *span.last < span.first) {
     throw TableError(where, key, "bad range " + quoted(span_text(span)) + " (start after end)");
   }
+  // A named span starts and ends on a layer of its form, so that its name says exactly which
+  // layers it holds.
+  const auto starts_on = [&](bool cross) { return is_cross_attention_layer(span.first) == cross; };
+  const auto ends_on = [&](bool cross) {
+    return !span.last || is_cross_attention_layer(*span.last) == cross;
+  };
+  bool aligned = true;
+  switch (span.form) {
+    case SpanForm::kIndices: break;
+    case SpanForm::kBlocks: aligned = starts_on(false) && ends_on(true); break;
+    case SpanForm::kSelfAttention: aligned = starts_on(false) && ends_on(false); break;
+    case SpanForm::kCrossAttention: aligned = starts_on(true) && ends_on(true); break;
+  }
+  if (!aligned) {
+    throw TableError(where, key,
+                     "a named span of layers " + std::to_string(span.first) + "-" +
+                         (span.last ? std::to_string(*span.last) : std::string()) +
+                         " does not start and end on layers of its form (blocks.N.attn1: even "
+                         "ids, blocks.N.attn2: odd ids, blocks.N: even to odd)");
+  }
 }
 
 // A span read from YAML knows its line; one built in code falls back to its rule's location.
@@ -43,11 +64,19 @@ void check_set_fits(const TableRule& rule, const IndexSet& set, std::size_t rule
   for (std::size_t j = 0; j < set.spans().size(); ++j) {
     const IndexSpan& span = set.spans()[j];
     const int highest = span.last ? *span.last : span.first;
-    if (highest >= count) {
+    if (highest < count) continue;
+    if (span.form != SpanForm::kIndices) {
+      // Names count blocks: say how many the model has, in the same words.
+      const int blocks = block_of_layer(count - 1) + 1;
       throw TableError(location_of(span, rule), span_key(set, rule_index, field, j),
-                       std::string(noun) + " " + quoted(span_text(span)) + " is outside the " +
-                           std::string(owner) + " (" + extent + ")");
+                       quoted(span_text(span)) + " is outside the model (the model has " +
+                           std::to_string(blocks) + " block" + (blocks == 1 ? "" : "s") +
+                           ": blocks." + table_text::run_text(0, blocks - 1) + ", " +
+                           std::to_string(count) + " layers)");
     }
+    throw TableError(location_of(span, rule), span_key(set, rule_index, field, j),
+                     std::string(noun) + " " + quoted(span_text(span)) + " is outside the " +
+                         std::string(owner) + " (" + extent + ")");
   }
 }
 
@@ -79,6 +108,54 @@ IndexSet IndexSet::of(std::vector<IndexSpan> spans, std::optional<bool> written_
   return set;
 }
 
+IndexSet IndexSet::of_named_layers(std::vector<int> layers, int num_layers) {
+  if (num_layers < 1) {
+    throw std::invalid_argument("IndexSet::of_named_layers: num_layers must be >= 1, got " +
+                                std::to_string(num_layers));
+  }
+  const int blocks = block_of_layer(num_layers - 1) + 1;
+  // Which of each block's layers are in the set: bit 0 attn1, bit 1 attn2.
+  std::vector<int> members(static_cast<std::size_t>(blocks), 0);
+  for (int layer : layers) {
+    if (layer < 0 || layer >= num_layers) {
+      throw std::invalid_argument("IndexSet::of_named_layers: layer " + std::to_string(layer) +
+                                  " is outside 0-" + std::to_string(num_layers - 1));
+    }
+    members[static_cast<std::size_t>(block_of_layer(layer))] |=
+        is_cross_attention_layer(layer) ? 2 : 1;
+  }
+  std::vector<IndexSpan> spans;
+  for (int block = 0; block < blocks;) {
+    const int kind = members[static_cast<std::size_t>(block)];
+    int last = block;
+    while (last + 1 < blocks && members[static_cast<std::size_t>(last + 1)] == kind) ++last;
+    if (kind != 0) {
+      IndexSpan span;
+      span.form = kind == 3   ? SpanForm::kBlocks
+                  : kind == 1 ? SpanForm::kSelfAttention
+                              : SpanForm::kCrossAttention;
+      span.first = kind == 2 ? cross_attention_layer(block) : self_attention_layer(block);
+      span.last = kind == 1 ? self_attention_layer(last) : cross_attention_layer(last);
+      if (block == 0 && last == blocks - 1) span.last.reset();  // blocks.*
+      spans.push_back(span);
+    }
+    block = last + 1;
+  }
+  // By first layer: in one block, attn1 (even) comes before attn2 (odd).
+  std::sort(spans.begin(), spans.end(),
+            [](const IndexSpan& a, const IndexSpan& b) { return a.first < b.first; });
+  return of(std::move(spans));
+}
+
+std::string to_string(const IndexSet& set) {
+  if (set.is_all()) return "all";
+  std::string text;
+  for (const IndexSpan& span : set.spans()) {
+    text += (text.empty() ? "" : ", ") + table_text::span_text(span);
+  }
+  return set.written_as_list() ? "[" + text + "]" : text;
+}
+
 bool IndexSet::contains(int index) const {
   if (all_) return true;
   for (const auto& span : spans_) {
@@ -93,6 +170,14 @@ bool IndexSet::contains(int index) const {
 PrecisionTable PrecisionTable::uniform(std::string model, Variant variant) {
   return PrecisionTable(std::move(model), variant, {},
                         "<uniform " + std::string(to_string(variant)) + ">");
+}
+
+PrecisionTable PrecisionTable::with_rules_before_default(std::vector<TableRule> rules) const {
+  // Checked as a table of their own (each names its own source), then appended.
+  const PrecisionTable checked(model_, default_, std::move(rules), source_);
+  PrecisionTable joined = *this;
+  joined.rules_.insert(joined.rules_.end(), checked.rules_.begin(), checked.rules_.end());
+  return joined;
 }
 
 PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
@@ -113,8 +198,12 @@ PrecisionTable::PrecisionTable(std::string model, Variant default_variant,
         throw TableError(rule.where, rule_key(i, field), "empty set matches nothing");
       }
       for (std::size_t j = 0; j < set->spans().size(); ++j) {
-        check_span(set->spans()[j], location_of(set->spans()[j], rule),
-                   span_key(*set, i, field, j));
+        const IndexSpan& span = set->spans()[j];
+        if (set == &rule.steps && span.form != SpanForm::kIndices) {
+          throw TableError(location_of(span, rule), span_key(*set, i, field, j),
+                           "layer names are for layers; steps are numbers");
+        }
+        check_span(span, location_of(span, rule), span_key(*set, i, field, j));
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -59,6 +60,46 @@ long long parse_digits(std::string_view digits) {
     if (value > kMaxIndex) return kMaxIndex + 1;
   }
   return value;
+}
+
+// Layers may be named (blocks.3.attn2); steps are only numbers.
+enum class IndexKind { kLayers, kSteps };
+
+// A letter, a dot or a star cannot be part of an index or a range: the item is meant as a name.
+bool looks_like_a_name(std::string_view text) {
+  for (char c : text) {
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '.' || c == '*') return true;
+  }
+  return false;
+}
+
+// "N", "A-B" or "A-" (spaces around the dash allowed) as numbers; last empty for "A-".
+struct Run {
+  enum Problem { kNone, kMalformed, kTooLarge };
+  int first = 0;
+  std::optional<int> last;
+  Problem problem = kNone;
+};
+
+Run parse_run(std::string_view text) {
+  Run run;
+  const auto dash = text.find('-');
+  const std::string_view first = trim(text.substr(0, dash));
+  const std::string_view last =
+      dash == std::string_view::npos ? std::string_view{} : trim(text.substr(dash + 1));
+  if (!all_digits(first) || (dash != std::string_view::npos && !last.empty() && !all_digits(last))) {
+    run.problem = Run::kMalformed;
+    return run;
+  }
+  const long long first_value = parse_digits(first);
+  const long long last_value = last.empty() ? first_value : parse_digits(last);
+  if (first_value > kMaxIndex || last_value > kMaxIndex) {
+    run.problem = Run::kTooLarge;
+    return run;
+  }
+  run.first = static_cast<int>(first_value);
+  if (dash == std::string_view::npos || !last.empty()) run.last = static_cast<int>(last_value);
+  return run;
 }
 
 SourceLocation source_location(const strict_yaml::Location& where) {
@@ -150,8 +191,9 @@ class TableReader {
     map.check_keys(rule_keys());
     TableRule rule;
     rule.where = source_location(strict_yaml::locate(source_, node, rules));
-    rule.layers = read_index_set(map.required("layers"), node, prefix + ".layers");
-    rule.steps = read_index_set(map.required("steps"), node, prefix + ".steps");
+    rule.layers =
+        read_index_set(map.required("layers"), node, prefix + ".layers", IndexKind::kLayers);
+    rule.steps = read_index_set(map.required("steps"), node, prefix + ".steps", IndexKind::kSteps);
     rule.variant = read_variant(map.required("variant"), node, prefix + ".variant");
     if (const YAML::Node comment = map.optional("comment"); comment && !comment.IsNull()) {
       rule.comment = read_text(comment, prefix + ".comment");
@@ -159,11 +201,12 @@ class TableReader {
     return rule;
   }
 
-  // all | N | "A-B" | "A-" | [items...]; a list is a set of items, never a range.
-  IndexSet read_index_set(const YAML::Node& node, const YAML::Node& parent,
-                          const std::string& key) const {
+  // all | N | "A-B" | "A-" | [items...]; a list is a set of items, never a range. Layers may
+  // also be names (blocks.3.attn2, "blocks.10-19.attn1", "blocks.*"), alone or in a list.
+  IndexSet read_index_set(const YAML::Node& node, const YAML::Node& parent, const std::string& key,
+                          IndexKind kind) const {
     if (node.IsScalar() && trim(node.Scalar()) == "all") return IndexSet::all();
-    if (node.IsScalar()) return IndexSet::of({read_span(node, parent, key)}, false);
+    if (node.IsScalar()) return IndexSet::of({read_span(node, parent, key, kind)}, false);
     if (!node.IsSequence()) {
       fail(node, key,
            "expected all, an index, a range \"A-B\" / \"A-\" or a list of these, got " +
@@ -185,47 +228,94 @@ class TableReader {
       if (trim(item.Scalar()) == "all") {
         fail(item, item_key, "all cannot be part of a list (write all alone)", node);
       }
-      spans.push_back(read_span(item, node, item_key));
+      spans.push_back(read_span(item, node, item_key, kind));
     }
     return IndexSet::of(std::move(spans), true);
   }
 
-  IndexSpan read_span(const YAML::Node& node, const YAML::Node& parent,
-                      const std::string& key) const {
+  IndexSpan read_span(const YAML::Node& node, const YAML::Node& parent, const std::string& key,
+                      IndexKind kind) const {
     const std::string_view text = trim(node.Scalar());
     const std::string shown = quoted(node.Scalar());
     IndexSpan span;
     span.where = source_location(strict_yaml::locate(source_, node, parent));
+    if (kind == IndexKind::kLayers && looks_like_a_name(text)) {
+      read_layer_name(text, node, parent, key, span);
+      return span;
+    }
     if (text.size() > 1 && text.front() == '-' &&
         std::isdigit(static_cast<unsigned char>(text[1]))) {
       fail(node, key, "negative number " + shown + " (layers and steps count from 0)", parent);
     }
-    const auto dash = text.find('-');
-    const std::string_view first = trim(text.substr(0, dash));
-    const std::string_view last =
-        dash == std::string_view::npos ? std::string_view{} : trim(text.substr(dash + 1));
-    const bool well_formed =
-        all_digits(first) && (dash == std::string_view::npos || last.empty() || all_digits(last));
-    if (!well_formed) {
+    const Run run = parse_run(text);
+    if (run.problem == Run::kMalformed) {
       fail(node, key,
            "bad range " + shown +
                " (expected all, an index like 3, \"A-B\" like \"10-19\", \"A-\" like "
-               "\"20-\", or a list of these)",
+               "\"20-\", or a list of these" +
+               (kind == IndexKind::kLayers ? "; or a layer name like blocks.3.attn2" : "") + ")",
            parent);
     }
-    const long long first_value = parse_digits(first);
-    const long long last_value = last.empty() ? first_value : parse_digits(last);
-    if (first_value > kMaxIndex || last_value > kMaxIndex) {
+    check_run(run, node, parent, key, shown);
+    span.first = run.first;
+    span.last = run.last;
+    return span;
+  }
+
+  // blocks.<B>[.attn1|.attn2], B one of: N, A-B, A-, *. Layer ids through sageattn/layer_names.h.
+  void read_layer_name(std::string_view text, const YAML::Node& node, const YAML::Node& parent,
+                       const std::string& key, IndexSpan& span) const {
+    const std::string shown = quoted(node.Scalar());
+    constexpr std::string_view kPrefix = "blocks.";
+    Run blocks;
+    blocks.problem = Run::kMalformed;
+    SpanForm form = SpanForm::kBlocks;
+    if (text.substr(0, kPrefix.size()) == kPrefix) {
+      std::string_view rest = text.substr(kPrefix.size());
+      const auto dot = rest.find('.');
+      const std::string_view suffix =
+          dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+      const std::string_view block_text = trim(rest.substr(0, dot));
+      const bool known_suffix = dot == std::string_view::npos || suffix == "attn1" || suffix == "attn2";
+      if (suffix == "attn1") form = SpanForm::kSelfAttention;
+      if (suffix == "attn2") form = SpanForm::kCrossAttention;
+      if (known_suffix) {
+        if (block_text == "*") {
+          blocks = Run{};
+        } else if (!block_text.empty() && block_text.front() != '-') {
+          blocks = parse_run(block_text);
+        }
+      }
+    }
+    if (blocks.problem == Run::kMalformed) {
+      fail(node, key,
+           "unknown layer name " + shown +
+               " (expected blocks.N.attn1 for self-attention, blocks.N.attn2 for "
+               "cross-attention or blocks.N for both; N is a block like 3, a range like 10-19 "
+               "or 20-, or * for every block)",
+           parent);
+    }
+    check_run(blocks, node, parent, key, shown);
+    span.form = form;
+    span.first = form == SpanForm::kCrossAttention ? cross_attention_layer(blocks.first)
+                                                   : self_attention_layer(blocks.first);
+    if (blocks.last) {
+      span.last = form == SpanForm::kSelfAttention ? self_attention_layer(*blocks.last)
+                                                   : cross_attention_layer(*blocks.last);
+    }
+  }
+
+  // Errors for a well-formed run: too large, or reversed. `shown` is the item as written.
+  void check_run(const Run& run, const YAML::Node& node, const YAML::Node& parent,
+                 const std::string& key, const std::string& shown) const {
+    if (run.problem == Run::kTooLarge) {
       fail(node, key,
            "index in " + shown + " is too large (at most " + std::to_string(kMaxIndex) + ")",
            parent);
     }
-    span.first = static_cast<int>(first_value);
-    if (dash == std::string_view::npos || !last.empty()) span.last = static_cast<int>(last_value);
-    if (span.last && *span.last < span.first) {
+    if (run.last && *run.last < run.first) {
       fail(node, key, "bad range " + shown + " (start after end)", parent);
     }
-    return span;
   }
 
   std::string source_;

@@ -18,7 +18,7 @@ using table_text::span_text;
 
 std::string span_yaml(const IndexSpan& span) {
   const std::string text = span_text(span);
-  return (span.last && *span.last == span.first) ? text : quoted(text);
+  return table_text::span_is_single(span) ? text : quoted(text);
 }
 
 // Double-quoted YAML scalar: safe for any text a calibrator may put in a comment.

@@ -132,7 +132,7 @@ void AttentionContext::log_summary() const {
   if (override_) {
     policy = fmt::format("override --attention {}", sageattn::to_string(*override_));
   } else if (table_) {
-    policy = fmt::format("table {}", table_source_);
+    policy = table_source_;
   } else {
     policy = fmt::format("no table: {} everywhere", sageattn::to_string(fallback_));
   }

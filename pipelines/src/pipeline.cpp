@@ -14,6 +14,7 @@
 #include <set>
 #include <utility>
 
+#include "attention_policy.h"
 #include "request_checks.h"
 #include "sagegen/diffusers/folder.h"
 #include "sagegen/diffusers/wan_pipeline.h"
@@ -210,22 +211,20 @@ const sageattn::PrecisionTable* Pipeline::Impl::table_for(const GenerateRequest&
 
 AttentionContext Pipeline::Impl::make_context(const GenerateRequest& request, int steps) const {
   AttentionContext attention(config.dit_attention_layers());
-  attention.use_override(request.attention);
   if (observer) attention.set_observer(observer);
   std::string path;
+  // Loaded (and checked) even under --attention, so a bad table fails the same way either way.
   const sageattn::PrecisionTable* table_of_request = table_for(request, path);
-  if (table_of_request != nullptr && !request.attention) {
-    try {
-      sageattn::ResolvedTable resolved =
-          table_of_request->resolve(config.name, config.dit_attention_layers(), steps);
-      // Rules that decide nothing are legal but rarely meant (table.h leaves logging to us).
-      if (shadow_warnings_logged.emplace(path, steps).second) {
-        for (const std::string& warning : resolved.warnings()) spdlog::warn("{}", warning);
-      }
-      attention.use_table(std::move(resolved), path);
-    } catch (const sageattn::TableError& e) {
-      throw ConfigError(e.what());
+  try {
+    AttentionPolicy policy = resolve_attention_policy(
+        config, request.attention ? nullptr : table_of_request, path, request.attention, steps);
+    // Rules that decide nothing are legal but rarely meant (table.h leaves logging to us).
+    if (!request.attention && shadow_warnings_logged.emplace(path, steps).second) {
+      for (const std::string& warning : policy.warnings) spdlog::warn("{}", warning);
     }
+    attention.use_table(std::move(policy.table), std::move(policy.description));
+  } catch (const sageattn::TableError& e) {
+    throw ConfigError(e.what());
   }
   return attention;
 }
@@ -631,6 +630,9 @@ const std::string& Pipeline::model_config_path() const { return impl_->config.so
 const std::string& Pipeline::weights_path() const { return impl_->config.weights; }
 const std::string& Pipeline::table_path() const { return impl_->table_path; }
 int Pipeline::attention_layers() const { return impl_->config.dit_attention_layers(); }
+const std::vector<sageattn::TableRule>& Pipeline::model_precision_rules() const {
+  return impl_->config.precision_rules;
+}
 const std::string& Pipeline::device_name() const { return impl_->device_name; }
 bool Pipeline::random_weights() const { return impl_->config.random_weights; }
 std::string Pipeline::why_variant_unsupported(sageattn::Variant variant) const {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli_process.h"
+#include "sageattn/table.h"
 #include "sagegen/io/image.h"
 #include "sagegen/io/safetensors.h"
 
@@ -69,6 +70,65 @@ TEST(CliWan, FramesTheVaeCannotTakeExitWith2) {
                    "1", "--device", "cpu", "-o", (dir.path() / "x.mp4").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--frames 8"), std::string::npos) << r.err;
+}
+
+// `sagegen calibrate` on the folder (CPU: the golden model of every variant): a table for the
+// folder's model with layers by name, self-attention only (the model's own rule keeps
+// cross-attention in fp16, so it is not measured), which `sagegen --model FOLDER --table` runs:
+// the sidecar counts the calls per variant.
+TEST(CliWan, CalibrateWritesATableTheFolderRuns) {
+  if (!SAGEGEN_WITH_SENTENCEPIECE) GTEST_SKIP() << "built without sentencepiece";
+  TempDir dir;
+  testing::write_bytes(dir.path() / "prompts.txt", "a red circle above a blue square\n");
+  const fs::path table = dir.path() / "wan.yaml";
+  const ProcessResult calibrated = run_sagegen(
+      {"calibrate", "--model", kWanFolder, "--steps", "2", "--size", "32x32", "--frames", "1",
+       "--device", "cpu", "--seeds", "1", "--prompts", (dir.path() / "prompts.txt").string(),
+       "--out", table.string()});
+  ASSERT_EQ(calibrated.exit_code, 0) << calibrated.err;
+  EXPECT_EQ(calibrated.out, table.string() + "\n");
+  const std::string text = read_bytes(table);
+  EXPECT_NE(text.find("model: Wan2.1-T2V-tiny-Diffusers\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# Not measured: the layers the model's own rules decide under every table "
+                      "(blocks.*.attn2: fp16;"),
+            std::string::npos)
+      << text;
+  const auto loaded = sageattn::PrecisionTable::load_file(table.string());
+  ASSERT_FALSE(loaded.rules().empty()) << text;
+  for (const sageattn::TableRule& rule : loaded.rules()) {
+    // Self-attention by name: blocks.N.attn1 (2 blocks, 2 steps: 4 pairs, 1 of them 8-bit).
+    ASSERT_FALSE(rule.layers.is_all()) << text;
+    for (const sageattn::IndexSpan& span : rule.layers.spans()) {
+      EXPECT_EQ(span.form, sageattn::SpanForm::kSelfAttention) << text;
+    }
+  }
+
+  const ProcessResult generated = run_sagegen(
+      {"--model", kWanFolder, "--table", table.string(), "-p", "a red circle", "--size", "32x32",
+       "--frames", "1", "--steps", "2", "--device", "cpu", "-o", (dir.path() / "x.png").string()});
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "x.json"));
+  EXPECT_EQ(sidecar["table"], table.string());
+  // Self-attention: 2 layers x 2 steps as calibrated (round(0.3 x 4) = 1 pair in 8-bit);
+  // cross-attention 2 x 2 and the text encoder's 2 layers x 2 prompts in fp16.
+  EXPECT_EQ(sidecar["attention_calls"],
+            (nlohmann::json{{"sage2-8b", 1}, {"sage2-4b", 3}, {"fp16", 4 + 4}}))
+      << sidecar.dump();
+}
+
+// --attention VARIANT runs self-attention in VARIANT; cross-attention stays fp16 (docs/wan.md).
+TEST(CliWan, AttentionFlagLeavesCrossAttentionInFullPrecision) {
+  if (!SAGEGEN_WITH_SENTENCEPIECE) GTEST_SKIP() << "built without sentencepiece";
+  TempDir dir;
+  const ProcessResult r = run_sagegen(
+      {"--model", kWanFolder, "--attention", "sage2-8b", "-p", "a red circle", "--size", "32x32",
+       "--frames", "1", "--steps", "2", "--device", "cpu", "-o", (dir.path() / "x.png").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "x.json"));
+  EXPECT_EQ(sidecar["attention_calls"], (nlohmann::json{{"sage2-8b", 4}, {"fp16", 4 + 4}}))
+      << sidecar.dump();
+  EXPECT_NE(r.err.find("--attention sage2-8b; model rule blocks.*.attn2: fp16"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -363,6 +363,14 @@ TEST(TableErrors, BadRangeSyntax) {
   for (const char* bad :
        {"\"1..3\"", "abc", "\"3-x\"", "\"-\"", "\"1-2-3\"", "2.5", "\"+3\"", "\"0x10\"", "\"\""}) {
     SCOPED_TRACE(bad);
+    expect_error(std::string("model: m\ndefault: fp16\nrules:\n  - {layers: all, steps: ") + bad +
+                     ", variant: fp16}\n",
+                 4, 26, "rules[0].steps", "bad range");
+  }
+  // Without a letter, dot or star an item of layers is read as a number too (with a letter it
+  // is read as a layer name: test_table_layer_names.cpp).
+  for (const char* bad : {"\"-\"", "\"1-2-3\"", "\"+3\"", "\"\""}) {
+    SCOPED_TRACE(bad);
     expect_error(std::string("model: m\ndefault: fp16\nrules:\n  - {layers: ") + bad +
                      ", steps: all, variant: fp16}\n",
                  4, 14, "rules[0].layers", "bad range");

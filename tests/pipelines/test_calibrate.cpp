@@ -374,7 +374,9 @@ TEST(TableFromDecisions, MergesRunsAndLayersIntoFewRules) {
   EXPECT_EQ(table.rules()[0].comment, "4-bit CosSim*(1-L1) mean 0.9000-0.9100: among the worst ranked");
   EXPECT_EQ(table.rules()[1].variant, Variant::kFp16);
   EXPECT_FALSE(table.rules()[1].steps.spans().front().last.has_value());  // "4-": open
-  EXPECT_NE(table.to_yaml().find("{layers: 3, steps: \"4-\", variant: fp16"), std::string::npos)
+  // Layers by name: layer 3 is block 1's cross-attention.
+  EXPECT_NE(table.to_yaml().find("{layers: blocks.1.attn2, steps: \"4-\", variant: fp16"),
+            std::string::npos)
       << table.to_yaml();
 }
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sageattn/layer_names.h"
 #include "sageattn/types.h"
 
 namespace sageattn {
@@ -41,13 +42,31 @@ class TableError : public std::runtime_error {
   std::string key_;
 };
 
-// A run of indices: [first, last], or [first, infinity) when last is empty ("20-").
+// How a span of layers is written: as layer ids, or by the names of sageattn/layer_names.h.
+// Steps are always kIndices.
+enum class SpanForm : std::uint8_t {
+  kIndices,         // 3, "10-19", "20-"
+  kBlocks,          // blocks.3, "blocks.10-19", "blocks.*": both attention layers of each block
+  kSelfAttention,   // blocks.3.attn1, "blocks.*.attn1": the self-attention (even) layers
+  kCrossAttention,  // blocks.3.attn2, "blocks.*.attn2": the cross-attention (odd) layers
+};
+
+// A run of indices: [first, last], or [first, infinity) when last is empty ("20-"). A span
+// written by layer name holds layer ids too: "blocks.2-4.attn2" is first 5, last 9, and
+// contains only the cross-attention (odd) ids between them. A named span starts and ends on a
+// layer of its form (blocks: first even, last odd).
 struct IndexSpan {
   int first = 0;
   std::optional<int> last;
   SourceLocation where;  // the YAML item it was read from (for errors against a model)
+  SpanForm form = SpanForm::kIndices;
 
-  bool contains(int index) const { return index >= first && (!last || index <= *last); }
+  bool contains(int index) const {
+    if (index < first || (last && index > *last)) return false;
+    if (form == SpanForm::kSelfAttention) return !is_cross_attention_layer(index);
+    if (form == SpanForm::kCrossAttention) return is_cross_attention_layer(index);
+    return true;
+  }
 };
 
 // The layers or steps a rule covers: every index ("all") or the union of its spans.
@@ -59,6 +78,11 @@ class IndexSet {
   // written_as_list: saved as [..] even with one span; default: a list unless one span.
   // Spans are checked when a PrecisionTable is built from them (non-empty, >= 0, ordered).
   static IndexSet of(std::vector<IndexSpan> spans, std::optional<bool> written_as_list = {});
+  // Layer ids (any order, no duplicates) written by name, fewest spans first: runs of whole
+  // blocks as "blocks.A-B", runs of blocks where only attn1 (attn2) is in the set as
+  // "blocks.A-B.attn1" ("...attn2"); a run over every one of the model's num_layers / 2 blocks
+  // as "blocks.*" ("blocks.*.attn1", ...). Spans sorted by first layer.
+  static IndexSet of_named_layers(std::vector<int> layers, int num_layers);
 
   bool is_all() const { return all_; }
   bool written_as_list() const { return listed_; }
@@ -70,6 +94,9 @@ class IndexSet {
   bool listed_ = false;
   std::vector<IndexSpan> spans_;
 };
+
+// As a table writes it, without YAML quotes: all, 3, 10-19, blocks.*.attn2, [0, blocks.3].
+std::string to_string(const IndexSet& set);
 
 struct TableRule {
   IndexSet layers;
@@ -95,6 +122,11 @@ class PrecisionTable {
 
   // One variant everywhere (the --attention override, or a table for a single variant).
   static PrecisionTable uniform(std::string model, Variant variant);
+
+  // This table with `rules` after its own: they decide only the (layer, step) pairs its rules
+  // leave to its default. A model's own precision rules join a user's table this way
+  // (ModelConfig::precision_rules). The rules go through the constructor's checks.
+  PrecisionTable with_rules_before_default(std::vector<TableRule> rules) const;
 
   // Built in code (the calibrator). Throws TableError for an empty model name.
   PrecisionTable(std::string model, Variant default_variant, std::vector<TableRule> rules,

@@ -2,8 +2,9 @@
 // step, decides the variant for (layer, step) from the request's override, the adaptive table or
 // a fallback, runs sageattn::attention and counts calls per variant.
 //
-// Layer ids: DiT block b has self-attention 2b and cross-attention 2b+1 (joint-attention models
-// leave the odd ids unused); the adaptive table covers ids [0, 2*depth). The text encoder's
+// Layer ids: DiT block b has self-attention 2b (named blocks.b.attn1) and cross-attention 2b+1
+// (blocks.b.attn2; sageattn/layer_names.h); joint-attention models leave the odd ids unused.
+// The adaptive table covers ids [0, 2*depth). The text encoder's
 // layer i uses id 2*depth + i: it runs once per prompt, before sampling, always in full precision
 // (fp16 variant) and is counted like any other call.
 #pragma once
@@ -35,8 +36,12 @@ using AttentionObserver = std::function<void(const AttentionCall&)>;
 
 class AttentionContext {
  public:
-  static constexpr int self_attention_layer(int block) { return 2 * block; }
-  static constexpr int cross_attention_layer(int block) { return 2 * block + 1; }
+  static constexpr int self_attention_layer(int block) {
+    return sageattn::self_attention_layer(block);
+  }
+  static constexpr int cross_attention_layer(int block) {
+    return sageattn::cross_attention_layer(block);
+  }
 
   // dit_layers: the number of ids the table covers (2 * depth).
   // fallback kAuto: sage2-8b where its kernel runs (CUDA), else fp16 (CPU); auto is resolved
@@ -45,8 +50,10 @@ class AttentionContext {
                             sageattn::Variant fallback = sageattn::Variant::kAuto);
 
   // Precedence: override, then table, then fallback. A table must be resolved for
-  // dit_layers layers; its steps bound the step numbers set_step() accepts.
-  void use_table(sageattn::ResolvedTable table, std::string source_name);
+  // dit_layers layers; its steps bound the step numbers set_step() accepts. policy: what the
+  // table stands for in the log line, e.g. "table configs/tables/x.yaml" or "--attention
+  // sage2-8b; model rule blocks.*.attn2: fp16" (the pipeline's AttentionPolicy::description).
+  void use_table(sageattn::ResolvedTable table, std::string policy);
   void clear_table();
   void use_override(std::optional<sageattn::Variant> variant);
   void use_fallback(sageattn::Variant variant);
@@ -59,7 +66,7 @@ class AttentionContext {
   int step() const { return step_; }
   int dit_layers() const { return dit_layers_; }
   bool has_table() const { return table_.has_value(); }
-  const std::string& table_source() const { return table_source_; }
+  const std::string& table_source() const { return table_source_; }  // use_table's policy
 
   // The variant (layer, current step) runs with. Throws c10::Error for a layer id < 0.
   sageattn::Variant variant_for(int layer) const;

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "sageattn/table.h"
 
 namespace sagegen {
 
@@ -72,6 +75,11 @@ struct ModelConfig {
   bool random_weights = false;
   std::uint64_t random_seed = 0;
   std::string table;     // resolved path of the default adaptive table; empty: none
+  // The model's own precision rules: under every table (a file, --attention's one variant, or
+  // none) they decide the (layer, step) pairs the table's rules leave to its default
+  // (PrecisionTable::with_rules_before_default). A Wan folder keeps its cross-attention in fp16
+  // this way (wan_folder_model_config); the built-in models have none.
+  std::vector<sageattn::TableRule> precision_rules;
   ComputeDType cuda_dtype = ComputeDType::kBFloat16;  // the CPU always computes in float32
   Prediction prediction = Prediction::kVelocity;
   // The caption language the model was trained on: "shapes-world" (the built-in model) lets

@@ -123,6 +123,9 @@ class Pipeline {
   const std::string& table_path() const;    // the adaptive table loaded; empty: none
   // Attention layer ids the adaptive table covers (2 * depth for the DiT).
   int attention_layers() const;
+  // The model's own precision rules, under every table (ModelConfig::precision_rules): a Wan
+  // folder's cross-attention in fp16; none for the built-in models.
+  const std::vector<sageattn::TableRule>& model_precision_rules() const;
   const std::string& device_name() const;
   bool random_weights() const;
   // The patch in pixels (height, width): --size must be a multiple of these.

@@ -53,8 +53,20 @@ Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
   if (options.seeds.empty()) throw std::invalid_argument("calibrate: no seeds");
   MetricAccumulator accumulator(pipeline.attention_layers(), options.sampling.steps, options.candidates,
                                 options.engine);
-  ObserverScope scope(pipeline,
-                      [&accumulator](const AttentionCall& call) { accumulator.observe(call); });
+  // The pairs the model's rules decide are theirs under any table: measuring them would only
+  // write rules that override the model.
+  const std::vector<sageattn::TableRule>& model_rules = pipeline.model_precision_rules();
+  const auto decided_by_the_model = [&model_rules](const AttentionCall& call) {
+    for (const sageattn::TableRule& rule : model_rules) {
+      if (call.step >= 0 && rule.layers.contains(call.layer) && rule.steps.contains(call.step)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ObserverScope scope(pipeline, [&](const AttentionCall& call) {
+    if (!decided_by_the_model(call)) accumulator.observe(call);
+  });
   GenerateRequest request;
   options.sampling.apply_to(request);
   request.negative_prompt = options.negative_prompt;
@@ -80,8 +92,14 @@ Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
         "where the golden model runs every variant)",
         pipeline.device_name(), reasons));
   }
+  std::vector<std::string> rules;
+  for (const sageattn::TableRule& rule : model_rules) {
+    rules.push_back(fmt::format("{}{}: {}", sageattn::to_string(rule.layers),
+                                rule.steps.is_all() ? "" : " at steps " + sageattn::to_string(rule.steps),
+                                sageattn::to_string(rule.variant)));
+  }
   return Measurement{accumulator.result(), accumulator.unavailable(), accumulator.calls_measured(),
-                     total};
+                     total, std::move(rules)};
 }
 
 std::optional<Mode> parse_mode(const std::string& text) {
@@ -126,18 +144,27 @@ std::string table_header(const CalibrationOptions& options, const ChoiceSettings
   for (const auto& p : options.prompts) prompts += "\n  " + p;
   std::string seeds;
   for (auto s : options.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(s);
+  std::string model_rules_line;
+  for (const std::string& rule : measurement.model_rules) {
+    model_rules_line += (model_rules_line.empty() ? "" : "; ") + rule;
+  }
+  if (!model_rules_line.empty()) {
+    model_rules_line = "Not measured: the layers the model's own rules decide under every table (" +
+                       model_rules_line + "; docs/tables.md, \"Model rules\").\n";
+  }
   return fmt::format(
       "Written by `sagegen calibrate` on {} for model {} on {}.\n{}\n"
       "Decided (layer, step) pairs: {} (of {} layers x {} steps).\n"
       "Runs: {} prompts x {} seeds ({}), {} steps, {}x{}, {} frame(s), cfg {:g}, shift {:g}, "
       "fp16 attention; {} DiT attention calls measured with {}.\n"
       "Each rule's comment gives the figure that chose it; the CSV of `--csv` has every metric.\n"
+      "{}"
       "Prompts:{}",
       utc_date, model, device, how, counts.empty() ? "none" : counts, decisions.layers,
       decisions.steps, options.prompts.size(), options.seeds.size(), seeds,
       options.sampling.steps, options.sampling.width, options.sampling.height,
       options.sampling.frames, options.sampling.cfg_scale, options.sampling.shift,
-      measurement.calls, join_variants(measurement.grid.variants()), prompts);
+      measurement.calls, join_variants(measurement.grid.variants()), model_rules_line, prompts);
 }
 
 std::string utc_now() {

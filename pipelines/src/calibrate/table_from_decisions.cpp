@@ -114,18 +114,12 @@ sageattn::PrecisionTable table_from_decisions(const Decisions& d, const std::str
   std::vector<sageattn::TableRule> rules;
   for (const auto& [key, group] : groups) {
     const auto& [first, last, variant, reason] = key;
-    std::vector<sageattn::IndexSpan> layer_spans;
-    for (int layer : group.layers) {
-      if (!layer_spans.empty() && *layer_spans.back().last == layer - 1) {
-        layer_spans.back().last = layer;
-      } else {
-        layer_spans.push_back({layer, layer, {}});
-      }
-    }
     sageattn::TableRule rule;
-    const bool every_layer = layer_spans.size() == 1 && layer_spans[0].first == 0 &&
-                             *layer_spans[0].last == d.layers - 1;
-    rule.layers = every_layer ? sageattn::IndexSet::all() : sageattn::IndexSet::of(layer_spans);
+    // Layers by name (blocks.3.attn2, "blocks.*.attn2"): a reader sees at once which are
+    // cross-attention. Every layer of the model is `all`.
+    const bool every_layer = static_cast<int>(group.layers.size()) == d.layers;
+    rule.layers = every_layer ? sageattn::IndexSet::all()
+                              : sageattn::IndexSet::of_named_layers(group.layers, d.layers);
     const bool to_end = last == d.steps - 1;
     if (to_end && first == 0) {
       rule.steps = sageattn::IndexSet::all();

@@ -31,6 +31,23 @@ std::int64_t parameter_count(const torch::nn::Module& module) {
   return count;
 }
 
+// Cross-attention (attn2) reads the 512 umT5 positions, zero-padded past the prompt:
+// SageAttention gains nothing at that length and users report failures there, so Wan keeps it
+// in full precision unless a table's own rules name those layers (docs/wan.md, "Attention
+// precision").
+sageattn::TableRule cross_attention_in_full_precision(const std::string& source) {
+  sageattn::IndexSpan every_block;  // blocks.*.attn2
+  every_block.first = sageattn::cross_attention_layer(0);
+  every_block.form = sageattn::SpanForm::kCrossAttention;
+  sageattn::TableRule rule;
+  rule.layers = sageattn::IndexSet::of({every_block});
+  rule.steps = sageattn::IndexSet::all();
+  rule.variant = sageattn::Variant::kFp16;
+  rule.comment = "Wan: cross-attention to the text in full precision";
+  rule.where = {source};
+  return rule;
+}
+
 }  // namespace
 
 ModelConfig wan_folder_model_config(const DiffusersFolder& folder) {
@@ -47,6 +64,7 @@ ModelConfig wan_folder_model_config(const DiffusersFolder& folder) {
   config.prediction = Prediction::kVelocity;
   config.default_width = 832;
   config.default_height = 480;
+  config.precision_rules = {cross_attention_in_full_precision(config.source_path)};
   return config;
 }
 

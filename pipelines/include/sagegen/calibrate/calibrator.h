@@ -40,13 +40,18 @@ struct Measurement {
   std::map<sageattn::Variant, std::string> unavailable;  // candidates that could not run here
   std::int64_t calls = 0;  // DiT attention calls measured
   int runs = 0;            // prompts x seeds
+  // The model's own precision rules ("blocks.*.attn2: fp16"): the (layer, step) pairs they
+  // decide were not measured (they stay unobserved in the grid), since a table's default never
+  // reaches them; a rule written by hand can still name them.
+  std::vector<std::string> model_rules;
 };
 
 // done: runs finished (1..total).
 using RunProgressFn = std::function<void(int done, int total)>;
 
 // Generates every (prompt, seed) with fp16 attention everywhere and measures the candidates on
-// every DiT call. std::runtime_error when no candidate runs on the device. Errors from the pipeline (RequestError for a bad size, ...) propagate; the
+// every DiT call the model's own precision rules leave to the table (Pipeline::
+// model_precision_rules: a Wan folder's cross-attention is not measured). std::runtime_error when no candidate runs on the device. Errors from the pipeline (RequestError for a bad size, ...) propagate; the
 // pipeline's attention observer is removed again on return or throw.
 Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
                     const RunProgressFn& progress = {});

@@ -1,7 +1,8 @@
 // Writes the calibrator's per-(layer, step) decisions as a compact PrecisionTable: the most
 // common variant becomes the default, every other run of consecutive steps of a layer becomes a
 // rule, and runs with the same steps, variant and reason in several layers share one rule.
-// Each rule's `comment` carries the metric range that chose it.
+// Each rule's `comment` carries the metric range that chose it. Layers are written by name
+// (blocks.N.attn1 / blocks.N.attn2, sageattn/layer_names.h), fewest names first.
 #pragma once
 
 #include <string>
