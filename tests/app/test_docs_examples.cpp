@@ -193,6 +193,14 @@ TEST_F(DocsExamples, GenerateAndBatchCommandsParse) {
     const bool other_command = !example.args.empty() && example.args[0][0] != '-' &&
                                example.args[0] != "generate" && example.args[0] != "batch";
     if (other_command) continue;
+    // A file an earlier documented step writes (outputs/...) is checked by the parser; such a
+    // command is run by DocsExamples' run test after that step, not parsed on its own here.
+    const std::vector<std::string> inputs = input_files(example.args);
+    if (std::any_of(inputs.begin(), inputs.end(), [](const std::string& file) {
+          return file.rfind("outputs/", 0) == 0 && !fs::exists(file);
+        })) {
+      continue;
+    }
     try {
       parse_command_line(example.args);
       ++parsed;
