@@ -54,7 +54,7 @@ bool is_vae_encoder_tensor(const std::string& name) {
   return name.rfind("encoder.", 0) == 0 || name.rfind("quant_conv.", 0) == 0;
 }
 
-// Small shards (a few kB) so the tiny transformer and text encoder are written in several.
+// Small shards (a few kB) so the tiny transformer, text encoder and VAE are written in several.
 diffusers::RandomFolderOptions tiny_options() {
   diffusers::RandomFolderOptions options;
   options.max_shard_bytes = 40'000;
@@ -82,7 +82,11 @@ TEST(RandomWanFolder, WritesTheTensorsDiffusersWroteForTheSameConfigs) {
                                 std::to_string(shard_files.size()) + ".safetensors"));
   EXPECT_GT(index["metadata"]["total_size"].get<std::int64_t>(), 0);
   EXPECT_TRUE(fs::is_regular_file(out / "text_encoder" / "model.safetensors.index.json"));
-  EXPECT_TRUE(fs::is_regular_file(out / "vae" / "diffusion_pytorch_model.safetensors"));
+  const nlohmann::json vae_index =
+      read_json_file(out / "vae" / "diffusion_pytorch_model.safetensors.index.json");
+  std::set<std::string> vae_shards;
+  for (const auto& item : vae_index["weight_map"].items()) vae_shards.insert(item.value());
+  EXPECT_GE(vae_shards.size(), 2u);
 
   // The names and shapes diffusers and transformers wrote for these configs: every tensor of
   // the fixture's transformer and text encoder, the VAE's decoder tensors (the encoder's are
@@ -100,12 +104,13 @@ TEST(RandomWanFolder, WritesTheTensorsDiffusersWroteForTheSameConfigs) {
   EXPECT_EQ(names(out / "vae", "diffusion_pytorch_model"), decoder_names);
   const io::SafetensorsFile fixture_vae =
       io::SafetensorsFile::open(wan_tiny_folder() / "vae" / "diffusion_pytorch_model.safetensors");
-  const io::SafetensorsFile random_vae =
-      io::SafetensorsFile::open(out / "vae" / "diffusion_pytorch_model.safetensors");
-  for (const io::TensorInfo& info : random_vae.tensors()) {
-    ASSERT_NE(fixture_vae.find(info.name), nullptr) << info.name;
-    EXPECT_EQ(info.shape, fixture_vae.find(info.name)->shape) << info.name;
-    EXPECT_EQ(info.dtype, io::DType::kF32) << info.name;  // the VAE stays float32
+  for (const std::string& vae_shard : vae_shards) {
+    const io::SafetensorsFile random_vae = io::SafetensorsFile::open(out / "vae" / vae_shard);
+    for (const io::TensorInfo& info : random_vae.tensors()) {
+      ASSERT_NE(fixture_vae.find(info.name), nullptr) << info.name;
+      EXPECT_EQ(info.shape, fixture_vae.find(info.name)->shape) << info.name;
+      EXPECT_EQ(info.dtype, io::DType::kF32) << info.name;  // the VAE stays float32
+    }
   }
 
   // Values: biases 0, norm weights 1, weights N(0, 1/fan_in), in the asked dtype (bfloat16).
@@ -126,7 +131,12 @@ TEST(RandomWanFolder, WritesTheTensorsDiffusersWroteForTheSameConfigs) {
                   .eq(0)
                   .all()
                   .item<bool>());
-  EXPECT_TRUE(random_vae.read("decoder.norm_out.gamma").eq(1).all().item<bool>());
+  const std::string gamma_shard = vae_index["weight_map"]["decoder.norm_out.gamma"];
+  EXPECT_TRUE(io::SafetensorsFile::open(out / "vae" / gamma_shard)
+                  .read("decoder.norm_out.gamma")
+                  .eq(1)
+                  .all()
+                  .item<bool>());
 }
 
 TEST(RandomWanFolder, LoadsAndRunsThroughThePipelineWithStageTimings) {
