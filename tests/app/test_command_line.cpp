@@ -78,7 +78,7 @@ TEST(CommandLine, StableDiffusionCppAliases) {
   EXPECT_EQ(cl.settings.request.frames, 5);
   EXPECT_EQ(cl.batch_count, 3);
   EXPECT_EQ(cl.threads, 1);
-  EXPECT_EQ(cl.settings.request.model, "sagegen-tiny");
+  EXPECT_EQ(cl.settings.load.model, "sagegen-tiny");
   EXPECT_DOUBLE_EQ(cl.settings.request.shift, 3);
   EXPECT_EQ(cl.out, "o.png");
   EXPECT_EQ(cl.log_level, spdlog::level::debug);  // -v is verbose, as in sd.cpp
