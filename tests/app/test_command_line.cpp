@@ -42,7 +42,7 @@ TEST(CommandLine, ShortAndLongFlagsFillTheRequest) {
   EXPECT_DOUBLE_EQ(r.shift, 2);
   ASSERT_TRUE(r.attention.has_value());
   EXPECT_EQ(*r.attention, sageattn::Variant::kFp16);
-  EXPECT_EQ(r.device, DeviceChoice::kCpu);
+  EXPECT_EQ(cl.settings.load.device, DeviceChoice::kCpu);
   EXPECT_EQ(cl.out, "x.png");
   EXPECT_EQ(cl.log_level, spdlog::level::warn);
   EXPECT_TRUE(cl.overwrite);
