@@ -10,6 +10,7 @@
 
 #include "batch_file.h"
 #include "commands.h"
+#include "error_message.h"
 #include "generation_job.h"
 #include "output_lock.h"
 #include "sidecar.h"
@@ -20,7 +21,7 @@ namespace sagegen::cli {
 namespace {
 
 // load() fixes model, weights, table and device; jobs sharing them share one Pipeline.
-std::string pipeline_key(const GenerateRequest& r) {
+std::string pipeline_key(const LoadOptions& r) {
   return r.model + '\n' + r.weights + '\n' + r.table + '\n' + to_string(r.device);
 }
 
@@ -46,11 +47,11 @@ int run_batch(const CommandLine& cl) {
   // Requests too large for the device are refused before any job runs, naming file:line.
   for (const BatchJob& job : batch.jobs) {
     try {
-      check_fits_before_load(job.settings.request);
+      check_fits_before_load(job.settings.load, job.settings.request);
     } catch (const RequestError& e) {
-      throw UsageError(fmt::format("{}:{}: {}", cl.batch_file, job.line, e.what()));
+      throw UsageError(fmt::format("{}:{}: {}", cl.batch_file, job.line, cli_error_message(e)));
     } catch (const ConfigError& e) {
-      throw UsageError(fmt::format("{}:{}: {}", cl.batch_file, job.line, e.what()));
+      throw UsageError(fmt::format("{}:{}: {}", cl.batch_file, job.line, cli_error_message(e)));
     }
   }
   spdlog::info("batch '{}': {} jobs into {}", cl.batch_file, batch.jobs.size(), out_dir.string());
@@ -73,9 +74,9 @@ int run_batch(const CommandLine& cl) {
       OutputPaths paths = output_paths_in(out_dir, stem, request.frames > 1);
       row.output = paths.media.string();
       const OutputLock lock(paths, where);
-      auto& pipeline = pipelines[pipeline_key(request)];
+      auto& pipeline = pipelines[pipeline_key(job.settings.load)];
       if (!pipeline) {
-        pipeline = Pipeline::load(request);
+        pipeline = Pipeline::load(job.settings.load);
       }
       if (output_finished(paths) && !cl.overwrite) {
         const std::string difference =
@@ -93,12 +94,13 @@ int run_batch(const CommandLine& cl) {
       }
       check_size_against_patch(*pipeline, request, "size");  // the error log names file:line
       spdlog::info("job {}/{} '{}': {}", i + 1, total, stem, request.prompt);
-      generate_to_files(*pipeline, request, paths, fmt::format("job {}/{}", i + 1, total));
+      generate_to_files(*pipeline, job.settings.load, request, paths,
+                        fmt::format("job {}/{}", i + 1, total));
       row.output = paths.media.string();
       row.status = JobStatus::kDone;
     } catch (const std::exception& e) {
       row.status = JobStatus::kFailed;
-      row.output = first_line(e.what());
+      row.output = first_line(cli_error_message(e));
       spdlog::error("job {}/{} ({}) failed: {}", i + 1, total, where, row.output);
     }
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -32,19 +32,20 @@ std::int64_t total_calls(const DenoiseStepTiming& timing) {
 }  // namespace
 
 int run_bench_pipeline(const CommandLine& cl) {
-  if (cl.settings.request.device == DeviceChoice::kCpu) {
+  if (cl.settings.load.device == DeviceChoice::kCpu) {
     throw UsageError("--device: bench-pipeline times GPU steps; cpu is not supported");
   }
   if (!at::hasCUDA()) {
     std::fprintf(stderr, "sagegen: bench-pipeline needs a CUDA GPU and none is available\n");
     return kFailureExitCode;
   }
+  LoadOptions load = cl.settings.load;
+  load.device = DeviceChoice::kCuda;
   GenerateRequest request = cl.settings.request;
-  request.device = DeviceChoice::kCuda;
   const bool model_given =
       std::any_of(cl.generation_flags.begin(), cl.generation_flags.end(),
                   [](const auto& flag) { return flag.first == "model" || flag.first == "config"; });
-  if (!model_given) request.model = kDefaultBenchModel;
+  if (!model_given) load.model = kDefaultBenchModel;
   // Any prompt in the vocabulary: the text only sets the cross-attention keys and values.
   if (request.prompt.empty()) request.prompt = "a red circle";
   request.seed = resolve_seed(request.seed);
@@ -56,8 +57,8 @@ int run_bench_pipeline(const CommandLine& cl) {
   }
 
   // With --gpus N every rank times its share of each step; rank 0 prints (docs/multi-gpu.md).
-  const auto group = join_process_group(request);
-  auto pipeline = Pipeline::load(request);
+  const auto group = join_process_group(load);
+  auto pipeline = Pipeline::load(load);
   check_size_against_patch(*pipeline, request, "--size");
   pipeline->use_sequence_parallel(group);
   spdlog::info("bench-pipeline: model '{}' on {}, {}x{}, {} frames, cfg {:g}; {} warm-up + {} "

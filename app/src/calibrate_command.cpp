@@ -12,6 +12,7 @@
 
 #include "calibrate_args.h"
 #include "commands.h"
+#include "error_message.h"
 #include "generation_job.h"
 #include "progress_bar.h"
 #include "sageattn/attention.h"
@@ -46,8 +47,15 @@ constexpr const char* kArchOnCpu =
 
 // --costs FILE, else configs/costs/<arch>.yaml; its arch must be the target's.
 calibrate::ArchCosts load_costs(const CalibrateArgs& args, const std::string& arch) {
-  calibrate::ArchCosts costs = calibrate::load_arch_costs(
-      args.costs_file.empty() ? calibrate::find_costs_file(arch) : args.costs_file);
+  std::string path = args.costs_file;
+  if (path.empty()) {
+    try {
+      path = calibrate::find_costs_file(arch);
+    } catch (const ConfigError& e) {
+      throw UsageError(cli_error_message(e) + "; give one with --costs FILE");
+    }
+  }
+  calibrate::ArchCosts costs = calibrate::load_arch_costs(path);
   if (costs.arch != arch) {
     throw UsageError("--costs: '" + costs.path + "' is for " + costs.arch + ", the target arch is " +
                      arch);
@@ -108,13 +116,14 @@ int run_calibrate(const CommandLine& cl) {
   refuse_existing(args.out, "--out", args.overwrite);
   refuse_existing(args.csv, "--csv", args.overwrite);
   refuse_existing(args.heatmap, "--heatmap", args.overwrite);
-  if (args.mode == calibrate::Mode::kLadder && !args.arch && base.device == DeviceChoice::kCpu) {
+  if (args.mode == calibrate::Mode::kLadder && !args.arch &&
+      args.settings.load.device == DeviceChoice::kCpu) {
     throw UsageError(kArchOnCpu);
   }
   std::optional<calibrate::ArchCosts> costs;
   if (args.mode == calibrate::Mode::kLadder && args.arch) costs = load_costs(args, *args.arch);
 
-  auto pipeline = Pipeline::load(base);
+  auto pipeline = Pipeline::load(args.settings.load);
   const std::string out = args.out.empty()
                               ? "outputs/calibrated-" + pipeline->model_name() + "-" +
                                     std::string(calibrate::to_string(args.mode)) + ".yaml"

@@ -174,9 +174,10 @@ int run_compare(const CommandLine& cl) {
   request.seed = resolve_seed(request.seed);
   const CompareFiles files = compare_files(options, request);
 
-  const ModelConfig config = model_config_of(request.model);
+  const ModelConfig config = model_config_of(options.settings.load.model);
   const auto resolved_tables = check_tables(options.tables, config, request.steps);
-  auto pipeline = Pipeline::load(request);
+  // One model for the reference, every variant and every table (a table is per generation).
+  auto pipeline = Pipeline::load(options.settings.load);
   check_size_against_patch(*pipeline, request, "--size");
   const std::vector<sageattn::Variant> variants = runnable_variants(options, *pipeline);
   check_table_variants(options.tables, resolved_tables, *pipeline);

@@ -165,7 +165,7 @@ int run_eval(const CommandLine& cl) {
   GenerateRequest request = base;
   request.prompt = runs.front().prompts.front();
   request.seed = resolve_seed(request.seed);
-  auto pipeline = Pipeline::load(request);
+  auto pipeline = Pipeline::load(options.settings.load);
   check_size_against_patch(*pipeline, request, "--size");
   if (pipeline->random_weights()) {
     spdlog::warn("eval: model '{}' has random weights; its images are noise and will score near zero",

@@ -34,13 +34,14 @@ OutputPaths paths_for(const CommandLine& cl, const GenerateRequest& request, int
 }  // namespace
 
 int run_generate(const CommandLine& cl) {
+  const LoadOptions& load = cl.settings.load;
   GenerateRequest request = cl.settings.request;
   request.seed = resolve_seed(request.seed);
   request.strict_prompt = cl.strict_prompt;
 
-  check_fits_before_load(request);
+  check_fits_before_load(load, request);
   // Several ranks (docs/multi-gpu.md): all run every step, rank 0 alone writes.
-  const auto group = join_process_group(request);
+  const auto group = join_process_group(load);
   const bool writes = !group || group->rank() == 0;
   // Every output is checked and locked before the model loads: a bad path or another run
   // writing the same file fails now, with exit 2.
@@ -61,7 +62,7 @@ int run_generate(const CommandLine& cl) {
     }
   }
 
-  auto pipeline = Pipeline::load(request);
+  auto pipeline = Pipeline::load(load);
   check_size_against_patch(*pipeline, request, "--size");
   pipeline->use_sequence_parallel(group);
   for (int i = 0; i < cl.batch_count; ++i) {
@@ -73,7 +74,7 @@ int run_generate(const CommandLine& cl) {
     }
     const std::string label =
         cl.batch_count > 1 ? fmt::format("image {}/{}", i + 1, cl.batch_count) : "";
-    generate_to_files(*pipeline, one, outputs[i], label);
+    generate_to_files(*pipeline, load, one, outputs[i], label);
     std::printf("%s\n", outputs[i].media.string().c_str());
     std::fflush(stdout);
   }

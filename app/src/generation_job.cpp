@@ -48,8 +48,9 @@ ProgressFn step_progress_for(ProgressBar& bar) {
   };
 }
 
-GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& request,
-                                 OutputPaths& paths, const std::string& label) {
+GenerateResult generate_to_files(Pipeline& pipeline, const LoadOptions& load,
+                                 const GenerateRequest& request, OutputPaths& paths,
+                                 const std::string& label) {
   ProgressBar bar(label, request.steps, progress_style_for(stderr));
   GenerateResult result;
   try {
@@ -61,7 +62,7 @@ GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& requ
   bar.finish();
   // The pipeline has logged the model, the call counts and the timings; say where it went.
   write_media(result, request.fps, paths);
-  write_sidecar(sidecar_json(request, result, paths, output_settings(request, pipeline)),
+  write_sidecar(sidecar_json(load, request, result, paths, output_settings(request, pipeline)),
                 paths.sidecar);
   spdlog::info("wrote {} and {}", paths.media.string(), paths.sidecar.filename().string());
   return result;

@@ -26,7 +26,9 @@ ProgressFn step_progress_for(ProgressBar& bar);
 
 // Generates with a progress bar labelled `label`, writes media, frame strip and sidecar (last).
 // paths.media is updated when the video writer fell back to another container.
-GenerateResult generate_to_files(Pipeline& pipeline, const GenerateRequest& request,
-                                 OutputPaths& paths, const std::string& label);
+// `load` is what `pipeline` was loaded with (recorded in the sidecar).
+GenerateResult generate_to_files(Pipeline& pipeline, const LoadOptions& load,
+                                 const GenerateRequest& request, OutputPaths& paths,
+                                 const std::string& label);
 
 }  // namespace sagegen::cli

@@ -161,27 +161,27 @@ void apply_generation_setting(GenerationSettings& settings, std::string_view key
     // stable-diffusion.cpp habit: --model may name the weights file itself.
     if (ends_with(value, ".safetensors")) {
       require_file(value, "weights", where);
-      r.weights = value;
+      settings.load.weights = value;
     } else {
       // A diffusers folder (model_index.json inside) is read by Pipeline::load.
       if (looks_like_path(value) && !diffusers::is_diffusers_folder(value)) {
         require_file(value, "model config", where);
       }
-      r.model = value;
+      settings.load.model = value;
     }
   } else if (key == "config") {
     require_file(value, "model config", where);
-    r.model = value;
+    settings.load.model = value;
   } else if (key == "weights") {
     require_file(value, "weights", where);
-    r.weights = value;
+    settings.load.weights = value;
   } else if (key == "table") {
     require_file(value, "table", where);
-    r.table = value;
+    settings.load.table = value;
   } else if (key == "attention") {
     r.attention = parse_attention_variant(value, where);
   } else if (key == "device") {
-    r.device = parse_device(value, where);
+    settings.load.device = parse_device(value, where);
   } else {
     throw UsageError(where + ": unknown key '" + std::string(key) + "'");
   }

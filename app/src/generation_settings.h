@@ -10,8 +10,10 @@
 
 namespace sagegen::cli {
 
-// A generation request plus the keys that are not the pipeline's business.
+// The load options and generation request the keys fill, plus the keys that are not the
+// pipeline's business. --table fills load.table: the table the pipeline loads and runs.
 struct GenerationSettings {
+  LoadOptions load;
   GenerateRequest request;
   std::string name;  // batch jobs only: output file stem; empty = derived from prompt and seed
 };

@@ -20,6 +20,7 @@ std::string help_text() {
     variants += (variants.empty() ? "" : ", ") + name;
   }
   const GenerateRequest defaults;
+  const LoadOptions load_defaults;
   return version_text() + R"( - text-to-image and text-to-video diffusion with SageAttention2
 
 usage:
@@ -50,7 +51,7 @@ generation options:
       --shift X               flow-matching timestep shift (default 1.0); alias --flow-shift
       --sampling-method euler the sampler (euler is the only one: flow-matching Euler)
   -m, --model NAME|FILE       model name under configs/models/, a model config YAML, or a
-                              .safetensors weights file (default )" + defaults.model + R"()
+                              .safetensors weights file (default )" + load_defaults.model + R"()
       --config FILE.yaml      model config file
       --weights FILE          weights (.safetensors); default: the config's weights
       --table FILE.yaml       adaptive precision table (per layer, per step)

@@ -101,12 +101,12 @@ void check_cfg_parallel_env() {
 
 }  // namespace
 
-std::shared_ptr<parallel::ProcessGroup> join_process_group(const GenerateRequest& request) {
+std::shared_ptr<parallel::ProcessGroup> join_process_group(const LoadOptions& load) {
   const auto env = parallel::launch_environment_from_env();
   if (!env || env->world_size == 1) return nullptr;
   check_cfg_parallel_env();
-  const bool cuda = request.device == DeviceChoice::kCuda ||
-                    (request.device == DeviceChoice::kAuto && at::hasCUDA());
+  const bool cuda = load.device == DeviceChoice::kCuda ||
+                    (load.device == DeviceChoice::kAuto && at::hasCUDA());
   return parallel::ProcessGroup::connect(*env, cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU),
                                          parallel::collective_timeout_from_env());
 }

@@ -25,7 +25,7 @@ int launch_ranks(int ranks, const std::vector<std::string>& args);
 // CUDA_VISIBLE_DEVICES, or of all). Must run before anything touches CUDA.
 void narrow_visible_gpus_for_rank();
 
-// Joins the group the environment describes, on the request's device; nullptr without one.
-std::shared_ptr<parallel::ProcessGroup> join_process_group(const GenerateRequest& request);
+// Joins the group the environment describes, on the device `load` asks for; nullptr without one.
+std::shared_ptr<parallel::ProcessGroup> join_process_group(const LoadOptions& load);
 
 }  // namespace sagegen::cli

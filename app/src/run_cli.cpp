@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "error_message.h"
 #include "help_text.h"
 #include "rank_launch.h"
 #include "sagegen/errors.h"
@@ -87,10 +88,10 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "sagegen: error: %s\n", e.what());
     return kUsageExitCode;
   } catch (const RequestError& e) {
-    std::fprintf(stderr, "sagegen: error: %s\n", e.what());
+    std::fprintf(stderr, "sagegen: error: %s\n", cli_error_message(e).c_str());
     return kUsageExitCode;
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "sagegen: error: %s\n", e.what());
+    std::fprintf(stderr, "sagegen: error: %s\n", cli_error_message(e).c_str());
     return kUsageExitCode;
   } catch (const RunError& e) {
     std::fprintf(stderr, "sagegen: failed: %s\n", e.what());

@@ -32,18 +32,20 @@ nlohmann::json stage_json(const StageStats& stage) {
 
 }  // namespace
 
-std::string reproduce_command(const GenerateRequest& request, std::int64_t seed) {
+std::string reproduce_command(const LoadOptions& load, const GenerateRequest& request,
+                              std::int64_t seed) {
   std::string cmd = "sagegen -p " + shell_quote(request.prompt);
   if (!request.negative_prompt.empty()) cmd += " -n " + shell_quote(request.negative_prompt);
   cmd += fmt::format(" --seed {} --steps {} --cfg-scale {:g} --shift {:g} --size {}x{}", seed,
                      request.steps, request.cfg_scale, request.shift, request.width,
                      request.height);
   if (request.frames > 1) cmd += fmt::format(" --frames {} --fps {:g}", request.frames, request.fps);
-  cmd += " --model " + shell_quote(request.model);
-  if (!request.weights.empty()) cmd += " --weights " + shell_quote(request.weights);
-  if (!request.table.empty()) cmd += " --table " + shell_quote(request.table);
+  cmd += " --model " + shell_quote(load.model);
+  if (!load.weights.empty()) cmd += " --weights " + shell_quote(load.weights);
+  const std::string& table = request.table.empty() ? load.table : request.table;
+  if (!table.empty()) cmd += " --table " + shell_quote(table);
   if (request.attention) cmd += " --attention " + std::string(sageattn::to_string(*request.attention));
-  cmd += " --device " + to_string(request.device);
+  cmd += " --device " + to_string(load.device);
   return cmd;
 }
 
@@ -97,11 +99,12 @@ std::string settings_difference(const nlohmann::json& sidecar, const nlohmann::j
   return "";
 }
 
-nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult& result,
-                            const OutputPaths& paths, const nlohmann::json& settings) {
+nlohmann::json sidecar_json(const LoadOptions& load, const GenerateRequest& request,
+                            const GenerateResult& result, const OutputPaths& paths,
+                            const nlohmann::json& settings) {
   nlohmann::json j = settings;
   j["sagegen_version"] = SAGEGEN_VERSION;
-  j["command"] = reproduce_command(request, result.seed);
+  j["command"] = reproduce_command(load, request, result.seed);
   j["prompt"] = request.prompt;
   j["negative_prompt"] = request.negative_prompt;
   j["seed"] = result.seed;
@@ -112,14 +115,14 @@ nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult
   j["height"] = result.height;
   j["frames"] = result.frames;
   j["fps"] = request.fps;
-  j["model"] = request.model;
-  j["model_config"] = resolve_model_config(request.model);  // the file the name resolved to
+  j["model"] = load.model;
+  j["model_config"] = resolve_model_config(load.model);  // the file the name resolved to
   j["model_name"] = result.model_name;
-  j["weights"] = request.weights;
+  j["weights"] = load.weights;
   j["random_weights"] = result.random_weights;
   j["table"] = result.table_path;
   j["attention_override"] = result.attention_override;
-  j["device_requested"] = to_string(request.device);
+  j["device_requested"] = to_string(load.device);
   j["device"] = result.device;
   j["attention_calls"] = result.attention_calls;
   j["unknown_words"] = result.unknown_words;

@@ -12,7 +12,8 @@
 namespace sagegen::cli {
 
 // The command line that regenerates this output (the seed resolved, every key explicit).
-std::string reproduce_command(const GenerateRequest& request, std::int64_t seed);
+std::string reproduce_command(const LoadOptions& load, const GenerateRequest& request,
+                              std::int64_t seed);
 
 // The settings that decide an output's pixels, as the sidecar records them: prompt, negative
 // prompt, seed, steps, cfg, shift, size, frames, fps, the model's name, hashes of its config,
@@ -27,9 +28,10 @@ std::string settings_difference(const nlohmann::json& sidecar, const nlohmann::j
 // FNV-1a 64 of a file's bytes in hex ("" for an empty path); remembered per path in-process.
 std::string file_hash(const std::string& path);
 
-// `request` is what was asked (seed already resolved); `result` is what ran; `settings` is
-// output_settings() of the same run (merged in).
-nlohmann::json sidecar_json(const GenerateRequest& request, const GenerateResult& result,
-                            const OutputPaths& paths, const nlohmann::json& settings);
+// `load` and `request` are what was asked (seed already resolved); `result` is what ran;
+// `settings` is output_settings() of the same run (merged in).
+nlohmann::json sidecar_json(const LoadOptions& load, const GenerateRequest& request,
+                            const GenerateResult& result, const OutputPaths& paths,
+                            const nlohmann::json& settings);
 
 }  // namespace sagegen::cli

@@ -46,7 +46,7 @@ std::vector<fs::path> config_search_roots() {
 }
 
 std::string resolve_model_config(const std::string& model) {
-  if (model.empty()) throw ConfigError("--model: empty model name");
+  if (model.empty()) throw ConfigError({{"model", ""}}, "empty model name");
   std::error_code error;
   if (fs::is_regular_file(model, error)) return model;
   if (diffusers::is_diffusers_folder(model)) {
@@ -58,7 +58,7 @@ std::string resolve_model_config(const std::string& model) {
   const bool looks_like_path = model.find('/') != std::string::npos ||
                                fs::path(model).extension() == ".yaml";
   if (looks_like_path) {
-    throw ConfigError(fmt::format("--model {}: no such model config file", model));
+    throw ConfigError({{"model", model}}, "no such model config file");
   }
   std::string searched;
   for (const fs::path& root : config_search_roots()) {
@@ -66,10 +66,11 @@ std::string resolve_model_config(const std::string& model) {
     if (fs::is_regular_file(candidate, error)) return candidate.string();
     if (searched.size() < 400) searched += fmt::format("\n  {}", candidate.string());
   }
-  throw ConfigError(fmt::format(
-      "--model {}: no model config named '{}.yaml' under configs/models/ of $SAGEGEN_ROOT, the "
-      "working directory, the executable's directory or their parents; searched:{}",
-      model, model, searched));
+  throw ConfigError(
+      {{"model", model}},
+      fmt::format("no model config named '{}.yaml' under configs/models/ of $SAGEGEN_ROOT, the "
+                  "working directory, the executable's directory or their parents; searched:{}",
+                  model, searched));
 }
 
 }  // namespace sagegen

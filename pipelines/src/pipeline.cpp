@@ -49,9 +49,9 @@ at::Device choose_device(DeviceChoice choice) {
     case DeviceChoice::kCpu: return at::Device(at::kCPU);
     case DeviceChoice::kCuda:
       if (!cuda) {
-        throw RequestError(
-            "--device cuda: CUDA is not available (no GPU visible, or this libtorch has no "
-            "CUDA); use --device cpu or auto");
+        throw RequestError({{"device", "cuda"}},
+                           "CUDA is not available (no GPU visible, or this libtorch has no "
+                           "CUDA); use cpu or auto");
       }
       return at::Device(at::kCUDA, 0);
     case DeviceChoice::kAuto: return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
@@ -359,22 +359,23 @@ std::int64_t Pipeline::Impl::load_built_in_model(const at::TensorOptions& option
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pipeline::~Pipeline() = default;
 
-std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
+std::unique_ptr<Pipeline> Pipeline::load(const LoadOptions& load_options) {
   c10::InferenceMode inference;
   auto impl = std::make_unique<Impl>();
-  const bool diffusers_folder = diffusers::is_diffusers_folder(request.model);
-  impl->config = model_config_of(request.model);
-  if (diffusers_folder && !request.weights.empty()) {
-    throw ConfigError(fmt::format("--weights {}: the diffusers folder {} holds its own weights",
-                                  request.weights, request.model));
+  const bool diffusers_folder = diffusers::is_diffusers_folder(load_options.model);
+  impl->config = model_config_of(load_options.model);
+  if (diffusers_folder && !load_options.weights.empty()) {
+    throw ConfigError({{"weights", load_options.weights}},
+                      fmt::format("the diffusers folder {} holds its own weights",
+                                  load_options.model));
   }
   ModelConfig& config = impl->config;
-  if (!diffusers_folder && !request.weights.empty()) {
-    config.weights = request.weights;
-    config.random_weights = request.weights == "random";
+  if (!diffusers_folder && !load_options.weights.empty()) {
+    config.weights = load_options.weights;
+    config.random_weights = load_options.weights == "random";
     if (config.random_weights) config.weights.clear();
   }
-  impl->device = choose_device(request.device);
+  impl->device = choose_device(load_options.device);
   impl->device_name = impl->device.str();
   const at::TensorOptions options =
       at::TensorOptions().device(impl->device).dtype(compute_dtype(config, impl->device));
@@ -384,7 +385,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
   const StageMeter load_meter(impl->device, "loading");
   std::int64_t count = 0;
   if (diffusers_folder) {
-    impl->wan = diffusers::WanTextToVideo::load(request.model, impl->device,
+    impl->wan = diffusers::WanTextToVideo::load(load_options.model, impl->device,
                                                 options.dtype().toScalarType());
     impl->dit = impl->wan->transformer_ptr();
     count = impl->wan->loaded_parameters();
@@ -394,7 +395,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const GenerateRequest& request) {
 
   impl->load_stage = load_meter.finish();
   impl->dit_options = options;
-  const std::string table_path = request.table.empty() ? config.table : request.table;
+  const std::string table_path = load_options.table.empty() ? config.table : load_options.table;
   if (!table_path.empty()) {
     impl->table = impl->load_table(table_path);
     impl->table_path = table_path;
@@ -420,10 +421,11 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
   GenerateResult result;
   result.unknown_words = unknown_words(request.prompt);
   if (request.strict_prompt && !result.unknown_words.empty()) {
-    throw RequestError(fmt::format(
-        "--strict-prompt: {} word{} of the prompt the model {} has no embedding for: {}",
-        result.unknown_words.size(), result.unknown_words.size() == 1 ? "" : "s", config.name,
-        text::quote_words(result.unknown_words)));
+    throw RequestError(
+        {{"strict_prompt", ""}},
+        fmt::format("{} word{} of the prompt the model {} has no embedding for: {}",
+                    result.unknown_words.size(), result.unknown_words.size() == 1 ? "" : "s",
+                    config.name, text::quote_words(result.unknown_words)));
   }
   // One warning per prompt (issue 13): the words read as <unk>, then those of the other words
   // no caption of the model's training uses. The tokenizer stays silent about this prompt.
@@ -447,7 +449,7 @@ GenerateResult Pipeline::generate(const GenerateRequest& request, const Progress
       const std::string message = fmt::format(
           "{} word{} of the prompt in no caption the model {} was trained on ({}): {}", n,
           n == 1 ? "" : "s", config.name, config.captions, text::quote_words(known_but_uncaptioned));
-      if (request.strict_prompt) throw RequestError("--strict-prompt: " + message);
+      if (request.strict_prompt) throw RequestError({{"strict_prompt", ""}}, message);
       warning += (warning.empty() ? "" : "; ") + message;
     }
   }
@@ -611,9 +613,9 @@ ModelConfig model_config_of(const std::string& model) {
              : load_model_config(resolve_model_config(model));
 }
 
-void check_fits_before_load(const GenerateRequest& request) {
-  const ModelConfig config = model_config_of(request.model);
-  const at::Device device = choose_device(request.device);
+void check_fits_before_load(const LoadOptions& options, const GenerateRequest& request) {
+  const ModelConfig config = model_config_of(options.model);
+  const at::Device device = choose_device(options.device);
   const std::uint64_t memory = device_memory_bytes(device);
   check_model_fits(config, element_size(config, device), memory, device.str());
   check_request_fits(request, config, element_size(config, device), memory, device.str());

@@ -82,11 +82,14 @@ void check_request_fits(const GenerateRequest& request, const ModelConfig& confi
   const double frames = static_cast<double>(request.frames) * request.width * request.height * 3;
   const double bytes = activations + frames;
   if (bytes <= static_cast<double>(memory_bytes)) return;
-  throw RequestError(fmt::format(
-      "--size {}x{} --frames {}: needs at least {} ({:.3g} tokens per sample for model {}), "
-      "more than the {} of memory on {}",
-      request.width, request.height, request.frames, format_bytes(bytes), tokens, config.name,
-      format_bytes(static_cast<double>(memory_bytes)), device_name));
+  throw RequestError(
+      {{"width", std::to_string(request.width)},
+       {"height", std::to_string(request.height)},
+       {"frames", std::to_string(request.frames)}},
+      fmt::format("needs at least {} ({:.3g} tokens per sample for model {}), more than the {} "
+                  "of memory on {}",
+                  format_bytes(bytes), tokens, config.name,
+                  format_bytes(static_cast<double>(memory_bytes)), device_name));
 }
 
 }  // namespace sagegen

@@ -57,7 +57,7 @@ jobs:
   EXPECT_DOUBLE_EQ(first.settings.request.cfg_scale, 2.5);
   EXPECT_EQ(first.settings.request.width, 32);
   EXPECT_EQ(first.settings.request.height, 16);
-  EXPECT_EQ(first.settings.request.device, DeviceChoice::kCpu);
+  EXPECT_EQ(first.settings.load.device, DeviceChoice::kCpu);
   EXPECT_FALSE(first.settings.request.attention.has_value());
   const auto& second = batch.jobs[1];
   EXPECT_EQ(second.line, 6);
@@ -65,7 +65,7 @@ jobs:
   EXPECT_EQ(second.settings.request.steps, 9);
   EXPECT_EQ(second.settings.request.seed, 2);
   EXPECT_EQ(*second.settings.request.attention, sageattn::Variant::kSage2Int8);
-  EXPECT_EQ(second.settings.request.device, DeviceChoice::kCpu);
+  EXPECT_EQ(second.settings.load.device, DeviceChoice::kCpu);
 }
 
 TEST_F(BatchFileTest, CommandLineFlagsWinOverJobs) {

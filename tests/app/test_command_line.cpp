@@ -42,7 +42,7 @@ TEST(CommandLine, ShortAndLongFlagsFillTheRequest) {
   EXPECT_DOUBLE_EQ(r.shift, 2);
   ASSERT_TRUE(r.attention.has_value());
   EXPECT_EQ(*r.attention, sageattn::Variant::kFp16);
-  EXPECT_EQ(r.device, DeviceChoice::kCpu);
+  EXPECT_EQ(cl.settings.load.device, DeviceChoice::kCpu);
   EXPECT_EQ(cl.out, "x.png");
   EXPECT_EQ(cl.log_level, spdlog::level::warn);
   EXPECT_TRUE(cl.overwrite);
@@ -78,7 +78,7 @@ TEST(CommandLine, StableDiffusionCppAliases) {
   EXPECT_EQ(cl.settings.request.frames, 5);
   EXPECT_EQ(cl.batch_count, 3);
   EXPECT_EQ(cl.threads, 1);
-  EXPECT_EQ(cl.settings.request.model, "sagegen-tiny");
+  EXPECT_EQ(cl.settings.load.model, "sagegen-tiny");
   EXPECT_DOUBLE_EQ(cl.settings.request.shift, 3);
   EXPECT_EQ(cl.out, "o.png");
   EXPECT_EQ(cl.log_level, spdlog::level::debug);  // -v is verbose, as in sd.cpp

@@ -54,10 +54,10 @@ double accuracy(const eval::AdherenceTally& tally, Attribute a) {
 class BuiltInModelAdherence : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    GenerateRequest request;
-    request.model = std::string(SAGEGEN_SOURCE_DIR) + "/configs/models/sagegen-tiny.yaml";
-    request.device = DeviceChoice::kCpu;
-    pipeline_ = Pipeline::load(request).release();
+    LoadOptions options;
+    options.model = std::string(SAGEGEN_SOURCE_DIR) + "/configs/models/sagegen-tiny.yaml";
+    options.device = DeviceChoice::kCpu;
+    pipeline_ = Pipeline::load(options).release();
   }
   static void TearDownTestSuite() {
     delete pipeline_;

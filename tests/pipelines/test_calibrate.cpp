@@ -37,10 +37,15 @@ const std::string kCosts = SAGEGEN_SOURCE_DIR "/configs/costs/";
 constexpr int kLayers = 4;  // 2 blocks: self 0, 2; cross 1, 3
 constexpr int kSteps = 3;
 
+LoadOptions tiny_model() {
+  LoadOptions options;
+  options.model = kModel;
+  options.device = DeviceChoice::kCpu;
+  return options;
+}
+
 GenerateRequest tiny_request() {
   GenerateRequest r;
-  r.model = kModel;
-  r.device = DeviceChoice::kCpu;
   r.width = 32;
   r.height = 32;
   r.steps = kSteps;
@@ -61,7 +66,7 @@ CalibrationOptions tiny_options() {
 class Calibration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pipeline_ = Pipeline::load(tiny_request()).release();
+    pipeline_ = Pipeline::load(tiny_model()).release();
     measurement_ = new Measurement(measure(*pipeline_, tiny_options()));
   }
   static void TearDownTestSuite() {
@@ -79,7 +84,7 @@ Measurement* Calibration::measurement_ = nullptr;
 // ---- the observer hook -------------------------------------------------------------------
 
 TEST(PipelineObserver, SeesEveryLayerAndStepAndCanBeRemoved) {
-  auto pipeline = Pipeline::load(tiny_request());
+  auto pipeline = Pipeline::load(tiny_model());
   ASSERT_EQ(pipeline->attention_layers(), kLayers);
   std::set<std::pair<int, int>> seen;
   int text_encoder_calls = 0;
@@ -188,7 +193,7 @@ TEST_F(Calibration, ObserverIsRemovedAfterMeasuring) {
 }
 
 TEST(Measure, NoCandidateThatRunsIsAnError) {
-  auto pipeline = Pipeline::load(tiny_request());
+  auto pipeline = Pipeline::load(tiny_model());
   CalibrationOptions options = tiny_options();
   options.seeds = {1};
   options.sampling.steps = 1;

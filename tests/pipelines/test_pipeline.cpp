@@ -71,9 +71,15 @@ seed: 11
   }
   static void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
+  static LoadOptions load_options() {
+    LoadOptions options;
+    options.model = (dir_ / "small.yaml").string();
+    options.device = DeviceChoice::kCpu;
+    return options;
+  }
+
   static GenerateRequest request() {
     GenerateRequest r;
-    r.model = (dir_ / "small.yaml").string();
     r.prompt = "a red circle above a blue square";
     r.negative_prompt = "";
     r.width = 16;
@@ -81,7 +87,6 @@ seed: 11
     r.steps = 3;
     r.cfg_scale = 4.0;
     r.seed = 5;
-    r.device = DeviceChoice::kCpu;
     return r;
   }
 
@@ -90,7 +95,7 @@ seed: 11
 fs::path PipelineTest::dir_;
 
 TEST_F(PipelineTest, TextToImageShapesCountsAndProgress) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   EXPECT_TRUE(pipeline->random_weights());
   EXPECT_EQ(pipeline->device_name(), "cpu");
   EXPECT_EQ(pipeline->patch_width(), 4);
@@ -114,19 +119,19 @@ TEST_F(PipelineTest, TextToImageShapesCountsAndProgress) {
 }
 
 TEST_F(PipelineTest, SameSeedSameBytesOnCpuAcrossLoads) {
-  const GenerateResult a = Pipeline::load(request())->generate(request());
-  const GenerateResult b = Pipeline::load(request())->generate(request());
+  const GenerateResult a = Pipeline::load(load_options())->generate(request());
+  const GenerateResult b = Pipeline::load(load_options())->generate(request());
   EXPECT_TRUE(at::equal(a.video, b.video));
   GenerateRequest other = request();
   other.seed = 6;
-  EXPECT_FALSE(at::equal(a.video, Pipeline::load(request())->generate(other).video));
+  EXPECT_FALSE(at::equal(a.video, Pipeline::load(load_options())->generate(other).video));
   GenerateRequest prompt = request();
   prompt.prompt = "a green triangle";
-  EXPECT_FALSE(at::equal(a.video, Pipeline::load(request())->generate(prompt).video));
+  EXPECT_FALSE(at::equal(a.video, Pipeline::load(load_options())->generate(prompt).video));
 }
 
 TEST_F(PipelineTest, TextToVideoAndNoGuidance) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   GenerateRequest r = request();
   r.frames = 3;
   r.cfg_scale = 1.0;  // no negative pass
@@ -137,14 +142,15 @@ TEST_F(PipelineTest, TextToVideoAndNoGuidance) {
 }
 
 TEST_F(PipelineTest, TableAndOverrideRouteTheCalls) {
+  LoadOptions options = load_options();
+  options.table = (dir_ / "small-table.yaml").string();
+  auto pipeline = Pipeline::load(options);
   GenerateRequest r = request();
-  r.table = (dir_ / "small-table.yaml").string();
-  auto pipeline = Pipeline::load(r);
   const GenerateResult tabled = pipeline->generate(r);
   // step 0: 4 fp16; steps 1-2: ids 1, 3 fp16 (4), ids 0, 2 sage2-8b (4); text encoder 2 fp16.
   EXPECT_EQ(tabled.attention_calls,
             (std::map<std::string, std::int64_t>{{"fp16", 4 + 4 + 2}, {"sage2-8b", 4}}));
-  EXPECT_EQ(tabled.table_path, r.table);
+  EXPECT_EQ(tabled.table_path, options.table);
   r.attention = sageattn::Variant::kSage1;
   const GenerateResult overridden = pipeline->generate(r);
   EXPECT_EQ(overridden.attention_calls,
@@ -162,10 +168,11 @@ rules:
   - {layers: all, steps: all, variant: fp16}
   - {layers: 0, steps: all, variant: sage1}
 )");
+  LoadOptions options = load_options();
+  options.table = (dir_ / "shadowed-table.yaml").string();
+  auto pipeline = Pipeline::load(options);
   GenerateRequest r = request();
   r.steps = 1;
-  r.table = (dir_ / "shadowed-table.yaml").string();
-  auto pipeline = Pipeline::load(r);
   std::ostringstream log;
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
@@ -174,7 +181,7 @@ rules:
   pipeline->generate(r);
   spdlog::set_default_logger(previous);
   const std::string text = log.str();
-  const std::string expected = r.table + ":5:5: rules[1]: decides nothing";
+  const std::string expected = options.table + ":5:5: rules[1]: decides nothing";
   const std::size_t first = text.find(expected);
   ASSERT_NE(first, std::string::npos) << text;
   EXPECT_NE(text.rfind("[warning]", first), std::string::npos) << text;
@@ -185,7 +192,7 @@ rules:
 // names, then its own default again, without reloading the model; a table for another model is a
 // ConfigError at the call that names it.
 TEST_F(PipelineTest, ATableNamedPerRequestRunsOnTheLoadedModel) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   ASSERT_TRUE(pipeline->table_path().empty());
   GenerateRequest r = request();
   r.table = (dir_ / "small-table.yaml").string();
@@ -210,26 +217,27 @@ std::string request_error(Pipeline& pipeline, const GenerateRequest& r) {
   return "no error";
 }
 
-TEST_F(PipelineTest, BadRequestsNameTheFlag) {
-  auto pipeline = Pipeline::load(request());
+TEST_F(PipelineTest, BadRequestsNameTheField) {
+  auto pipeline = Pipeline::load(load_options());
   GenerateRequest r = request();
   r.width = 18;
   const std::string size = request_error(*pipeline, r);
-  EXPECT_NE(size.find("--size 18x12: width 18 must be a positive multiple of 4"), std::string::npos)
+  EXPECT_NE(size.find("width 18, height 12: width 18 must be a positive multiple of 4"),
+            std::string::npos)
       << size;
   r = request();
   r.height = 0;
   EXPECT_NE(request_error(*pipeline, r).find("height 0"), std::string::npos);
   r = request();
   r.frames = 0;
-  EXPECT_NE(request_error(*pipeline, r).find("--frames must be >= 1, got 0"), std::string::npos);
+  EXPECT_NE(request_error(*pipeline, r).find("frames 0: must be >= 1"), std::string::npos);
   r = request();
   r.steps = 0;
-  EXPECT_NE(request_error(*pipeline, r).find("--steps"), std::string::npos);
+  EXPECT_NE(request_error(*pipeline, r).find("steps 0"), std::string::npos);
 }
 
 TEST_F(PipelineTest, MissingModelAndBadTableAreConfigErrors) {
-  GenerateRequest r = request();
+  LoadOptions r = load_options();
   r.model = (dir_ / "absent.yaml").string();
   EXPECT_THROW(Pipeline::load(r), ConfigError);
   r.model = "no-such-model-name";
@@ -239,31 +247,32 @@ TEST_F(PipelineTest, MissingModelAndBadTableAreConfigErrors) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("no-such-model-name.yaml"), std::string::npos);
   }
-  r = request();
+  r = load_options();
   r.table = std::string(SAGEGEN_SOURCE_DIR) + "/configs/tables/tiny-8bit.yaml";  // other model
   EXPECT_THROW(Pipeline::load(r), ConfigError);
 }
 
 TEST_F(PipelineTest, CudaWithoutAGpuIsARequestError) {
-  GenerateRequest r = request();
+  LoadOptions r = load_options();
   r.device = DeviceChoice::kCuda;
   std::unique_ptr<Pipeline> pipeline;
   try {
     pipeline = Pipeline::load(r);
   } catch (const RequestError& e) {
-    EXPECT_NE(std::string(e.what()).find("--device cuda"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("device cuda: CUDA is not available"), std::string::npos);
     return;
   }
   EXPECT_EQ(pipeline->device_name(), "cuda:0");  // a GPU is present: it must be used
 }
 
 TEST_F(PipelineTest, LatentModelsOnlyTimeSteps) {
+  LoadOptions options = load_options();
+  options.model = (dir_ / "small-latent.yaml").string();
   GenerateRequest r = request();
-  r.model = (dir_ / "small-latent.yaml").string();
   r.width = 64;
   r.height = 32;
   r.frames = 5;  // 1 + 4: two latent frames
-  auto pipeline = Pipeline::load(r);
+  auto pipeline = Pipeline::load(options);
   EXPECT_EQ(pipeline->patch_width(), 32);
   EXPECT_THROW(pipeline->generate(r), ConfigError);
   const DenoiseStepTiming timing = pipeline->time_denoise_step(r, 1, 2);
@@ -291,7 +300,7 @@ std::string error_of(Fn run) {
 // Issue 13 item 2: NaN/Inf never becomes an image. An attention output poisoned at one layer
 // and step stops the run naming both, and the progress stops before that step.
 TEST_F(PipelineTest, NonFiniteLatentNamesTheStepAndTheFirstLayer) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   pipeline->set_attention_observer([](const AttentionCall& call) {
     if (call.layer == 3 && call.step == 1) call.out.fill_(std::nan(""));
   });
@@ -307,7 +316,7 @@ TEST_F(PipelineTest, NonFiniteLatentNamesTheStepAndTheFirstLayer) {
 
 // An allocation that fails mid-run is one line naming the stage and the size.
 TEST_F(PipelineTest, OutOfMemoryNamesTheStageAndTheSize) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   pipeline->set_attention_observer([](const AttentionCall& call) {
     TORCH_CHECK_WITH(OutOfMemoryError, call.step != 2, "CUDA out of memory. Tried to allocate 9 GiB");
   });
@@ -320,23 +329,23 @@ TEST_F(PipelineTest, OutOfMemoryNamesTheStageAndTheSize) {
 // Issue 13 item 1: sizes, frames and model dimensions beyond the device's memory are refused
 // before any tensor is made, naming what was asked and the limit.
 TEST_F(PipelineTest, RequestsAndModelsBeyondMemoryAreRefusedUpFront) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   GenerateRequest huge = request();
   huge.width = 400000;
   huge.height = 400000;
   const std::string size = error_of<RequestError>([&] { pipeline->generate(huge); });
-  EXPECT_EQ(size.rfind("--size 400000x400000 --frames 1: needs at least ", 0), 0u) << size;
+  EXPECT_EQ(size.rfind("width 400000, height 400000, frames 1: needs at least ", 0), 0u) << size;
   EXPECT_NE(size.find("tokens per sample for model small-test), more than the "), std::string::npos)
       << size;
   GenerateRequest long_clip = request();
   long_clip.frames = 2'000'000'000;
   EXPECT_EQ(error_of<RequestError>([&] { pipeline->time_denoise_step(long_clip, 0, 1); })
-                .rfind("--size 16x12 --frames 2000000000: needs at least ", 0),
+                .rfind("width 16, height 12, frames 2000000000: needs at least ", 0),
             0u);
 
   write(dir_ / "deep.yaml", config_text("pixel", "").replace(
                                 config_text("pixel", "").find("depth: 2"), 8, "depth: 100000000"));
-  GenerateRequest deep = request();
+  LoadOptions deep = load_options();
   deep.model = (dir_ / "deep.yaml").string();
   const std::string model = error_of<ConfigError>([&] { Pipeline::load(deep); });
   EXPECT_EQ(model.rfind((dir_ / "deep.yaml").string() + ": dit depth 100000000, width 64, ffn_dim "
@@ -353,7 +362,7 @@ TEST_F(PipelineTest, NonFiniteWeightsAreRefusedAtLoad) {
   model.parameters.at("blocks.1.ffn.net.0.proj.weight")[0][0] = std::nan("");
   const fs::path weights = dir_ / "nan.safetensors";
   io::save_safetensors(weights, model.parameters);
-  GenerateRequest r = request();
+  LoadOptions r = load_options();
   r.weights = weights.string();
   EXPECT_EQ(error_of<ConfigError>([&] { Pipeline::load(r); }),
             weights.string() + ": tensor 'blocks.1.ffn.net.0.proj.weight' has 1 non-finite values (NaN/Inf) "
@@ -364,10 +373,11 @@ TEST_F(PipelineTest, NonFiniteWeightsAreRefusedAtLoad) {
 // with strict_prompt; a templated prompt has none.
 TEST_F(PipelineTest, WordsOutsideTheCaptionsAreRecordedOrRefusedWhenStrict) {
   write(dir_ / "captions.yaml", config_text("pixel", "captions: shapes-world\n"));
+  LoadOptions options = load_options();
+  options.model = (dir_ / "captions.yaml").string();
   GenerateRequest r = request();
-  r.model = (dir_ / "captions.yaml").string();
   r.steps = 1;
-  auto pipeline = Pipeline::load(r);
+  auto pipeline = Pipeline::load(options);
   EXPECT_TRUE(pipeline->generate(r).words_outside_captions.empty());
   r.prompt = "a red circle beside a blue square near";  // both words are in the vocabulary
   const GenerateResult result = pipeline->generate(r);
@@ -375,17 +385,17 @@ TEST_F(PipelineTest, WordsOutsideTheCaptionsAreRecordedOrRefusedWhenStrict) {
   EXPECT_EQ(result.words_outside_captions, (std::vector<std::string>{"beside", "near"}));
   r.strict_prompt = true;
   EXPECT_EQ(error_of<RequestError>([&] { pipeline->generate(r); }),
-            "--strict-prompt: 2 words of the prompt in no caption the model small-test was trained "
+            "strict_prompt: 2 words of the prompt in no caption the model small-test was trained "
             "on (shapes-world): 'beside', 'near'");
   write(dir_ / "bad-captions.yaml", config_text("pixel", "captions: cats\n"));
-  r.model = (dir_ / "bad-captions.yaml").string();
-  EXPECT_NE(error_of<ConfigError>([&] { Pipeline::load(r); }).find("'cats' is not one of: shapes-world"),
+  options.model = (dir_ / "bad-captions.yaml").string();
+  EXPECT_NE(error_of<ConfigError>([&] { Pipeline::load(options); }).find("'cats' is not one of: shapes-world"),
             std::string::npos);
 }
 
 // Issue 13 item 3: unknown words are listed in the result, and refused with strict_prompt.
 TEST_F(PipelineTest, UnknownWordsAreRecordedOrRefusedWhenStrict) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   GenerateRequest r = request();
   r.steps = 1;
   r.prompt = "a mauve circle above a zebra, a mauve quokka";
@@ -393,7 +403,7 @@ TEST_F(PipelineTest, UnknownWordsAreRecordedOrRefusedWhenStrict) {
             (std::vector<std::string>{"mauve", "zebra", "quokka"}));
   r.strict_prompt = true;
   EXPECT_EQ(error_of<RequestError>([&] { pipeline->generate(r); }),
-            "--strict-prompt: 3 words of the prompt the model small-test has no embedding for: "
+            "strict_prompt: 3 words of the prompt the model small-test has no embedding for: "
             "'mauve', 'zebra', 'quokka'");
 }
 
@@ -401,11 +411,12 @@ TEST_F(PipelineTest, UnknownWordsAreRecordedOrRefusedWhenStrict) {
 // again as uncaptioned), and the prompt is not echoed.
 TEST_F(PipelineTest, OneWarningPerPromptNamesUnknownAndUncaptionedWords) {
   write(dir_ / "captions.yaml", config_text("pixel", "captions: shapes-world\n"));
+  LoadOptions options = load_options();
+  options.model = (dir_ / "captions.yaml").string();
   GenerateRequest r = request();
-  r.model = (dir_ / "captions.yaml").string();
   r.steps = 1;
   r.prompt = "a red circle beside a zebra";  // 'beside' is in the vocabulary, 'zebra' is not
-  auto pipeline = Pipeline::load(r);
+  auto pipeline = Pipeline::load(options);
   std::ostringstream log;
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
@@ -446,12 +457,13 @@ TEST_F(PipelineTest, CudaRunStartsFromTheCpuNoise) {
       at::globalContext().setAllowTF32CuBLAS(cublas);
     }
   } no_tf32;
+  LoadOptions options = load_options();
+  options.model = (dir_ / "small-f32.yaml").string();
   GenerateRequest r = request();
-  r.model = (dir_ / "small-f32.yaml").string();
   r.attention = sageattn::Variant::kFp16;
-  const GenerateResult cpu = Pipeline::load(r)->generate(r);
-  r.device = DeviceChoice::kCuda;
-  const GenerateResult gpu = Pipeline::load(r)->generate(r);
+  const GenerateResult cpu = Pipeline::load(options)->generate(r);
+  options.device = DeviceChoice::kCuda;
+  const GenerateResult gpu = Pipeline::load(options)->generate(r);
   EXPECT_EQ(gpu.device, "cuda:0");
   EXPECT_TRUE(gpu.video.device().is_cpu());
   const at::Tensor diff = (cpu.video.to(at::kInt) - gpu.video.to(at::kInt)).abs();
@@ -462,16 +474,17 @@ TEST_F(PipelineTest, CudaRunStartsFromTheCpuNoise) {
 // compare checks its variants with this before generating: on the CPU the golden model runs every
 // variant; on a GPU the answer must agree with what a generation does.
 TEST_F(PipelineTest, WhyVariantUnsupportedAgreesWithGeneration) {
-  auto pipeline = Pipeline::load(request());
+  auto pipeline = Pipeline::load(load_options());
   for (const std::string& name : sageattn::variant_names()) {
     const sageattn::Variant variant = *sageattn::parse_variant(name);
     EXPECT_EQ(pipeline->why_variant_unsupported(variant), "") << name;
   }
   if (!torch::cuda::is_available()) return;
+  LoadOptions options = load_options();
+  options.device = DeviceChoice::kCuda;
   GenerateRequest r = request();
-  r.device = DeviceChoice::kCuda;
   r.steps = 1;
-  auto gpu = Pipeline::load(r);
+  auto gpu = Pipeline::load(options);
   for (const std::string& name : sageattn::variant_names()) {
     r.attention = *sageattn::parse_variant(name);
     const std::string why = gpu->why_variant_unsupported(*r.attention);
@@ -486,13 +499,14 @@ TEST_F(PipelineTest, WhyVariantUnsupportedAgreesWithGeneration) {
 // The shipped built-in config end to end on the CPU (2 steps keep CI short; the step time is
 // printed: docs/pipeline.md has the 20-step figure).
 TEST(BuiltInModel, TinyTextToImageRunsOnCpu) {
+  LoadOptions options;
+  options.model = std::string(SAGEGEN_SOURCE_DIR) + "/configs/models/sagegen-tiny.yaml";
+  options.device = DeviceChoice::kCpu;
   GenerateRequest r;
-  r.model = std::string(SAGEGEN_SOURCE_DIR) + "/configs/models/sagegen-tiny.yaml";
   r.prompt = "a red circle";
   r.steps = 2;
-  r.device = DeviceChoice::kCpu;
   r.attention = sageattn::Variant::kFp16;
-  auto pipeline = Pipeline::load(r);
+  auto pipeline = Pipeline::load(options);
   const GenerateResult result = pipeline->generate(r);
   EXPECT_EQ(result.video.sizes(), (std::vector<std::int64_t>{1, 64, 64, 3}));
   EXPECT_GT(result.video.to(at::kFloat).std().item<double>(), 0.0);

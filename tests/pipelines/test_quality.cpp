@@ -86,17 +86,18 @@ std::map<std::string, Figures> measure(const QualitySetup& setup) {
   world_options.frames = setup.frames;
   const auto prompts = world::evaluation_prompts(world::PromptSet::kSeen, world_options, setup.prompts);
 
+  LoadOptions load;
+  load.model = model_path();
+  load.device = setup.device;
   GenerateRequest request;
-  request.model = model_path();
   request.width = request.height = setup.size;
   request.frames = setup.frames;
   request.steps = setup.steps;
-  request.device = setup.device;
-  auto pipeline = Pipeline::load(request);
-  // The table is fixed when a pipeline loads, so the calibrated entry has a pipeline of its own.
+  auto pipeline = Pipeline::load(load);
+  // The calibrated entry has a pipeline of its own, loaded with the table as its default.
   std::unique_ptr<Pipeline> calibrated;
   if (!setup.calibrated_table.empty()) {
-    GenerateRequest with_table = request;
+    LoadOptions with_table = load;
     with_table.table = setup.calibrated_table;
     calibrated = Pipeline::load(with_table);
   }

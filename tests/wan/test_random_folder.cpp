@@ -145,8 +145,10 @@ TEST(RandomWanFolder, LoadsAndRunsThroughThePipelineWithStageTimings) {
   const fs::path out = dir.path() / "Wan2.1-T2V-tiny-random";
   diffusers::write_random_wan_folder(wan_tiny_folder(), out, tiny_options());
 
+  LoadOptions options;
+  options.model = out.string();
+  options.device = DeviceChoice::kCpu;
   GenerateRequest request;
-  request.model = out.string();
   request.prompt = "a cat";
   request.negative_prompt = "blurry";
   request.width = 48;
@@ -154,8 +156,7 @@ TEST(RandomWanFolder, LoadsAndRunsThroughThePipelineWithStageTimings) {
   request.frames = 5;
   request.steps = 2;
   request.cfg_scale = 5.0;
-  request.device = DeviceChoice::kCpu;
-  auto pipeline = Pipeline::load(request);
+  auto pipeline = Pipeline::load(options);
   EXPECT_EQ(pipeline->model_name(), "Wan2.1-T2V-tiny-random");
   const GenerateResult result = pipeline->generate(request);
   ASSERT_EQ(result.video.sizes(), (at::IntArrayRef{5, 32, 48, 3}));
@@ -206,10 +207,10 @@ TEST(RandomWanFolder, CopiesATokenizerWhenTheSkeletonHasNone) {
   EXPECT_TRUE(fs::is_regular_file(dir.path() / "b" / "tokenizer" / "spiece.model"));
   EXPECT_TRUE(fs::is_regular_file(dir.path() / "b" / "tokenizer" / "tokenizer_config.json"));
   if (SAGEGEN_WITH_SENTENCEPIECE) {  // the tokenizer loads with the rest
-    GenerateRequest request;
-    request.model = (dir.path() / "b").string();
-    request.device = DeviceChoice::kCpu;
-    EXPECT_NO_THROW(Pipeline::load(request));
+    LoadOptions load;
+    load.model = (dir.path() / "b").string();
+    load.device = DeviceChoice::kCpu;
+    EXPECT_NO_THROW(Pipeline::load(load));
   }
 }
 

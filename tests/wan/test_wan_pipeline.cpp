@@ -18,10 +18,16 @@
 namespace sagegen {
 namespace {
 
+LoadOptions tiny_wan_folder() {
+  LoadOptions options;
+  options.model = testing::wan_tiny_folder().string();
+  options.device = DeviceChoice::kCpu;
+  return options;
+}
+
 // manifest.json's pipeline_run.
 GenerateRequest tiny_wan_request() {
   GenerateRequest request;
-  request.model = testing::wan_tiny_folder().string();
   request.prompt = "A cat walks on the grass, realistic style.";
   request.negative_prompt = "Bright tones, overexposed, static";
   request.width = 48;
@@ -30,15 +36,14 @@ GenerateRequest tiny_wan_request() {
   request.steps = 4;
   request.cfg_scale = 5.0;
   request.seed = 16;
-  request.device = DeviceChoice::kCpu;
   return request;
 }
 
 TEST(WanPipelineRun, MatchesDiffusersWanPipeline) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   const GenerateRequest request = tiny_wan_request();
-  check_fits_before_load(request);
-  auto pipeline = Pipeline::load(request);
+  check_fits_before_load(tiny_wan_folder(), request);
+  auto pipeline = Pipeline::load(tiny_wan_folder());
   // 8 pixels per latent cell, 2 latent cells per patch.
   EXPECT_EQ(pipeline->patch_height(), 16);
   EXPECT_EQ(pipeline->patch_width(), 16);
@@ -78,7 +83,8 @@ TEST(WanPipelineRun, StagesMatchDiffusersInFloat) {
   // The same run through WanTextToVideo's stages, compared before the uint8 rounding.
   c10::InferenceMode inference;
   const GenerateRequest request = tiny_wan_request();
-  auto wan = diffusers::WanTextToVideo::load(request.model, at::Device(at::kCPU), at::kFloat);
+  auto wan = diffusers::WanTextToVideo::load(tiny_wan_folder().model, at::Device(at::kCPU),
+                                             at::kFloat);
   AttentionContext attention(2 * wan->transformer().config().depth);
   const at::Tensor embeds =
       wan->prompt_embeddings({request.prompt, request.negative_prompt}, attention);
@@ -111,9 +117,9 @@ TEST(WanPipelineRun, SizesTheVaeCannotTakeAreRequestErrors) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   GenerateRequest request = tiny_wan_request();
   request.steps = 1;
-  auto pipeline = Pipeline::load(request);
+  auto pipeline = Pipeline::load(tiny_wan_folder());
   for (const auto& [width, frames, flag] :
-       std::vector<std::tuple<int, int, std::string>>{{40, 9, "--size"}, {48, 8, "--frames"}}) {
+       std::vector<std::tuple<int, int, std::string>>{{40, 9, "width 40"}, {48, 8, "frames 8"}}) {
     GenerateRequest bad = request;
     bad.width = width;
     bad.frames = frames;
@@ -128,10 +134,10 @@ TEST(WanPipelineRun, SizesTheVaeCannotTakeAreRequestErrors) {
 
 TEST(WanPipelineRun, WeightsFlagWithAFolderIsAConfigError) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
-  GenerateRequest request = tiny_wan_request();
-  request.weights = "other.safetensors";
+  LoadOptions options = tiny_wan_folder();
+  options.weights = "other.safetensors";
   try {
-    Pipeline::load(request);
+    Pipeline::load(options);
     ADD_FAILURE() << "no ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("holds its own weights"), std::string::npos) << e.what();

@@ -76,24 +76,22 @@ struct DenoiseStepTiming {
 };
 
 // Holds a model (DiT + text encoder), its tokenizer and adaptive table on one device.
-// request.model is a model config (YAML) or a Wan2.1 diffusers folder (docs/wan.md).
-// Two lifetimes: load() reads the load-time fields (request.model, request.weights,
-// request.device, and request.table as the default table); the other fields, and a table named
-// by request.table, are per generate() call, so one loaded model serves many requests.
+// options.model is a model config (YAML) or a Wan2.1 diffusers folder (docs/wan.md).
+// Two lifetimes: load() takes the LoadOptions (model, weights, device, default table) once;
+// every GenerateRequest is per generate() call, so one loaded model serves many requests.
 // Errors: ConfigError (model/weights/table files and keys),
 // RequestError (device not available, bad size/frames/steps in generate()).
 class Pipeline {
  public:
-  static std::unique_ptr<Pipeline> load(const GenerateRequest& request);
+  static std::unique_ptr<Pipeline> load(const LoadOptions& options);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Thread-compatible, not thread-safe: one generate() at a time per Pipeline.
-  // request.model/weights/device are ignored here (they were fixed by load()). request.table,
-  // when set, runs that table for this call (read and checked against the model and device on
-  // first use, then kept; a bad one is a ConfigError naming it); empty: the loaded table.
-  // request.attention overrides either.
+  // request.table, when set, runs that table for this call (read and checked against the model
+  // and device on first use, then kept; a bad one is a ConfigError naming it); empty: the loaded
+  // table. request.attention overrides either.
   GenerateResult generate(const GenerateRequest& request, const ProgressFn& progress = {});
 
   // Times one denoising step (works for latent-space benchmark shapes too, which generate()
@@ -128,7 +126,7 @@ class Pipeline {
   const std::vector<sageattn::TableRule>& model_precision_rules() const;
   const std::string& device_name() const;
   bool random_weights() const;
-  // The patch in pixels (height, width): --size must be a multiple of these.
+  // The patch in pixels (height, width): a request's height and width are multiples of these.
   int patch_height() const;
   int patch_width() const;
   // Empty when the DiT's attention calls can run `variant` on this pipeline's device, else the
@@ -144,11 +142,11 @@ class Pipeline {
 
 // What load() and generate() check against the device's memory, from the model config alone
 // (no weights read, no tensor made): a ConfigError for a model whose parameters cannot fit, a
-// RequestError naming --size/--frames for activations that cannot. Clients call it before
+// RequestError naming width/height/frames for activations that cannot. Clients call it before
 // load() so a request that cannot fit fails at once.
-void check_fits_before_load(const GenerateRequest& request);
+void check_fits_before_load(const LoadOptions& options, const GenerateRequest& request);
 
-// The ModelConfig of request.model without loading weights: the YAML config it resolves to, or
+// The ModelConfig of `model` without loading weights: the YAML config it resolves to, or
 // for a Wan2.1 diffusers folder what its configs say (diffusers::wan_folder_model_config).
 ModelConfig model_config_of(const std::string& model);
 

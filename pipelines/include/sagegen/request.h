@@ -1,4 +1,5 @@
-// What one generation asks for: the CLI, batch files and tests fill it; pipelines consume it.
+// What loading a model and one generation ask for: the CLI, batch files and tests fill them;
+// pipelines consume them.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +16,16 @@ constexpr double kMaxCfgScale = 100.0;
 
 enum class DeviceChoice { kAuto, kCpu, kCuda };
 
-// Two lifetimes in one struct (Pipeline, pipeline.h): the load-time fields (model, weights,
-// device; table as the pipeline's default) fix the loaded model; every other field, and a table
-// named per call, may change on every generate() of one loaded pipeline.
+// What fixes a loaded model (Pipeline::load, pipeline.h): one set of these serves many
+// GenerateRequests. The dtype is not a choice: the model config and the device decide it.
+struct LoadOptions {
+  std::string model = "sagegen-tiny";  // a name under configs/models/ or a path to a config YAML
+  std::string weights;                 // empty: the model config's default weights
+  std::string table;  // adaptive precision table YAML, the pipeline's default (empty: the config's)
+  DeviceChoice device = DeviceChoice::kAuto;
+};
+
+// What one generate() call asks of a loaded pipeline: every field may change from call to call.
 struct GenerateRequest {
   std::string prompt;
   std::string negative_prompt;
@@ -29,13 +37,8 @@ struct GenerateRequest {
   int height = 64;
   int frames = 1;  // 1 = text-to-image
   double fps = 8.0;
-  std::string model = "sagegen-tiny";  // a name under configs/models/ or a path to a config YAML
-  std::string weights;                 // empty: the model config's default weights
-  // Adaptive precision table YAML. At load: the pipeline's default (empty: the model config's);
-  // per generation: the table of this call (empty: the loaded one).
-  std::string table;
-  std::optional<sageattn::Variant> attention;  // overrides the table for every call
-  DeviceChoice device = DeviceChoice::kAuto;
+  std::string table;  // adaptive precision table YAML for this call (empty: the loaded one)
+  std::optional<sageattn::Variant> attention;  // overrides the table for this call
   // Words of the prompt the model has no embedding for: a warning naming them, or with
   // strict_prompt a RequestError before any work.
   bool strict_prompt = false;

@@ -127,11 +127,11 @@ std::string find_costs_file(const std::string& arch) {
     if (std::filesystem::is_regular_file(candidate, error)) return candidate.string();
     if (searched.size() < 400) searched += (searched.empty() ? " " : ", ") + candidate.string();
   }
-  throw ConfigError(fmt::format(
-      "--arch {}: no costs file '{}.yaml' under configs/costs/ of $SAGEGEN_ROOT, the working "
-      "directory, the executable's directory or their parents (give one with --costs FILE); "
-      "searched:{}",
-      arch, arch, searched));
+  throw ConfigError({{"arch", arch}},
+                    fmt::format("no costs file '{}.yaml' under configs/costs/ of $SAGEGEN_ROOT, "
+                                "the working directory, the executable's directory or their "
+                                "parents; searched:{}",
+                                arch, searched));
 }
 
 }  // namespace sagegen::calibrate

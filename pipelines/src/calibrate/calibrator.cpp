@@ -88,8 +88,8 @@ Measurement measure(Pipeline& pipeline, const CalibrationOptions& options,
       reasons += fmt::format("; {}: {}", sageattn::to_string(variant), why);
     }
     throw std::runtime_error(fmt::format(
-        "calibrate: no candidate variant runs on {}{} (calibrate on the CPU with --device cpu, "
-        "where the golden model runs every variant)",
+        "calibrate: no candidate variant runs on {}{} (calibrate on the CPU, device cpu, where "
+        "the golden model runs every variant)",
         pipeline.device_name(), reasons));
   }
   std::vector<std::string> rules;
