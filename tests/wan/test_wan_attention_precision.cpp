@@ -27,16 +27,21 @@ using Counts = std::map<std::string, std::int64_t>;
 // once per pipeline (the features are cached afterwards).
 constexpr std::int64_t kCallsPerLayer = 2;
 
+LoadOptions tiny_folder_on_cpu() {
+  LoadOptions options;
+  options.model = testing::wan_tiny_folder().string();
+  options.device = DeviceChoice::kCpu;
+  return options;
+}
+
 GenerateRequest small_request() {
   GenerateRequest request;
-  request.model = testing::wan_tiny_folder().string();
   request.prompt = "a red circle";
   request.width = 32;
   request.height = 32;
   request.frames = 1;
   request.steps = 2;
   request.cfg_scale = 5.0;
-  request.device = DeviceChoice::kCpu;
   return request;
 }
 
@@ -45,7 +50,7 @@ class WanAttentionPrecision : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!SAGEGEN_WITH_SENTENCEPIECE) return;
     dir_ = new testing::TempDir("sagegen-wan-precision");
-    pipeline_ = Pipeline::load(small_request()).release();
+    pipeline_ = Pipeline::load(tiny_folder_on_cpu()).release();
     // The text encoder's calls happen once (then the features are cached): run them off the
     // record, so every test below counts DiT calls only.
     pipeline_->generate(small_request());
