@@ -109,9 +109,11 @@ if [[ $build == 1 ]]; then
   if [[ $device == cuda ]]; then
     torch_prefix=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
     source "$repo_root/scripts/sentencepiece_flags.sh"
+    # Tests on: another script may have configured the shared build directory without them
+    # (gpu_wan_realsize.sh does), and --check-graphs builds test_pipelines.
     cmake_args=(${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} -DCMAKE_BUILD_TYPE=Release
                 -DSAGEGEN_CUDA=ON -DSAGEGEN_CUDA_ARCHS=90a -DSAGEGEN_OPENCV=OFF
-                "${sentencepiece_flags[@]}")
+                -DSAGEGEN_BUILD_TESTS=ON "${sentencepiece_flags[@]}")
   else
     # shellcheck disable=SC2206  # CMAKE_ARGS (ccache launchers) is a list on purpose
     cmake_args=(-DSAGEGEN_CUDA=OFF ${CMAKE_ARGS:-})
