@@ -31,24 +31,10 @@ namespace sagegen {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::config_error;
+using testing::read_json_file;
 using testing::TempDir;
 using testing::wan_tiny_folder;
-
-nlohmann::json read_json_file(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
-template <typename Fn>
-std::string config_error(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no ConfigError";
-  return "";
-}
 
 bool is_vae_encoder_tensor(const std::string& name) {
   return name.rfind("encoder.", 0) == 0 || name.rfind("quant_conv.", 0) == 0;

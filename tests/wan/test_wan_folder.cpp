@@ -22,28 +22,13 @@
 namespace sagegen {
 namespace {
 
+using testing::config_error;
+using testing::read_json_file;
 using testing::TempDir;
 using testing::wan_tiny_folder;
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
 void write_json_file(const std::filesystem::path& path, const nlohmann::json& json) {
   std::ofstream(path) << json.dump(2);
-}
-
-// The message of the ConfigError `fn` throws; fails the test when it throws none.
-template <typename Fn>
-std::string config_error(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no ConfigError";
-  return "";
 }
 
 TEST(DiffusersFolder, ReadsTheTinyWanFolder) {

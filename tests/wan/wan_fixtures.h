@@ -3,10 +3,14 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "sagegen/errors.h"
 #include "sagegen/io/safetensors.h"
 
 // Tests of the tokenizer (and what runs it) skip in a build without sentencepiece
@@ -37,6 +41,23 @@ inline double relative_max_error(const at::Tensor& actual, const at::Tensor& exp
 // Copies a folder tree (fixtures are small) so a test can break a copy.
 inline void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to) {
   std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+}
+
+inline nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// The message of the ConfigError `fn` throws; fails the test when it throws none.
+template <typename Fn>
+std::string config_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no ConfigError";
+  return "";
 }
 
 }  // namespace sagegen::testing
