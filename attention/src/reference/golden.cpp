@@ -28,6 +28,16 @@ void check_variant(Variant variant, const char* who) {
               "means on its device)");
 }
 
+// Mean over the tokens of x [B, H, L, D] per channel -> [B, H, 1, D]: summed in FP64, divided
+// in FP64, rounded to FP32 once. The CUDA channel_stats kernel computes the same formula in its
+// own order; fp16/bf16 values sum exactly in FP64, so the order does not matter and both get the
+// correctly rounded mean, bit for bit (docs/numerics.md, step 1). A float32 mean would depend
+// on the order, and one last-bit difference moves k - mean to another INT8 value.
+at::Tensor channel_mean(const at::Tensor& x) {
+  const at::Tensor sum = x.to(at::kDouble).sum(2, true);
+  return (sum / static_cast<double>(x.size(2))).to(at::kFloat);
+}
+
 // Mean of each Q block's valid rows: q [B, H, L, D] -> [B, H, blocks, D].
 at::Tensor q_block_means(const at::Tensor& q, int64_t block_q) {
   const int64_t len = q.size(2);
@@ -66,7 +76,7 @@ QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Prob
   const float log2_scale = scale_log2(p.sm_scale);
 
   // 1. K smoothing: softmax is invariant to adding a constant per row of S, which q . k_mean is.
-  out.k_mean = options.smooth_k ? k.mean(2, true) : at::zeros({p.batch, p.heads_kv, 1, p.head_dim});
+  out.k_mean = options.smooth_k ? channel_mean(k) : at::zeros({p.batch, p.heads_kv, 1, p.head_dim});
   const at::Tensor k_hat = k - out.k_mean;
 
   // 2. Q smoothing per Q block; delta_s restores the removed q_mean . k_hat exactly in FP32.
@@ -94,7 +104,7 @@ QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Prob
 // Step 5's V operand on an HND float32 CPU tensor.
 QuantizedV quantize_v_hnd(const at::Tensor& v, Variant variant, const AttentionOptions& options) {
   QuantizedV out;
-  out.mean = options.smooth_v ? v.mean(2, true) : at::zeros({v.size(0), v.size(1), 1, v.size(3)});
+  out.mean = options.smooth_v ? channel_mean(v) : at::zeros({v.size(0), v.size(1), 1, v.size(3)});
   const at::Tensor centred = v - out.mean;
   if (fp16_pv(variant)) {
     out.values = centred.to(at::kHalf).to(at::kFloat);
