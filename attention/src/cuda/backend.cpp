@@ -201,9 +201,14 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
       params.splits = static_cast<int>(std::clamp<int64_t>(p.len_k / kMinRowsPerSplit, 1, kMaxSplits));
       params.rows_per_split = static_cast<int>((p.len_k + params.splits - 1) / params.splits);
       params.p_scale = choice.numerics.p_scale;
-      const at::Tensor partial = at::empty({params.sources, p.batch, p.heads_kv, params.splits, 3, dp}, f32);
+      // The sums in FP64 (channel_stats.cu says why), max and min in FP32.
+      const at::Tensor partial_sum = at::empty({params.sources, p.batch, p.heads_kv, params.splits, dp},
+                                               q.options().dtype(at::kDouble));
+      const at::Tensor partial_extrema =
+          at::empty({params.sources, p.batch, p.heads_kv, params.splits, 2, dp}, f32);
       const at::Tensor arrivals = at::zeros({params.sources, p.batch, p.heads_kv}, q.options().dtype(at::kInt));
-      params.partial = partial.data_ptr<float>();
+      params.partial_sum = partial_sum.data_ptr<double>();
+      params.partial_extrema = partial_extrema.data_ptr<float>();
       params.arrivals = reinterpret_cast<unsigned*>(arrivals.data_ptr<int>());
       cuda::launch_channel_stats(params, dp, stream);
       C10_CUDA_KERNEL_LAUNCH_CHECK();

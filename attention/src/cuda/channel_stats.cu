@@ -1,6 +1,13 @@
 // Per-channel token statistics of K and V in one launch: the K mean that K smoothing subtracts,
 // and V's mean, FP8 multiplier and output factor. One read of each input; every consumer then
 // reads one finished value per channel.
+//
+// The sums are FP64 at every level (per thread, across lanes, across splits). An fp16/bf16
+// value converts exactly, and a double holds the sum of thousands of them without rounding
+// (docs/numerics.md, step 1), so the sum does not depend on the order of the additions and the
+// mean, rounded to FP32 once, is the one the golden model computes bit for bit. In FP32 the
+// kernel's order (per thread, then lanes, then splits) and the golden model's differ, their
+// means differ in the last bit now and then, and one k - mean then rounds to another INT8 value.
 #include <cuda_fp16.h>
 #include <math_constants.h>
 
@@ -13,16 +20,19 @@
 namespace sageattn::cuda {
 namespace {
 
-// The statistics of a token range that the finished ones are made of.
-enum Stat : int { kSum = 0, kMax = 1, kMin = 2, kStats = 3 };
+// The extrema of a token range (FP32: exact in any order); its sum travels apart, in FP64.
+enum Extremum : int { kMax = 0, kMin = 1, kExtrema = 2 };
 
 // The finished values of channel c from the reduced sum, max and min over all tokens.
 // Centred, the absmax of x - mean is max(max - mean, mean - min): rounding is monotonic, so
 // that is exactly the largest |fl(x - mean)|, what the golden model takes.
 __device__ __forceinline__ void finish_channel(const ChannelStatsSource& s, const ChannelStatsParams& p,
-                                               std::int64_t out, bool real, float sum, float top,
-                                               float bottom) {
-  const float mean = sum / static_cast<float>(p.len);
+                                               std::int64_t out, bool real, double sum,
+                                               float top, float bottom) {
+  // Divided in FP64, rounded to FP32 once: the golden model's formula (golden.cpp,
+  // channel_mean). With 53 >= 2 * 24 + 2 bits the double rounding is harmless, so this is the
+  // correctly rounded mean whenever the sum is exact.
+  const float mean = static_cast<float>(sum / static_cast<double>(p.len));
   if (s.mean != nullptr) s.mean[out] = real ? mean : 0.0f;
   if (s.inv == nullptr && s.factor == nullptr) return;
   float a = s.centre ? fmaxf(top - mean, mean - bottom) : fmaxf(top, -bottom);
@@ -38,7 +48,9 @@ template <int kDp>
 __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const ChannelStatsParams p) {
   constexpr int kChunks = kDp / kChannelsPerChunk;
   constexpr int kRowLanes = kQuantThreads / kChunks;
-  __shared__ float lane_stats[kStats][kRowLanes][kDp];
+  // 32 KiB for either kDp (kRowLanes * kDp is 2048): under the 48 KiB static limit.
+  __shared__ double lane_sum[kRowLanes][kDp];
+  __shared__ float lane_extrema[kExtrema][kRowLanes][kDp];
   __shared__ bool last_to_arrive;
   const int split = blockIdx.x, h = blockIdx.y;
   const int b = blockIdx.z % p.batch, source = blockIdx.z / p.batch;
@@ -50,10 +62,11 @@ __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const Chan
   const std::int64_t batch_heads = static_cast<std::int64_t>(p.batch) * p.heads;
   const auto* base = static_cast<const std::uint16_t*>(s.x) + b * s.stride_b + h * s.stride_h;
 
-  float sum[kChannelsPerChunk], top[kChannelsPerChunk], bottom[kChannelsPerChunk];
+  double sum[kChannelsPerChunk];
+  float top[kChannelsPerChunk], bottom[kChannelsPerChunk];
 #pragma unroll
   for (int j = 0; j < kChannelsPerChunk; ++j) {
-    sum[j] = 0.0f;
+    sum[j] = 0.0;
     top[j] = -CUDART_INF_F;
     bottom[j] = CUDART_INF_F;
   }
@@ -64,7 +77,7 @@ __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const Chan
     unpack_chunk(raw, s.x_type, v);
 #pragma unroll
     for (int j = 0; j < kChannelsPerChunk; ++j) {
-      sum[j] += v[j];
+      sum[j] += static_cast<double>(v[j]);
       top[j] = fmaxf(top[j], v[j]);
       bottom[j] = fminf(bottom[j], v[j]);
     }
@@ -87,23 +100,26 @@ __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const Chan
   }
 #pragma unroll
   for (int j = 0; j < kChannelsPerChunk; ++j) {
-    lane_stats[kSum][lane_row][c0 + j] = sum[j];
-    lane_stats[kMax][lane_row][c0 + j] = top[j];
-    lane_stats[kMin][lane_row][c0 + j] = bottom[j];
+    lane_sum[lane_row][c0 + j] = sum[j];
+    lane_extrema[kMax][lane_row][c0 + j] = top[j];
+    lane_extrema[kMin][lane_row][c0 + j] = bottom[j];
   }
   __syncthreads();
 
-  float* const partials = p.partial + (source * batch_heads + bh) * p.splits * (kStats * kDp);
+  const std::int64_t first_split = (source * batch_heads + bh) * p.splits;
+  double* const sum_partials = p.partial_sum + first_split * kDp;
+  float* const extrema_partials = p.partial_extrema + first_split * (kExtrema * kDp);
   const int c = threadIdx.x;
   if (c < kDp) {
-    float rs = 0.0f, rmax = -CUDART_INF_F, rmin = CUDART_INF_F;
+    double rs = 0.0;
+    float rmax = -CUDART_INF_F, rmin = CUDART_INF_F;
     for (int r = 0; r < kRowLanes; ++r) {
-      rs += lane_stats[kSum][r][c];
-      rmax = fmaxf(rmax, lane_stats[kMax][r][c]);
-      rmin = fminf(rmin, lane_stats[kMin][r][c]);
+      rs += lane_sum[r][c];
+      rmax = fmaxf(rmax, lane_extrema[kMax][r][c]);
+      rmin = fminf(rmin, lane_extrema[kMin][r][c]);
     }
-    float* const mine = partials + split * (kStats * kDp);
-    mine[kSum * kDp + c] = rs;
+    sum_partials[split * kDp + c] = rs;
+    float* const mine = extrema_partials + split * (kExtrema * kDp);
     mine[kMax * kDp + c] = rmax;
     mine[kMin * kDp + c] = rmin;
   }
@@ -117,15 +133,16 @@ __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const Chan
   __syncthreads();
   if (!last_to_arrive || c >= kDp) return;
   __threadfence();
-  float rs = 0.0f, rmax = -CUDART_INF_F, rmin = CUDART_INF_F;
+  double rs = 0.0;
+  float rmax = -CUDART_INF_F, rmin = CUDART_INF_F;
   // Unrolled so that the L2 loads of several splits are in flight at once: this CTA is one of
   // the last to finish, and the kernel waits for it.
 #pragma unroll 8
   for (int i = 0; i < p.splits; ++i) {
-    const float* split_stats = partials + i * (kStats * kDp);
-    rs += __ldcg(split_stats + kSum * kDp + c);
-    rmax = fmaxf(rmax, __ldcg(split_stats + kMax * kDp + c));
-    rmin = fminf(rmin, __ldcg(split_stats + kMin * kDp + c));
+    const float* split_extrema = extrema_partials + i * (kExtrema * kDp);
+    rs += __ldcg(sum_partials + i * kDp + c);
+    rmax = fmaxf(rmax, __ldcg(split_extrema + kMax * kDp + c));
+    rmin = fminf(rmin, __ldcg(split_extrema + kMin * kDp + c));
   }
   finish_channel(s, p, bh * kDp + c, c < p.head_dim, rs, rmax, rmin);
 }

@@ -34,15 +34,18 @@ struct ChannelStatsSource {
 };
 
 // Per-channel token statistics of K and/or V in one launch: each CTA reduces one token range
-// (split) of one (batch, head, source) into `partial`; the last CTA of a (batch, head, source)
-// to arrive reduces the splits in split order, so the result does not depend on scheduling.
+// (split) of one (batch, head, source) into the partials; the last CTA of a (batch, head,
+// source) to arrive reduces the splits in split order, so the result does not depend on
+// scheduling. Sums are FP64 so that the mean does not depend on the order either (the golden
+// model sums in another order; docs/numerics.md, step 1).
 struct ChannelStatsParams {
   ChannelStatsSource src[2];
   int sources = 0;
   int batch = 0, heads = 0, len = 0, head_dim = 0;
   int splits = 1, rows_per_split = 0;
   PScale p_scale = PScale::kTimes448;
-  float* partial = nullptr;        // [sources, B, H, splits, 3 (sum, max, min), Dp]
+  double* partial_sum = nullptr;     // [sources, B, H, splits, Dp]
+  float* partial_extrema = nullptr;  // [sources, B, H, splits, 2 (max, min), Dp]
   unsigned* arrivals = nullptr;    // [sources, B, H], zero before the launch
 };
 
