@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "order_sensitive_tokens.h"
 #include "sageattn/reference.h"
 
 namespace sageattn {
@@ -15,19 +16,9 @@ namespace {
 
 constexpr int64_t kHeads = 2, kTokens = 4096, kDim = 64;
 
-// [1, kHeads, kTokens, kDim] in `dtype`, where FP32 summation order matters: half the tokens
-// large (integers near 256, so a running FP32 sum reaches ~5e5 and its ULP 2^-5) and half small
-// (k / 4096 with |k| <= 200: 8 significant bits, exact in fp16 and bf16; lost or rounded in that
-// sum). Cast, every value is still a multiple of 2^-12 and the sum stays far below 2^41, so the
-// FP64 sum is exact in any order.
-at::Tensor order_sensitive_tokens(at::ScalarType dtype, uint64_t seed) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  const at::Tensor large =
-      at::round(256.0 * (1.0 + 0.2 * at::randn({1, kHeads, kTokens, kDim}, gen)));
-  const at::Tensor small =
-      at::clamp(at::round(at::randn({1, kHeads, kTokens, kDim}, gen) * 40.0), -200, 200) / 4096.0;
-  const at::Tensor is_large = at::rand({1, kHeads, kTokens, kDim}, gen) < 0.5;
-  return at::where(is_large, large, small).to(dtype);
+// [1, kHeads, kTokens, kDim]: see order_sensitive_tokens.h.
+at::Tensor tokens(at::ScalarType dtype, uint64_t seed) {
+  return test::order_sensitive_tokens({1, kHeads, kTokens, kDim}, dtype, seed);
 }
 
 struct Means {
@@ -78,7 +69,7 @@ void expect_bitwise_equal(const at::Tensor& got, const at::Tensor& want, const s
 class ChannelMean : public ::testing::TestWithParam<at::ScalarType> {};
 
 TEST_P(ChannelMean, KMeanIsTheExactlyRoundedMean) {
-  const at::Tensor k = order_sensitive_tokens(GetParam(), 31);
+  const at::Tensor k = tokens(GetParam(), 31);
   const at::Tensor q = at::randn({1, kHeads, 128, kDim}).to(GetParam());
   const Means want = means_by_loop(k);
   // The inputs must make the summation order matter, or this test could not fail.
@@ -89,7 +80,7 @@ TEST_P(ChannelMean, KMeanIsTheExactlyRoundedMean) {
 }
 
 TEST_P(ChannelMean, VMeanIsTheExactlyRoundedMean) {
-  const at::Tensor v = order_sensitive_tokens(GetParam(), 32);
+  const at::Tensor v = tokens(GetParam(), 32);
   const Means want = means_by_loop(v);
   ASSERT_GT(want.naive_differs, 0);
   for (const Variant variant : {Variant::kSage2Int8, Variant::kSage1}) {
