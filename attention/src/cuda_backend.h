@@ -31,4 +31,14 @@ void quantize_only(const Problem& problem, Variant variant, const KernelPlan& pl
                    const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                    const AttentionOptions& options);
 
+// The token means the statistics kernel computes for the plan: K's (options.smooth_k) and V's
+// (options.smooth_v), float32 [B, H_kv, D], undefined where that smoothing is off. For tests:
+// the golden model's means must equal them bit for bit (docs/numerics.md, step 1).
+struct ChannelMeans {
+  at::Tensor k_mean, v_mean;
+};
+ChannelMeans channel_means(const Problem& problem, Variant variant, const KernelPlan& plan,
+                           const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           const AttentionOptions& options);
+
 }  // namespace sageattn::cuda_backend

@@ -37,4 +37,11 @@ void quantize_only(const Problem& /*problem*/, Variant variant, const KernelPlan
   TORCH_CHECK(false, "sageattn::quantize_only: variant ", to_string(variant), ": ", kNoKernels);
 }
 
+ChannelMeans channel_means(const Problem& /*problem*/, Variant variant, const KernelPlan& /*plan*/,
+                           const at::Tensor& /*q*/, const at::Tensor& /*k*/,
+                           const at::Tensor& /*v*/, const AttentionOptions& /*options*/) {
+  TORCH_CHECK(false, "sageattn::cuda_backend::channel_means: variant ", to_string(variant), ": ",
+              kNoKernels);
+}
+
 }  // namespace sageattn::cuda_backend

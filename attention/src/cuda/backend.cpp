@@ -202,8 +202,9 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
       params.rows_per_split = static_cast<int>((p.len_k + params.splits - 1) / params.splits);
       params.p_scale = choice.numerics.p_scale;
       // The sums in FP64 (channel_stats.cu says why), max and min in FP32.
-      const at::Tensor partial_sum = at::empty({params.sources, p.batch, p.heads_kv, params.splits, dp},
-                                               q.options().dtype(at::kDouble));
+      const at::Tensor partial_sum =
+          at::empty({params.sources, p.batch, p.heads_kv, params.splits, dp},
+                    q.options().dtype(at::kDouble));
       const at::Tensor partial_extrema =
           at::empty({params.sources, p.batch, p.heads_kv, params.splits, 2, dp}, f32);
       const at::Tensor arrivals = at::zeros({params.sources, p.batch, p.heads_kv}, q.options().dtype(at::kInt));
@@ -306,6 +307,19 @@ void quantize_only(const Problem& p, Variant variant, const KernelPlan& plan, co
                    const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options) {
   const c10::cuda::CUDAGuard guard(q.device());
   quantize_operands(p, variant, plan, q, k, v, options, at::cuda::getCurrentCUDAStream());
+}
+
+ChannelMeans channel_means(const Problem& p, Variant variant, const KernelPlan& plan,
+                           const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           const AttentionOptions& options) {
+  const c10::cuda::CUDAGuard guard(q.device());
+  const Operands ops =
+      quantize_operands(p, variant, plan, q, k, v, options, at::cuda::getCurrentCUDAStream());
+  // [B, Hkv, Dp] -> the head_dim real channels.
+  const auto real = [&](const at::Tensor& m) {
+    return m.defined() ? m.narrow(2, 0, p.head_dim) : at::Tensor();
+  };
+  return {real(ops.k_mean), real(ops.v_mean)};
 }
 
 AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, const at::Tensor& q,
