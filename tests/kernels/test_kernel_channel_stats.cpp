@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <ostream>
 #include <sstream>
 #include <string>
 
@@ -37,6 +38,8 @@ struct StatsCase {
     return s.str();
   }
 };
+
+void PrintTo(const StatsCase& c, std::ostream* os) { *os << c.str(); }
 
 // [B, H, L, D] CPU HND values -> the case's layout on the GPU (contiguous).
 at::Tensor on_gpu(const at::Tensor& hnd, Layout layout) {
