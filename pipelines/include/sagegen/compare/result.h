@@ -1,5 +1,5 @@
-// What `sagegen compare` measured: one entry per variant or table, the fp16 reference first.
-// The grid figure, the CSV and the JSON are all drawn from this.
+// What a comparison measured (compare.h): one entry per variant or table, the fp16 reference
+// first. Clients draw their figures from this (the CLI's grid PNG, CSV and JSON).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -14,7 +14,7 @@
 #include "sagegen/eval/image_quality.h"
 #include "sagegen/request.h"
 
-namespace sagegen::cli {
+namespace sagegen::compare {
 
 // Attributes of the prompt the adherence evaluator checked, and how many the output got right.
 struct AdherenceCount {
@@ -48,4 +48,4 @@ struct CompareRun {
 
 std::string to_string(CompareEntry::Kind kind);  // "reference", "variant", "table"
 
-}  // namespace sagegen::cli
+}  // namespace sagegen::compare
