@@ -205,7 +205,7 @@ TEST_F(BadComparison, ATableWhoseStepsRunPastTheRequestsIsRefused) {
   EXPECT_EQ(message.rfind("entries[2]: " + long_table + ":", 0), 0u) << message;
 }
 
-TEST_F(BadComparison, RequestFieldsTheEntriesSetAreRefusedByName) {
+TEST_F(BadComparison, BadRequestFieldsAreRefusedByName) {
   GenerateRequest with_attention = tiny_request();
   with_attention.attention = Variant::kSage1;
   try {
@@ -214,6 +214,16 @@ TEST_F(BadComparison, RequestFieldsTheEntriesSetAreRefusedByName) {
   } catch (const RequestError& e) {
     ASSERT_EQ(e.fields().size(), 1u) << e.what();
     EXPECT_EQ(e.fields()[0].field, "attention");
+  }
+  GenerateRequest small = tiny_request();
+  small.width = small.height = 8;  // a patch, under the 11x11 SSIM window
+  try {
+    run_comparison(*pipeline_, {small, {EntrySpec::of_variant(Variant::kSage2Int8)}});
+    ADD_FAILURE() << "8x8 was accepted";
+  } catch (const RequestError& e) {
+    ASSERT_EQ(e.fields().size(), 2u) << e.what();
+    EXPECT_EQ(e.fields()[0].field, "width");
+    EXPECT_EQ(e.fields()[1].field, "height");
   }
   try {
     run_comparison(*pipeline_, {tiny_request(), {}});

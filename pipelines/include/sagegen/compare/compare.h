@@ -81,8 +81,10 @@ void check_table_entries(const std::vector<EntrySpec>& entries, const ModelConfi
 // on the pipeline's device: EntryError otherwise) before any generation, then generates the fp16
 // reference and each entry in request order from the request's seed on the one loaded model,
 // and measures each against the reference. On CUDA an untimed denoising step precedes each
-// entry, so one-off costs are not charged to whichever runs first. Errors of the pipeline
-// (RequestError, ConfigError, RunError) propagate.
+// entry, so one-off costs are not charged to whichever runs first. RequestError naming the
+// field for a request with `attention` or `table` set, no entries, or a width or height below
+// the SSIM window (eval::kSsimWindow); errors of the pipeline (RequestError, ConfigError,
+// RunError) propagate.
 CompareRun run_comparison(Pipeline& pipeline, const CompareRequest& request,
                           const CompareProgress& progress = {});
 
