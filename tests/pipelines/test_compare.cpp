@@ -62,8 +62,9 @@ class Comparison : public ::testing::Test {
     load.device = DeviceChoice::kCpu;
     pipeline_ = Pipeline::load(load).release();
     progress_ = new ProgressLog;
-    CompareRequest request{tiny_request(),
-                           {EntrySpec::of_variant(Variant::kSage2Int8), EntrySpec::of_table(table_path_)}};
+    CompareRequest request{
+        tiny_request(),
+        {EntrySpec::of_variant(Variant::kSage2Int8), EntrySpec::of_table(table_path_)}};
     run_ = new CompareRun(run_comparison(*pipeline_, request, progress_->callbacks()));
   }
   static void TearDownTestSuite() {
@@ -111,7 +112,8 @@ TEST_F(Comparison, EntriesFollowTheReferenceInRequestOrder) {
 
 TEST_F(Comparison, ATableInFp16EverywhereMatchesTheReference) {
   const CompareEntry& table = run_->entries[2];
-  EXPECT_TRUE(std::isinf(table.quality.psnr_db) && table.quality.psnr_db > 0) << table.quality.psnr_db;
+  EXPECT_TRUE(std::isinf(table.quality.psnr_db) && table.quality.psnr_db > 0)
+      << table.quality.psnr_db;
   EXPECT_DOUBLE_EQ(table.quality.ssim, 1.0);
   EXPECT_EQ(table.attention_calls.count("sage2-8b"), 0u);
 }
@@ -197,10 +199,12 @@ TEST_F(BadComparison, ATableWithAnUnknownVariantIsRefusedNamingTheEntry) {
 
 TEST_F(BadComparison, ATableWhoseStepsRunPastTheRequestsIsRefused) {
   const std::string long_table = (dir_.path() / "long.yaml").string();
-  write_bytes(long_table, "model: cli-test-tiny\ndefault: sage1\nrules:\n  - {layers: all, steps: 5, variant: fp16}\n");
+  write_bytes(
+      long_table,
+      "model: cli-test-tiny\ndefault: sage1\nrules:\n  - {layers: all, steps: 5, variant: fp16}\n");
   const std::string message =
-      entry_error({EntrySpec::of_variant(Variant::kSage1), EntrySpec::of_variant(Variant::kSage2Int8),
-                   EntrySpec::of_table(long_table)},
+      entry_error({EntrySpec::of_variant(Variant::kSage1),
+                   EntrySpec::of_variant(Variant::kSage2Int8), EntrySpec::of_table(long_table)},
                   2);
   EXPECT_EQ(message.rfind("entries[2]: " + long_table + ":", 0), 0u) << message;
 }

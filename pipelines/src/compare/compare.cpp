@@ -29,16 +29,17 @@ void check_request(const CompareRequest& request) {
                        "each compare entry sets its own attention; leave it unset");
   }
   if (!g.table.empty()) {
-    throw RequestError({{"table", g.table}}, "each compare entry sets its own table; leave it unset");
+    throw RequestError({{"table", g.table}},
+                       "each compare entry sets its own table; leave it unset");
   }
   if (request.entries.empty()) {
     throw RequestError({{"entries", ""}},
                        "none given: name at least one variant or table to compare with fp16");
   }
   if (g.width < eval::kSsimWindow || g.height < eval::kSsimWindow) {
-    throw RequestError({{"width", std::to_string(g.width)}, {"height", std::to_string(g.height)}},
-                       fmt::format("smaller than the {}x{} SSIM window", eval::kSsimWindow,
-                                   eval::kSsimWindow));
+    throw RequestError(
+        {{"width", std::to_string(g.width)}, {"height", std::to_string(g.height)}},
+        fmt::format("smaller than the {}x{} SSIM window", eval::kSsimWindow, eval::kSsimWindow));
   }
 }
 
@@ -63,8 +64,9 @@ std::optional<eval::PromptSpec> prompt_spec(const std::string& prompt) {
   try {
     return eval::parse_prompt(prompt);
   } catch (const std::invalid_argument& e) {
-    spdlog::warn("compare: adherence not scored (the prompt is outside the shapes world's templates): {}",
-                 first_line(e.what()));
+    spdlog::warn(
+        "compare: adherence not scored (the prompt is outside the shapes world's templates): {}",
+        first_line(e.what()));
     return std::nullopt;
   }
 }
@@ -140,8 +142,9 @@ CompareRun run_comparison(Pipeline& pipeline, const CompareRequest& request,
   check_entries_run(request.entries, tables, pipeline);
   const std::optional<eval::PromptSpec> spec = prompt_spec(base.prompt);
   if (pipeline.random_weights()) {
-    spdlog::warn("compare: model '{}' has random weights: images are noise and adherence will be low",
-                 pipeline.model_name());
+    spdlog::warn(
+        "compare: model '{}' has random weights: images are noise and adherence will be low",
+        pipeline.model_name());
   }
 
   CompareRun run;
@@ -161,8 +164,8 @@ CompareRun run_comparison(Pipeline& pipeline, const CompareRequest& request,
   one.attention = Variant::kFp16;
   start(0, kReferenceLabel);
   const GenerateResult reference = generate_timed(pipeline, one, progress.step);
-  run.entries.push_back(measured(CompareEntry::Kind::kReference, kReferenceLabel, "fp16",
-                                 reference, reference.video, spec));
+  run.entries.push_back(measured(CompareEntry::Kind::kReference, kReferenceLabel, "fp16", reference,
+                                 reference.video, spec));
 
   // Every entry runs on the same loaded model: a variant or a table is a per-generation choice.
   for (std::size_t i = 0; i < request.entries.size(); ++i) {
@@ -179,11 +182,10 @@ CompareRun run_comparison(Pipeline& pipeline, const CompareRequest& request,
     }
     start(static_cast<int>(i) + 1, label);
     const GenerateResult result = generate_timed(pipeline, one, progress.step);
-    run.entries.push_back(measured(entry.kind == EntrySpec::Kind::kVariant
-                                       ? CompareEntry::Kind::kVariant
-                                       : CompareEntry::Kind::kTable,
-                                   std::move(label), std::move(source), result, reference.video,
-                                   spec));
+    run.entries.push_back(
+        measured(entry.kind == EntrySpec::Kind::kVariant ? CompareEntry::Kind::kVariant
+                                                         : CompareEntry::Kind::kTable,
+                 std::move(label), std::move(source), result, reference.video, spec));
   }
   return run;
 }

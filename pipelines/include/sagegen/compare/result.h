@@ -26,12 +26,12 @@ struct AdherenceCount {
 struct CompareEntry {
   enum class Kind { kReference, kVariant, kTable };
   Kind kind = Kind::kVariant;
-  std::string label;   // under the image: "fp16 (reference)", "sage2-8b", "tiny-mixed.yaml"
-  std::string source;  // the variant's name, or the table's path as given
-  at::Tensor video;    // [F, H, W, 3] uint8, CPU
+  std::string label;           // under the image: "fp16 (reference)", "sage2-8b", "tiny-mixed.yaml"
+  std::string source;          // the variant's name, or the table's path as given
+  at::Tensor video;            // [F, H, W, 3] uint8, CPU
   eval::ImageQuality quality;  // against the reference entry
   std::optional<AdherenceCount> adherence;  // unset when the prompt is outside the templates
-  double seconds_total = 0;     // denoising loop plus decoding
+  double seconds_total = 0;                 // denoising loop plus decoding
   double seconds_per_step = 0;
   std::map<std::string, std::int64_t> attention_calls;  // variant name -> calls
 };
