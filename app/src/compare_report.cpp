@@ -38,15 +38,6 @@ nlohmann::json psnr_json(double psnr_db) {
 
 }  // namespace
 
-std::string to_string(CompareEntry::Kind kind) {
-  switch (kind) {
-    case CompareEntry::Kind::kReference: return "reference";
-    case CompareEntry::Kind::kVariant: return "variant";
-    case CompareEntry::Kind::kTable: return "table";
-  }
-  return "?";
-}
-
 std::string format_psnr(double psnr_db) {
   if (std::isinf(psnr_db) && psnr_db > 0) return "inf";
   return fmt::format("{:.2f}", psnr_db);

@@ -7,9 +7,13 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "compare_result.h"
+#include "sagegen/compare/result.h"
 
 namespace sagegen::cli {
+
+using compare::AdherenceCount;
+using compare::CompareEntry;
+using compare::CompareRun;
 
 // "inf" for identical images, else two decimals ("31.42").
 std::string format_psnr(double psnr_db);
