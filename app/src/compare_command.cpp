@@ -16,6 +16,7 @@
 #include "generation_job.h"
 #include "output_paths.h"
 #include "progress_bar.h"
+#include "text_output.h"
 #include "sagegen/compare/compare.h"
 #include "sagegen/eval/image_quality.h"
 #include "sagegen/io/image.h"

@@ -1,5 +1,7 @@
 #include "compare_report.h"
 
+#include "text_output.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -11,17 +13,6 @@
 
 namespace sagegen::cli {
 namespace {
-
-// RFC 4180: quote a field holding a comma, quote or line break; double its quotes.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 std::string calls_text(const std::map<std::string, std::int64_t>& calls) {
   std::string text;
@@ -121,20 +112,6 @@ std::string compare_table(const CompareRun& run) {
                          format_adherence(e.adherence), e.seconds_total, e.seconds_per_step);
   }
   return table;
-}
-
-void write_text_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::path temp = path;
-  temp += ".partial";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "': " + std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) throw std::runtime_error("cannot write '" + path.string() + "': " + ec.message());
 }
 
 }  // namespace sagegen::cli

@@ -34,7 +34,5 @@ nlohmann::json compare_json(const CompareRun& run);
 // The table printed on stdout.
 std::string compare_table(const CompareRun& run);
 
-// Writes `text` to `path` atomically enough for figures (temp file, then rename).
-void write_text_file(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace sagegen::cli
