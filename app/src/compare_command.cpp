@@ -21,6 +21,7 @@
 #include "sagegen/eval/image_quality.h"
 #include "sagegen/io/image.h"
 #include "sagegen/io/json.h"
+#include "sagegen/io/text_file.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -41,11 +42,7 @@ CompareFiles compare_files(const CompareOptions& options, const GenerateRequest&
     throw UsageError("--out: '" + dir.string() + "' is a file; compare writes a directory");
   }
   CompareFiles files{dir / "grid.png", dir / "compare.csv", dir / "compare.json"};
-  if (!options.overwrite) {
-    for (const fs::path& path : {files.grid, files.csv, files.json}) {
-      if (fs::exists(path, ec)) throw UsageError("--out: '" + path.string() + "' exists (pass --overwrite to replace it)");
-    }
-  }
+  for (const fs::path& path : {files.grid, files.csv, files.json}) refuse_existing(path, "--out", options.overwrite);
   return files;
 }
 
@@ -145,7 +142,7 @@ int run_compare(const CommandLine& cl) {
 
   fs::create_directories(files.grid.parent_path().empty() ? fs::path(".") : files.grid.parent_path());
   io::write_png(files.grid, draw_compare_grid(run));
-  write_text_file(files.csv, compare_csv(run));
+  io::write_text_file(files.csv, compare_csv(run));
   io::write_json(files.json, compare_json(run));
   std::printf("%s", compare_table(run).c_str());
   std::printf("%s\n%s\n%s\n", files.grid.string().c_str(), files.csv.string().c_str(), files.json.string().c_str());

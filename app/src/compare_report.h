@@ -2,7 +2,6 @@
 // the short strings the grid writes under each image. One formatter for all, so they agree.
 #pragma once
 
-#include <filesystem>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>

@@ -18,8 +18,10 @@
 #include "common_flags.h"
 #include "flag_parser.h"
 #include "generation_job.h"
+#include "output_paths.h"
 #include "progress_bar.h"
 #include "sagegen/eval/evaluate.h"
+#include "sagegen/io/text_file.h"
 #include "sagegen/world/shapes_world.h"
 #include "text_output.h"
 #include "usage_error.h"
@@ -127,10 +129,8 @@ void print_tally(const std::string& title, const eval::AdherenceTally& tally) {
 void check_csv_path(const EvalOptions& options) {
   if (options.csv.empty()) return;
   const std::filesystem::path path(options.csv);
+  refuse_existing(path, "--csv", options.overwrite);
   std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !options.overwrite) {
-    throw UsageError("--csv: '" + options.csv + "' exists (pass --overwrite to replace it)");
-  }
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   if (!std::filesystem::is_directory(dir, ec)) {
     throw UsageError("--csv: folder '" + dir.string() + "' does not exist");
@@ -216,7 +216,7 @@ int run_eval(const CommandLine& cl) {
       print_tally(run.title + ", rendered by the world (no model):", eval::tally_of(scores));
       csv += csv_rows(run.set, run.prompts, scores, std::nullopt);
     }
-    if (!options.csv.empty()) write_text_file(options.csv, csv);
+    if (!options.csv.empty()) io::write_text_file(options.csv, csv);
     return 0;
   }
 
@@ -250,7 +250,7 @@ int run_eval(const CommandLine& cl) {
                 eval::tally_of(scores));
     csv += csv_rows(run.set, run.prompts, scores, request.seed);
     // Written after every set, so a cut run keeps the sets it finished.
-    if (!options.csv.empty()) write_text_file(options.csv, csv);
+    if (!options.csv.empty()) io::write_text_file(options.csv, csv);
   }
   return 0;
 }
