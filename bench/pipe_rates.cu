@@ -31,7 +31,11 @@ __global__ void __launch_bounds__(kThreads) chains(float* sink, long long* cycle
   int n[kChains];
   for (int i = 0; i < kChains; ++i) {
     f[i] = -0.001f * static_cast<float>(threadIdx.x + i);
-    h[i] = 0x3c003c00u + i;
+    // Both halves start off powers of two and differ per chain and thread: ptxas folds an ex2
+    // chain from an exact power of two (1.0 -> 2 -> 4 -> 16 -> inf) at compile time, which
+    // removed the high halves of the f16x2 / bf16x2 chains before (half the work measured).
+    const std::uint32_t lo = 0x3c01u + ((threadIdx.x + i) & 0x3fu);
+    h[i] = lo | ((lo + 0x40u) << 16);
     n[i] = static_cast<int>(threadIdx.x) * 7 + i;
   }
   __syncthreads();

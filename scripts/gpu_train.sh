@@ -25,7 +25,7 @@
 #   --train-args 'ARGS' more `sagegen train` flags (e.g. '--lr 3e-4')
 #   --device cuda|cpu   (default cuda; cpu adds --batch 2 --warmup 10 --log-every 5)
 #   --eval-count N      prompts per image set, seen and held out (default 100; 0: no eval)
-#   --eval-clips N      8-frame clips of seen prompts (default 24; 0: none)
+#   --eval-clips N      8-frame clips of seen prompts (default 48: one clip is 2 points; 0: none)
 #   --eval-timeout S    wall-clock cap of the whole eval (default 60; rc 124 = cut)
 #   --eval-clip-shift S the clips again with the sampler's `--shift S` (e.g. 3: more steps at high
 #                       noise, where a clip's motion is set; docs/training.md, "Motion"); 5-10 s
@@ -47,7 +47,7 @@ set -uo pipefail
 usage() { sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; }
 
 train_seconds=420 resume='' config=configs/train/tiny-gpu.yaml train_args='' device=cuda
-eval_count=100 eval_clips=24 eval_timeout=60 eval_clip_shift='' smoke=1 build=1 build_dir='' bench_steps=0 check_graphs=0
+eval_count=100 eval_clips=48 eval_timeout=60 eval_clip_shift='' smoke=1 build=1 build_dir='' bench_steps=0 check_graphs=0
 jobs=${SAGEGEN_JOBS:-$(nproc)}
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -280,8 +280,12 @@ if [[ -f $weights && $eval_count != 0 ]]; then
     left=$(( eval_end - $(date +%s) ))
     if [[ $eval_clips != 0 && $left -gt 5 ]]; then
       echo "== 8-frame clips of seen prompts (motion)"
-      timeout "$left" "$sagegen" eval "${eval_flags[@]}" --set seen --count "$eval_clips" --frames 8
+      timeout "$left" "$sagegen" eval "${eval_flags[@]}" --set seen --count "$eval_clips" --frames 8 \
+        --csv "$build_dir/eval-clips.csv" --overwrite
       echo "eval clips rc=$? ($(( $(date +%s) - eval_end + left ))s)"
+      # Which clips miss their motion: the prompts, from the per-prompt scores (last column).
+      [[ -f $build_dir/eval-clips.csv ]] && grep -E ',0$' "$build_dir/eval-clips.csv" |
+        sed 's/^seen,[0-9]*,[0-9]*,/  motion missed: /; s/,[01,]*$//'
     fi
     left=$(( eval_end - $(date +%s) ))
     if [[ $eval_clips != 0 && -n $eval_clip_shift && $left -gt 5 ]]; then

@@ -13,6 +13,7 @@
 #include "calibrate_args.h"
 #include "commands.h"
 #include "error_message.h"
+#include "output_paths.h"
 #include "generation_job.h"
 #include "progress_bar.h"
 #include "sageattn/attention.h"
@@ -26,13 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using sageattn::Variant;
-
-void refuse_existing(const std::string& path, const std::string& flag, bool overwrite) {
-  std::error_code ec;
-  if (!path.empty() && !overwrite && fs::exists(path, ec)) {
-    throw UsageError(flag + ": '" + path + "' exists (pass --overwrite to replace it)");
-  }
-}
 
 // Outputs may go to a folder that does not exist yet (the default outputs/).
 void create_parent(const std::string& path) {

@@ -5,9 +5,13 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "compare_result.h"
+#include "sagegen/compare/result.h"
 
 namespace sagegen::cli {
+
+using compare::AdherenceCount;
+using compare::CompareEntry;
+using compare::CompareRun;
 
 // [H, W, 3] uint8. Small outputs are enlarged by an integer factor (nearest neighbour) so the
 // text fits under them; long clips show evenly spaced frames so the figure stays under the

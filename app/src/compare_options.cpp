@@ -42,12 +42,6 @@ std::vector<std::string> split_list(const std::string& text) {
 
 }  // namespace
 
-const std::vector<sageattn::Variant>& default_compare_variants() {
-  static const std::vector<sageattn::Variant> variants = {
-      sageattn::Variant::kSage2Int8, sageattn::Variant::kSage2Int4, sageattn::Variant::kSage1};
-  return variants;
-}
-
 const char* compare_usage() { return kCompareUsage; }
 
 CompareOptions parse_compare_args(const std::vector<std::string>& args) {

@@ -24,9 +24,6 @@ struct CompareOptions {
   std::optional<spdlog::level::level_enum> log_level;
 };
 
-// The variants compared when neither --variants nor --tables is given (those this device runs).
-const std::vector<sageattn::Variant>& default_compare_variants();
-
 // Parses the arguments after "compare". Throws UsageError naming the flag and the bad value.
 CompareOptions parse_compare_args(const std::vector<std::string>& args);
 

@@ -1,27 +1,14 @@
 #include "compare_report.h"
 
-#include <cerrno>
+#include "text_output.h"
+
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace sagegen::cli {
 namespace {
-
-// RFC 4180: quote a field holding a comma, quote or line break; double its quotes.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 std::string calls_text(const std::map<std::string, std::int64_t>& calls) {
   std::string text;
@@ -37,15 +24,6 @@ nlohmann::json psnr_json(double psnr_db) {
 }
 
 }  // namespace
-
-std::string to_string(CompareEntry::Kind kind) {
-  switch (kind) {
-    case CompareEntry::Kind::kReference: return "reference";
-    case CompareEntry::Kind::kVariant: return "variant";
-    case CompareEntry::Kind::kTable: return "table";
-  }
-  return "?";
-}
 
 std::string format_psnr(double psnr_db) {
   if (std::isinf(psnr_db) && psnr_db > 0) return "inf";
@@ -130,20 +108,6 @@ std::string compare_table(const CompareRun& run) {
                          format_adherence(e.adherence), e.seconds_total, e.seconds_per_step);
   }
   return table;
-}
-
-void write_text_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::path temp = path;
-  temp += ".partial";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write '" + temp.string() + "': " + std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) throw std::runtime_error("cannot write '" + path.string() + "': " + ec.message());
 }
 
 }  // namespace sagegen::cli

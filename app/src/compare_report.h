@@ -2,14 +2,17 @@
 // the short strings the grid writes under each image. One formatter for all, so they agree.
 #pragma once
 
-#include <filesystem>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "compare_result.h"
+#include "sagegen/compare/result.h"
 
 namespace sagegen::cli {
+
+using compare::AdherenceCount;
+using compare::CompareEntry;
+using compare::CompareRun;
 
 // "inf" for identical images, else two decimals ("31.42").
 std::string format_psnr(double psnr_db);
@@ -30,7 +33,5 @@ nlohmann::json compare_json(const CompareRun& run);
 // The table printed on stdout.
 std::string compare_table(const CompareRun& run);
 
-// Writes `text` to `path` atomically enough for figures (temp file, then rename).
-void write_text_file(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace sagegen::cli

@@ -4,7 +4,9 @@
 // the world's own renderer, and scored per attribute by the adherence evaluator.
 // Its flags differ from generate's, so it reads the raw arguments after the command.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -16,9 +18,12 @@
 #include "common_flags.h"
 #include "flag_parser.h"
 #include "generation_job.h"
+#include "output_paths.h"
 #include "progress_bar.h"
 #include "sagegen/eval/evaluate.h"
+#include "sagegen/io/text_file.h"
 #include "sagegen/world/shapes_world.h"
+#include "text_output.h"
 #include "usage_error.h"
 
 namespace sagegen::cli {
@@ -31,6 +36,8 @@ constexpr const char* kEvalUsage = R"(usage: sagegen eval [options]
       --prompts FILE            prompts from a file, one per line, in the world's caption templates
       --rendered                score the world's own renders (no model): checks the evaluator
       --frames N                1 = images (default); 8..16 = videos, every prompt with a motion
+      --csv FILE                also one row per prompt: set, index, seed, prompt and 1/0 per
+                                attribute it asks for (empty: not asked); --overwrite replaces it
   plus the generation flags: --model, --config, --weights, --table, --attention, --steps,
   --cfg-scale, --shift, --seed (prompt i uses seed + i), --size, --device, --log-level
 )";
@@ -42,6 +49,8 @@ struct EvalOptions {
   SetChoice set = SetChoice::kBoth;
   int count = 100;
   std::string prompts_file;
+  std::string csv;
+  bool overwrite = false;
   bool rendered = false;
   bool help = false;
   bool log_level_given = false;
@@ -61,6 +70,10 @@ EvalOptions parse_eval_args(const std::vector<std::string>& args) {
   });
   flags.add_switch({"-h", "--help"}, [&options] { options.help = true; });
   flags.add_switch({"--rendered"}, [&options] { options.rendered = true; });
+  flags.add_switch({"--overwrite"}, [&options] { options.overwrite = true; });
+  flags.add_value({"--csv"}, [&options](const std::string& value, const std::string&) {
+    options.csv = value;
+  });
   flags.add_value({"--set"}, [&options](const std::string& value, const std::string&) {
     options.set = parse_set(value);
   });
@@ -111,6 +124,44 @@ void print_tally(const std::string& title, const eval::AdherenceTally& tally) {
   std::fflush(stdout);
 }
 
+// The --csv file is checked before any drawing, so a run is not lost to a name taken or a
+// folder missing at its end.
+void check_csv_path(const EvalOptions& options) {
+  if (options.csv.empty()) return;
+  const std::filesystem::path path(options.csv);
+  refuse_existing(path, "--csv", options.overwrite);
+  std::error_code ec;
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw UsageError("--csv: folder '" + dir.string() + "' does not exist");
+  }
+}
+
+std::string csv_header() {
+  std::string header = "set,index,seed,prompt";
+  for (int a = 0; a < eval::kAttributeCount; ++a) {
+    header += "," + std::string(eval::to_string(static_cast<eval::Attribute>(a)));
+  }
+  return header + "\n";
+}
+
+// One row per prompt; seed is empty for the world's own renders.
+std::string csv_rows(const std::string& set, const std::vector<std::string>& prompts,
+                     const std::vector<eval::PromptScore>& scores, std::optional<std::int64_t> seed) {
+  std::string rows;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    rows += csv_field(set) + "," + std::to_string(i) + "," +
+            (seed ? std::to_string(*seed + static_cast<std::int64_t>(i)) : std::string()) + "," +
+            csv_field(prompts[i]);
+    for (int a = 0; a < eval::kAttributeCount; ++a) {
+      const auto correct = scores[i].at(static_cast<eval::Attribute>(a));
+      rows += correct ? (*correct ? ",1" : ",0") : ",";
+    }
+    rows += "\n";
+  }
+  return rows;
+}
+
 eval::EvalProgressFn progress_for(ProgressBar& bar) {
   const auto start = std::chrono::steady_clock::now();
   return [&bar, start](int done, int) {
@@ -135,30 +186,37 @@ int run_eval(const CommandLine& cl) {
                      std::to_string(base.height));
   }
 
+  check_csv_path(options);
+  std::string csv = csv_header();
   struct PromptSetRun {
+    std::string set;  // the --csv column: seen, held-out, or the --prompts file
     std::string title;
     std::vector<world::EvalPrompt> world_prompts;  // empty for --prompts
     std::vector<std::string> prompts;
   };
   std::vector<PromptSetRun> runs;
   if (!options.prompts_file.empty()) {
-    runs.push_back({"prompts from " + options.prompts_file, {}, read_prompts(options.prompts_file)});
+    runs.push_back({options.prompts_file, "prompts from " + options.prompts_file, {},
+                    read_prompts(options.prompts_file)});
   } else {
     for (world::PromptSet set : {world::PromptSet::kSeen, world::PromptSet::kHeldOut}) {
       if (options.set == SetChoice::kSeen && set != world::PromptSet::kSeen) continue;
       if (options.set == SetChoice::kHeldOut && set != world::PromptSet::kHeldOut) continue;
       auto prompts = world::evaluation_prompts(set, world_options, options.count);
       auto captions = eval::captions_of(prompts);
-      runs.push_back({std::string(world::to_string(set)) + " prompts (" + std::to_string(prompts.size()) + ")",
+      runs.push_back({std::string(world::to_string(set)),
+                      std::string(world::to_string(set)) + " prompts (" + std::to_string(prompts.size()) + ")",
                       std::move(prompts), std::move(captions)});
     }
   }
 
   if (options.rendered) {
     for (const PromptSetRun& run : runs) {
-      const auto tally = eval::evaluate_prompts(run.prompts, eval::rendered_draw(run.world_prompts, world_options));
-      print_tally(run.title + ", rendered by the world (no model):", tally);
+      const auto scores = eval::score_prompts(run.prompts, eval::rendered_draw(run.world_prompts, world_options));
+      print_tally(run.title + ", rendered by the world (no model):", eval::tally_of(scores));
+      csv += csv_rows(run.set, run.prompts, scores, std::nullopt);
     }
+    if (!options.csv.empty()) io::write_text_file(options.csv, csv);
     return 0;
   }
 
@@ -185,11 +243,14 @@ int run_eval(const CommandLine& cl) {
       one.seed = request.seed + index;
       return pipeline->generate(one).video;
     };
-    const auto tally = eval::evaluate_prompts(run.prompts, draw, progress_for(bar));
+    const auto scores = eval::score_prompts(run.prompts, draw, progress_for(bar));
     bar.finish();
     print_tally(run.title + ", model " + pipeline->model_name() + ", seed " + std::to_string(request.seed) +
                     ", attention " + attention + ":",
-                tally);
+                eval::tally_of(scores));
+    csv += csv_rows(run.set, run.prompts, scores, request.seed);
+    // Written after every set, so a cut run keeps the sets it finished.
+    if (!options.csv.empty()) io::write_text_file(options.csv, csv);
   }
   return 0;
 }

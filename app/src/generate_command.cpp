@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "generation_job.h"
 #include "output_lock.h"
+#include "output_paths.h"
 #include "rank_launch.h"
 #include "usage_error.h"
 
@@ -52,13 +53,8 @@ int run_generate(const CommandLine& cl) {
     one.seed = request.seed + i;
     outputs.push_back(paths_for(cl, one, i));
     locks.push_back(std::make_unique<OutputLock>(outputs.back(), "--out"));
-    if (!cl.overwrite) {
-      for (const auto& path : {outputs.back().media, outputs.back().sidecar}) {
-        std::error_code ec;
-        if (std::filesystem::exists(path, ec)) {
-          throw UsageError("--out: '" + path.string() + "' exists (pass --overwrite to replace it)");
-        }
-      }
+    for (const auto& path : {outputs.back().media, outputs.back().sidecar}) {
+      refuse_existing(path, "--out", cl.overwrite);
     }
   }
 

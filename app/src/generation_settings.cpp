@@ -131,6 +131,7 @@ void apply_generation_setting(GenerationSettings& settings, std::string_view key
   GenerateRequest& r = settings.request;
   if (key == "prompt") {
     r.prompt = value;
+    settings.prompt_given = true;
   } else if (key == "negative-prompt") {
     r.negative_prompt = value;
   } else if (key == "seed") {
@@ -188,9 +189,7 @@ void apply_generation_setting(GenerationSettings& settings, std::string_view key
 }
 
 void validate_settings(const GenerationSettings& settings, const std::string& where) {
-  if (settings.request.prompt.empty()) {
-    throw UsageError(where + ": no prompt given (-p/--prompt)");
-  }
+  if (!settings.prompt_given) throw UsageError(where + ": no prompt given (-p/--prompt)");
 }
 
 std::string to_string(DeviceChoice device) {

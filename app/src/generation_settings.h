@@ -16,6 +16,9 @@ struct GenerationSettings {
   LoadOptions load;
   GenerateRequest request;
   std::string name;  // batch jobs only: output file stem; empty = derived from prompt and seed
+  // Whether a prompt key was given at all: `--prompt ""` asks for an unconditional sample (the
+  // model's empty caption, which training's caption dropout taught it), no prompt is an error.
+  bool prompt_given = false;
 };
 
 // Keys as written in batch files; flags are the same names with "--" in front.

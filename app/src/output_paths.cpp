@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "usage_error.h"
+
 namespace sagegen::cli {
 namespace {
 
@@ -47,6 +49,13 @@ OutputPaths resolve_output_paths(const std::string& out, const std::string& stem
     extension = file.extension().string();
   }
   return output_paths_in(file.parent_path(), file.stem().string(), is_video, extension);
+}
+
+void refuse_existing(const std::filesystem::path& path, const std::string& flag, bool overwrite) {
+  std::error_code ec;
+  if (!path.empty() && !overwrite && std::filesystem::exists(path, ec)) {
+    throw UsageError(flag + ": '" + path.string() + "' exists (pass --overwrite to replace it)");
+  }
 }
 
 }  // namespace sagegen::cli

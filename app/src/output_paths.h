@@ -22,6 +22,10 @@ std::string default_stem(const std::string& prompt, std::int64_t seed);
 OutputPaths resolve_output_paths(const std::string& out, const std::string& stem, bool is_video,
                                  const std::string& video_extension = ".mp4");
 
+// Throws UsageError("<flag>: '<path>' exists (pass --overwrite to replace it)") when `path` is
+// set, exists and `overwrite` is off: every command refuses to replace a finished output alike.
+void refuse_existing(const std::filesystem::path& path, const std::string& flag, bool overwrite);
+
 // The paths for an output directory and a stem (batch jobs).
 OutputPaths output_paths_in(const std::filesystem::path& dir, const std::string& stem,
                             bool is_video, const std::string& video_extension = ".mp4");

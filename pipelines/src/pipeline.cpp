@@ -233,6 +233,9 @@ at::Tensor Pipeline::Impl::encode_text(const GenerateRequest& request, bool with
                                        text::UnknownWordWarning prompt_warning,
                                        AttentionContext& attention) const {
   attention.set_step(-1);
+  // An empty prompt is the caption training dropped (caption_dropout): the model's unconditional
+  // sample; with the default empty negative prompt guidance then changes nothing.
+  if (request.prompt.empty()) spdlog::info("empty prompt: an unconditional sample");
   if (wan) {
     return with_cfg ? wan->prompt_embeddings({request.prompt, request.negative_prompt}, attention)
                     : wan->prompt_embeddings({request.prompt}, attention);

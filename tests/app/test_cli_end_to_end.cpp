@@ -109,6 +109,22 @@ TEST(CliBench, WithoutAGpuSaysSoAndFails) {
   EXPECT_NE(r.err.find("bench-pipeline needs a CUDA GPU"), std::string::npos) << r.err;
 }
 
+// `--prompt ""` is the unconditional sample (the empty caption of training's caption dropout),
+// said in the log; leaving the prompt out is still an error (CliErrors above).
+TEST(CliGenerate, EmptyPromptIsAnUnconditionalSample) {
+  TempDir dir;
+  std::vector<std::string> args = tiny_args(dir.path() / "unused.png");
+  args[1] = "";
+  args.erase(args.end() - 2, args.end());  // no -o: the default name of an empty prompt
+  args.insert(args.end(), {"-o", dir.path().string() + "/"});
+  const ProcessResult r = run_sagegen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("empty prompt: an unconditional sample"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "output-s42.png")) << r.out;
+  const auto sidecar = nlohmann::json::parse(read_bytes(dir.path() / "output-s42.json"));
+  EXPECT_EQ(sidecar["prompt"], "");
+}
+
 TEST(CliGenerate, ImageWithSidecarOnCpu) {
   TempDir dir;
   const fs::path png = dir.path() / "pic.png";

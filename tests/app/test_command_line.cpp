@@ -144,6 +144,8 @@ TEST(CommandLine, ErrorsNameTheFlagAndTheValue) {
             "compare, train, eval)");
   EXPECT_EQ(error_of({"-p", "x", "stray"}), "unexpected argument 'stray' (quote the prompt: -p \"...\")");
   EXPECT_EQ(error_of({"--steps", "4"}), "generate: no prompt given (-p/--prompt)");
+  // An explicit empty prompt is a request (the unconditional sample), not a missing one.
+  EXPECT_EQ(error_of({"-p", "", "--steps", "4"}), "");
   // Bench flags belong to bench-pipeline only.
   EXPECT_EQ(error_of({"-p", "x", "--repeat", "3"}), "unknown flag '--repeat' (see sagegen --help)");
 }

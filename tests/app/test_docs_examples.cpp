@@ -260,6 +260,9 @@ CheapForm cheap_form(const Example& example, const fs::path& out_dir, int index)
     if (flag == "--out" || flag == "-o") {
       value = out + fs::path(value).extension().string();
       has_out = true;
+    } else if (flag == "--csv" || flag == "--heatmap") {
+      // Side files go to the test's folder too, never into the source tree it runs in.
+      value = out + "-" + flag.substr(2) + fs::path(value).extension().string();
     } else if (flag == "--steps") {
       if (!with_table) value = steps;
       has_steps = true;

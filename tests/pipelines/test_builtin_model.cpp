@@ -17,24 +17,31 @@ namespace {
 
 using eval::Attribute;
 
-// Measured 2026-11-26 on these sets (docs/models.md), less two or three prompts' worth:
-// seen colour 0.850, seen colour+shape 0.200, held-out colour 0.625, held-out relation 0.150.
-// (Motion, 0.083 on 12 clips, is printed, not bounded: there is no margin under it to assert.)
-constexpr double kSeenColourMin = 0.80;
-constexpr double kSeenColourShapeMin = 0.15;
-constexpr double kHeldOutColourMin = 0.55;
-constexpr double kRelationMin = 0.10;
+// Measured 2026-11-30 on these sets (docs/models.md), less two or three prompts' worth: seen
+// colour+shape 24/24, size 15/15, relation 9/9; held-out colour+shape 24/24, relation 17/24;
+// clips colour 3/3, motion 3/3 (printed only: 3 clips at 10 steps say little about motion).
+constexpr double kSeenColourShapeMin = 0.90;
+constexpr double kHeldOutColourShapeMin = 0.90;
+constexpr double kSizeMin = 0.85;
+constexpr double kRelationMin = 0.58;
+constexpr double kClipColourMin = 0.66;
 
-constexpr int kImagePrompts = 40;
-constexpr int kVideoPrompts = 12;
+// Sized for CI on 2 CPU cores: the model costs about 0.13 s a step for an image and 15x that
+// for an 8-frame clip (2,048 tokens) on one thread. `sagegen eval` on the GPU measures the
+// full sets (100 + 100 images, 24 clips; docs/models.md).
+constexpr int kImagePrompts = 24;
+constexpr int kVideoPrompts = 3;
+constexpr int kVideoSteps = 10;  // the eval's 20 would take minutes; motion is printed only
 constexpr std::int64_t kSeed = 42;  // prompt i uses kSeed + i, as `sagegen eval`
 
-eval::AdherenceTally run_set(Pipeline& pipeline, world::PromptSet set, int frames, int count) {
+eval::AdherenceTally run_set(Pipeline& pipeline, world::PromptSet set, int frames, int count,
+                             int steps = 20) {
   world::WorldOptions options;
   options.frames = frames;
   const auto prompts = world::evaluation_prompts(set, options, count);
   GenerateRequest request;
   request.frames = frames;
+  request.steps = steps;
   request.attention = sageattn::Variant::kFp16;
   const auto draw = [&](const std::string& prompt, int index) {
     GenerateRequest one = request;
@@ -76,18 +83,19 @@ TEST_F(BuiltInModelAdherence, ImagesFollowColourShapeAndRelation) {
   const auto held_out = run_set(*pipeline_, world::PromptSet::kHeldOut, 1, kImagePrompts);
   std::printf("seen (%d prompts):\n%s\nheld-out (%d prompts):\n%s\n", kImagePrompts,
               seen.table().c_str(), kImagePrompts, held_out.table().c_str());
-  EXPECT_GE(accuracy(seen, Attribute::kColour), kSeenColourMin);
   EXPECT_GE(accuracy(seen, Attribute::kColourShape), kSeenColourShapeMin);
-  EXPECT_GE(accuracy(held_out, Attribute::kColour), kHeldOutColourMin);
+  EXPECT_GE(accuracy(held_out, Attribute::kColourShape), kHeldOutColourShapeMin);
+  EXPECT_GE(accuracy(seen, Attribute::kSize), kSizeMin);
   EXPECT_GE(accuracy(held_out, Attribute::kRelation), kRelationMin);
 }
 
 TEST_F(BuiltInModelAdherence, VideosAreScoredAndKeepTheColour) {
-  const auto clips = run_set(*pipeline_, world::PromptSet::kSeen, 8, kVideoPrompts);
-  std::printf("videos, 8 frames (%d prompts):\n%s\n", kVideoPrompts, clips.table().c_str());
+  const auto clips = run_set(*pipeline_, world::PromptSet::kSeen, 8, kVideoPrompts, kVideoSteps);
+  std::printf("videos, 8 frames, %d steps (%d prompts):\n%s\n", kVideoSteps, kVideoPrompts,
+              clips.table().c_str());
   // Every clip prompt asks for a motion; the colour must hold across the frames as in images.
   EXPECT_EQ(clips.total(Attribute::kMotion), kVideoPrompts);
-  EXPECT_GE(accuracy(clips, Attribute::kColour), kHeldOutColourMin);
+  EXPECT_GE(accuracy(clips, Attribute::kColour), kClipColourMin);
 }
 
 }  // namespace

@@ -196,6 +196,7 @@ TEST(TrainCudaGraphs, ReplayedStepsTrainAsEagerSteps) {
   config.caption_dropout = 0.3;
   config.seed = 8;
   config.save_every = 0;
+  config.cuda_graphs = true;  // off by default (docs/training.md, "CUDA graphs")
   TrainConfig eager_config = config;
   eager_config.cuda_graphs = false;
   const at::Device cuda(at::kCUDA, 0);

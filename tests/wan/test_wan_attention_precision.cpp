@@ -27,13 +27,6 @@ using Counts = std::map<std::string, std::int64_t>;
 // once per pipeline (the features are cached afterwards).
 constexpr std::int64_t kCallsPerLayer = 2;
 
-LoadOptions tiny_folder_on_cpu() {
-  LoadOptions options;
-  options.model = testing::wan_tiny_folder().string();
-  options.device = DeviceChoice::kCpu;
-  return options;
-}
-
 GenerateRequest small_request() {
   GenerateRequest request;
   request.prompt = "a red circle";
@@ -50,7 +43,7 @@ class WanAttentionPrecision : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!SAGEGEN_WITH_SENTENCEPIECE) return;
     dir_ = new testing::TempDir("sagegen-wan-precision");
-    pipeline_ = Pipeline::load(tiny_folder_on_cpu()).release();
+    pipeline_ = Pipeline::load(testing::wan_tiny_folder_on_cpu()).release();
     // The text encoder's calls happen once (then the features are cached): run them off the
     // record, so every test below counts DiT calls only.
     pipeline_->generate(small_request());

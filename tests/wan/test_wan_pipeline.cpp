@@ -18,13 +18,6 @@
 namespace sagegen {
 namespace {
 
-LoadOptions tiny_wan_folder() {
-  LoadOptions options;
-  options.model = testing::wan_tiny_folder().string();
-  options.device = DeviceChoice::kCpu;
-  return options;
-}
-
 // manifest.json's pipeline_run.
 GenerateRequest tiny_wan_request() {
   GenerateRequest request;
@@ -42,8 +35,8 @@ GenerateRequest tiny_wan_request() {
 TEST(WanPipelineRun, MatchesDiffusersWanPipeline) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   const GenerateRequest request = tiny_wan_request();
-  check_fits_before_load(tiny_wan_folder(), request);
-  auto pipeline = Pipeline::load(tiny_wan_folder());
+  check_fits_before_load(testing::wan_tiny_folder_on_cpu(), request);
+  auto pipeline = Pipeline::load(testing::wan_tiny_folder_on_cpu());
   // 8 pixels per latent cell, 2 latent cells per patch.
   EXPECT_EQ(pipeline->patch_height(), 16);
   EXPECT_EQ(pipeline->patch_width(), 16);
@@ -83,7 +76,7 @@ TEST(WanPipelineRun, StagesMatchDiffusersInFloat) {
   // The same run through WanTextToVideo's stages, compared before the uint8 rounding.
   c10::InferenceMode inference;
   const GenerateRequest request = tiny_wan_request();
-  auto wan = diffusers::WanTextToVideo::load(tiny_wan_folder().model, at::Device(at::kCPU),
+  auto wan = diffusers::WanTextToVideo::load(testing::wan_tiny_folder().string(), at::Device(at::kCPU),
                                              at::kFloat);
   AttentionContext attention(2 * wan->transformer().config().depth);
   const at::Tensor embeds =
@@ -117,7 +110,7 @@ TEST(WanPipelineRun, SizesTheVaeCannotTakeAreRequestErrors) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
   GenerateRequest request = tiny_wan_request();
   request.steps = 1;
-  auto pipeline = Pipeline::load(tiny_wan_folder());
+  auto pipeline = Pipeline::load(testing::wan_tiny_folder_on_cpu());
   for (const auto& [width, frames, flag] :
        std::vector<std::tuple<int, int, std::string>>{{40, 9, "width 40"}, {48, 8, "frames 8"}}) {
     GenerateRequest bad = request;
@@ -134,7 +127,7 @@ TEST(WanPipelineRun, SizesTheVaeCannotTakeAreRequestErrors) {
 
 TEST(WanPipelineRun, WeightsFlagWithAFolderIsAConfigError) {
   SAGEGEN_SKIP_WITHOUT_SENTENCEPIECE();
-  LoadOptions options = tiny_wan_folder();
+  LoadOptions options = testing::wan_tiny_folder_on_cpu();
   options.weights = "other.safetensors";
   try {
     Pipeline::load(options);

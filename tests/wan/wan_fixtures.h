@@ -12,6 +12,7 @@
 
 #include "sagegen/errors.h"
 #include "sagegen/io/safetensors.h"
+#include "sagegen/request.h"
 
 // Tests of the tokenizer (and what runs it) skip in a build without sentencepiece
 // (-DSAGEGEN_SENTENCEPIECE=OFF, the GPU machine's kernel builds); CI builds with it.
@@ -25,6 +26,13 @@ inline std::filesystem::path wan_tiny_dir() {
 }
 inline std::filesystem::path wan_tiny_folder() {
   return wan_tiny_dir() / "Wan2.1-T2V-tiny-Diffusers";
+}
+// Load options for the tiny folder on the CPU (where the parity references were made).
+inline LoadOptions wan_tiny_folder_on_cpu() {
+  LoadOptions options;
+  options.model = wan_tiny_folder().string();
+  options.device = DeviceChoice::kCpu;
+  return options;
 }
 inline io::NamedTensors wan_reference(const std::string& name) {
   return io::SafetensorsFile::open(wan_tiny_dir() / "reference" / (name + ".safetensors"))

@@ -2,10 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <stdexcept>
-
-#include "io/atomic_output.h"
+#include "sagegen/io/text_file.h"
 
 namespace sagegen::calibrate {
 
@@ -33,15 +30,7 @@ std::string metrics_csv(const MetricGrid& grid, const Decisions& decisions) {
 
 void write_metrics_csv(const std::filesystem::path& path, const MetricGrid& grid,
                        const Decisions& decisions) {
-  const std::string text = metrics_csv(grid, decisions);
-  io::detail::AtomicOutput output(path);
-  {
-    std::ofstream stream(output.temp_path(), std::ios::binary | std::ios::trunc);
-    stream << text;
-    stream.flush();
-    if (!stream) throw std::runtime_error(path.string() + ": writing the CSV failed");
-  }
-  output.commit();
+  io::write_text_file(path, metrics_csv(grid, decisions));
 }
 
 }  // namespace sagegen::calibrate

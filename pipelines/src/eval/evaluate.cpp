@@ -4,18 +4,30 @@
 
 namespace sagegen::eval {
 
-AdherenceTally evaluate_prompts(const std::vector<std::string>& prompts, const DrawFn& draw,
-                                const EvalProgressFn& progress) {
+std::vector<PromptScore> score_prompts(const std::vector<std::string>& prompts, const DrawFn& draw,
+                                       const EvalProgressFn& progress) {
   // Parse everything first: a prompt outside the templates fails before any drawing time is spent.
   std::vector<PromptSpec> specs;
   specs.reserve(prompts.size());
   for (const std::string& prompt : prompts) specs.push_back(parse_prompt(prompt));
-  AdherenceTally tally;
+  std::vector<PromptScore> scores;
+  scores.reserve(prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    tally.add(score_prompt(specs[i], draw(prompts[i], static_cast<int>(i))));
+    scores.push_back(score_prompt(specs[i], draw(prompts[i], static_cast<int>(i))));
     if (progress) progress(static_cast<int>(i) + 1, static_cast<int>(prompts.size()));
   }
+  return scores;
+}
+
+AdherenceTally tally_of(const std::vector<PromptScore>& scores) {
+  AdherenceTally tally;
+  for (const PromptScore& score : scores) tally.add(score);
   return tally;
+}
+
+AdherenceTally evaluate_prompts(const std::vector<std::string>& prompts, const DrawFn& draw,
+                                const EvalProgressFn& progress) {
+  return tally_of(score_prompts(prompts, draw, progress));
 }
 
 DrawFn rendered_draw(const std::vector<world::EvalPrompt>& prompts, const world::WorldOptions& options) {

@@ -19,7 +19,13 @@ using DrawFn = std::function<at::Tensor(const std::string& prompt, int index)>;
 using EvalProgressFn = std::function<void(int done, int total)>;
 
 // Each prompt is parsed with parse_prompt (so it must follow the world's templates; the error
-// names the prompt otherwise), drawn, and scored.
+// names the prompt otherwise), drawn, and scored: one score per prompt, in order.
+std::vector<PromptScore> score_prompts(const std::vector<std::string>& prompts, const DrawFn& draw,
+                                       const EvalProgressFn& progress = {});
+
+AdherenceTally tally_of(const std::vector<PromptScore>& scores);
+
+// score_prompts, tallied.
 AdherenceTally evaluate_prompts(const std::vector<std::string>& prompts, const DrawFn& draw,
                                 const EvalProgressFn& progress = {});
 

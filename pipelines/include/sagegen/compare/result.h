@@ -1,5 +1,5 @@
-// What `sagegen compare` measured: one entry per variant or table, the fp16 reference first.
-// The grid figure, the CSV and the JSON are all drawn from this.
+// What a comparison measured (compare.h): one entry per variant or table, the fp16 reference
+// first. Clients draw their figures from this (the CLI's grid PNG, CSV and JSON).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -14,7 +14,7 @@
 #include "sagegen/eval/image_quality.h"
 #include "sagegen/request.h"
 
-namespace sagegen::cli {
+namespace sagegen::compare {
 
 // Attributes of the prompt the adherence evaluator checked, and how many the output got right.
 struct AdherenceCount {
@@ -26,12 +26,12 @@ struct AdherenceCount {
 struct CompareEntry {
   enum class Kind { kReference, kVariant, kTable };
   Kind kind = Kind::kVariant;
-  std::string label;   // under the image: "fp16 (reference)", "sage2-8b", "tiny-mixed.yaml"
-  std::string source;  // the variant's name, or the table's path as given
-  at::Tensor video;    // [F, H, W, 3] uint8, CPU
+  std::string label;           // under the image: "fp16 (reference)", "sage2-8b", "tiny-mixed.yaml"
+  std::string source;          // the variant's name, or the table's path as given
+  at::Tensor video;            // [F, H, W, 3] uint8, CPU
   eval::ImageQuality quality;  // against the reference entry
   std::optional<AdherenceCount> adherence;  // unset when the prompt is outside the templates
-  double seconds_total = 0;     // denoising loop plus decoding
+  double seconds_total = 0;                 // denoising loop plus decoding
   double seconds_per_step = 0;
   std::map<std::string, std::int64_t> attention_calls;  // variant name -> calls
 };
@@ -48,4 +48,4 @@ struct CompareRun {
 
 std::string to_string(CompareEntry::Kind kind);  // "reference", "variant", "table"
 
-}  // namespace sagegen::cli
+}  // namespace sagegen::compare
