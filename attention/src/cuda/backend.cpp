@@ -53,18 +53,26 @@ cuda::ScaleGroups scale_groups(Granularity g) {
   TORCH_CHECK(false, "sageattn::cuda_backend: unknown granularity ", static_cast<int>(g));
 }
 
+// How a quantization kernel reads one input (pointer, dtype, strides, 16-byte loads): the part
+// shared by the row and V kernels' params and channel_stats' sources.
+template <typename Source>
+void fill_view(Source& src, const at::Tensor& hnd) {
+  src.x = hnd.const_data_ptr();
+  src.x_type = elem_type(hnd.scalar_type());
+  src.stride_b = hnd.stride(0);
+  src.stride_h = hnd.stride(1);
+  src.stride_l = hnd.stride(2);
+  src.vector_loads = vector_loads_ok(hnd);
+}
+
+// The view plus the sizes, for the kernels that take one input.
 template <typename Params>
 void fill_source(Params& params, const at::Tensor& hnd) {
-  params.x = hnd.const_data_ptr();
-  params.x_type = elem_type(hnd.scalar_type());
-  params.stride_b = hnd.stride(0);
-  params.stride_h = hnd.stride(1);
-  params.stride_l = hnd.stride(2);
+  fill_view(params, hnd);
   params.batch = static_cast<int>(hnd.size(0));
   params.heads = static_cast<int>(hnd.size(1));
   params.len = static_cast<int>(hnd.size(2));
   params.head_dim = static_cast<int>(hnd.size(3));
-  params.vector_loads = vector_loads_ok(hnd);
 }
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -73,15 +81,6 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 // kMinRowsPerSplit tokens each; the last CTA of a (batch, head) reduces the splits serially.
 constexpr int64_t kMinRowsPerSplit = 512;
 constexpr int64_t kMaxSplits = 32;
-
-void fill_stats_source(cuda::ChannelStatsSource& src, const at::Tensor& hnd) {
-  src.x = hnd.const_data_ptr();
-  src.x_type = elem_type(hnd.scalar_type());
-  src.stride_b = hnd.stride(0);
-  src.stride_h = hnd.stride(1);
-  src.stride_l = hnd.stride(2);
-  src.vector_loads = vector_loads_ok(hnd);
-}
 
 // Everything the attention kernel reads, made by the quantization kernels of one call.
 struct Operands {
@@ -174,13 +173,13 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
     cuda::ChannelStatsParams params;
     if (options.smooth_k) {
       cuda::ChannelStatsSource& src = params.src[params.sources++];
-      fill_stats_source(src, kh);
+      fill_view(src, kh);
       ops.k_mean = channel_values();
       src.mean = ops.k_mean.data_ptr<float>();
     }
     if (fp8_pv || options.smooth_v) {
       cuda::ChannelStatsSource& src = params.src[params.sources++];
-      fill_stats_source(src, vh);
+      fill_view(src, vh);
       if (options.smooth_v) {
         ops.v_mean = channel_values();
         src.mean = ops.v_mean.data_ptr<float>();
