@@ -16,37 +16,6 @@ namespace sageattn::cuda {
 inline constexpr int kQuantThreads = 256;
 inline constexpr int kChannelsPerChunk = 8;
 
-__device__ __forceinline__ float elem_to_float(std::uint16_t bits, ElemType type) {
-  if (type == ElemType::kBf16) return __uint_as_float(static_cast<std::uint32_t>(bits) << 16);
-  return __half2float(__ushort_as_half(bits));
-}
-
-// Channels c0..c0+7 of one row; zeros outside [0, head_dim) and for rows past the end.
-__device__ __forceinline__ void load_chunk(const std::uint16_t* row, bool row_valid, int c0,
-                                           int head_dim, bool vector_loads, ElemType type,
-                                           float (&v)[kChannelsPerChunk]) {
-  if (!row_valid) {
-#pragma unroll
-    for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = 0.0f;
-    return;
-  }
-  if (vector_loads && c0 + kChannelsPerChunk <= head_dim) {
-    const uint4 raw = *reinterpret_cast<const uint4*>(row + c0);
-    const std::uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      v[2 * j] = elem_to_float(static_cast<std::uint16_t>(words[j] & 0xFFFFu), type);
-      v[2 * j + 1] = elem_to_float(static_cast<std::uint16_t>(words[j] >> 16), type);
-    }
-    return;
-  }
-#pragma unroll
-  for (int j = 0; j < kChannelsPerChunk; ++j) {
-    const int c = c0 + j;
-    v[j] = c < head_dim ? elem_to_float(row[c], type) : 0.0f;
-  }
-}
-
 // Channels c0..c0+7 of one row as they are stored (8 x 16 bits), zeros outside [0, head_dim)
 // and for rows past the end: the quantization kernels keep rows packed between their passes.
 __device__ __forceinline__ uint4 load_raw_chunk(const std::uint16_t* row, bool row_valid, int c0,

@@ -117,8 +117,9 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_fp16_kernel(const Qu
     if (token >= p.len_pad) break;
     const bool valid = token < p.len;
     float v[kChannelsPerChunk];
-    load_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, valid, c0, p.head_dim,
-               p.vector_loads, p.x_type, v);
+    unpack_chunk(load_raw_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, valid, c0,
+                                p.head_dim, p.vector_loads),
+                 p.x_type, v);
     __half2 hv[4];
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
