@@ -131,7 +131,7 @@ TEST(TrainStepScalars, CarryTheScheduleAndMatchTheHostScalarUpdates) {
 
 TEST(TrainCudaGraphsConfig, KeyAndFlagAreCheckedAndTheCpuRunsEagerly) {
   const std::string base = "model: m.yaml\nsteps: 10\nbatch: 2\nlr: 1e-3\nwarmup: 1\n";
-  EXPECT_FALSE(parse_train_config(base, "t.yaml", "/").cuda_graphs);  // default off
+  EXPECT_TRUE(parse_train_config(base, "t.yaml", "/").cuda_graphs);  // default on
   EXPECT_TRUE(parse_train_config(base + "cuda_graphs: true\n", "t.yaml", "/").cuda_graphs);
   EXPECT_FALSE(parse_train_config(base + "cuda_graphs: false\n", "t.yaml", "/").cuda_graphs);
   try {
