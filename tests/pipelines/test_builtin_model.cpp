@@ -18,21 +18,24 @@ namespace {
 using eval::Attribute;
 
 // Measured 2026-11-30 on these sets with training run 9's weights (docs/models.md), less two or
-// three prompts' worth: seen colour+shape 24/24, size 15/15, relation 9/9; held-out
-// colour+shape 24/24, relation 24/24; clips colour 3/3, motion 2/3 (printed only: 3 clips at
-// 10 steps say little about motion).
+// three prompts' worth (one clip's for the clips): seen colour+shape 24/24, size 15/15,
+// relation 9/9; held-out colour+shape 24/24, relation 24/24; clips colour+shape 6/6, motion 5/6
+// (the GPU eval's 48 clips: 0.81).
 constexpr double kSeenColourShapeMin = 0.90;
 constexpr double kHeldOutColourShapeMin = 0.90;
 constexpr double kSizeMin = 0.85;
 constexpr double kRelationMin = 0.87;
-constexpr double kClipColourMin = 0.66;
+constexpr double kClipColourShapeMin = 0.83;
+constexpr double kClipMotionMin = 0.66;
 
 // Sized for CI on 2 CPU cores: the model costs about 0.13 s a step for an image and 15x that
-// for an 8-frame clip (2,048 tokens) on one thread. `sagegen eval` on the GPU measures the
-// full sets (100 + 100 images, 48 clips; docs/models.md).
+// for an 8-frame clip (2,048 tokens) on one thread (the clips take about 2 minutes). `sagegen
+// eval` on the GPU measures the full sets (100 + 100 images, 48 clips; docs/models.md). The
+// clips run the eval's 20 steps: at 10, motion read 5 of 8 (a clip's direction is set in the
+// high-noise steps, docs/training.md "Motion").
 constexpr int kImagePrompts = 24;
-constexpr int kVideoPrompts = 3;
-constexpr int kVideoSteps = 10;  // the eval's 20 would take minutes; motion is printed only
+constexpr int kVideoPrompts = 6;
+constexpr int kVideoSteps = 20;
 constexpr std::int64_t kSeed = 42;  // prompt i uses kSeed + i, as `sagegen eval`
 
 eval::AdherenceTally run_set(Pipeline& pipeline, world::PromptSet set, int frames, int count,
@@ -90,13 +93,14 @@ TEST_F(BuiltInModelAdherence, ImagesFollowColourShapeAndRelation) {
   EXPECT_GE(accuracy(held_out, Attribute::kRelation), kRelationMin);
 }
 
-TEST_F(BuiltInModelAdherence, VideosAreScoredAndKeepTheColour) {
+TEST_F(BuiltInModelAdherence, VideosFollowColourShapeAndMotion) {
   const auto clips = run_set(*pipeline_, world::PromptSet::kSeen, 8, kVideoPrompts, kVideoSteps);
   std::printf("videos, 8 frames, %d steps (%d prompts):\n%s\n", kVideoSteps, kVideoPrompts,
               clips.table().c_str());
-  // Every clip prompt asks for a motion; the colour must hold across the frames as in images.
+  // Every clip prompt asks for a motion; the object must hold across the frames as in images.
   EXPECT_EQ(clips.total(Attribute::kMotion), kVideoPrompts);
-  EXPECT_GE(accuracy(clips, Attribute::kColour), kClipColourMin);
+  EXPECT_GE(accuracy(clips, Attribute::kColourShape), kClipColourShapeMin);
+  EXPECT_GE(accuracy(clips, Attribute::kMotion), kClipMotionMin);
 }
 
 }  // namespace
