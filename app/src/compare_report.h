@@ -33,5 +33,4 @@ nlohmann::json compare_json(const CompareRun& run);
 // The table printed on stdout.
 std::string compare_table(const CompareRun& run);
 
-
 }  // namespace sagegen::cli
