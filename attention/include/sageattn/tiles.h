@@ -31,7 +31,7 @@ inline constexpr TileShape kWgmmaTiles = kWgmmaTiles3;
 // How a kernel turns P into the FP8 PV operand (FP8 variants only):
 //   kTimes448: P8 = e4m3(P * 448) with P in [0, 1]; O is divided by 448 at the end.
 //   kExp2Offset8: P8 = e4m3(exp2(S - (m - 8))), P born in [0, 256] with no multiply; the row
-//     sum l accumulates the same scaled P, so the factor 256 cancels in O = buf / l.
+//     sum l accumulates the same scaled P, so the factor 256 cancels in O = buf * (1 / l).
 enum class PScale { kTimes448, kExp2Offset8 };
 // How one K block's FP8 PV product is accumulated by the tensor cores:
 //   kExactFp32: exact (mma.sync on sm_89/sm_90 keeps the products of one k32 step in FP32).

@@ -387,30 +387,31 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
     }
   }
 
-  // ---- epilogue: O = buf / l * v_factor + v_mean ----
+  // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
   const float* v_factor = p.v_factor == nullptr ? nullptr : p.v_factor + bhkv * kDp;
   const float* v_mean = p.v_mean == nullptr ? nullptr : p.v_mean + bhkv * kDp;
-  const bool pair_stores = ((p.head_dim | p.out_stride_l | p.out_stride_h | p.out_stride_b) & 1) == 0;
+  constexpr int kRows = T::kMTiles * 2;  // index mt * 2 + half
+  std::int64_t out_off[kRows];
+  bool row_valid[kRows];
+  float inv_l[kRows];
 #pragma unroll
-  for (int mt = 0; mt < T::kMTiles; ++mt)
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int r = mt * 2 + half;
-      float l = row_sum[r];
-      l += __shfl_xor_sync(0xffffffffu, l, 1);
-      l += __shfl_xor_sync(0xffffffffu, l, 2);
-      const int row = row_base + mt * 16 + half * 8;
-      if (row >= p.len_q) continue;
-      if (p.lse != nullptr && t == 0) p.lse[bh * p.len_q + row] = (row_max[r] + log2f(l)) * kLn2;
-      const std::int64_t out_off = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
-#pragma unroll
-      for (int nt = 0; nt < T::kDimTiles; ++nt) {
-        const int c = nt * 8 + 2 * t;
-        if (c >= p.head_dim) continue;
-        store_output_pair(p, out_off, c, o[mt][nt][2 * half], o[mt][nt][2 * half + 1], l, v_factor,
-                          v_mean, pair_stores);
-      }
+  for (int r = 0; r < kRows; ++r) {
+    const int mt = r / 2, half = r % 2;
+    float l = row_sum[r];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    const int row = row_base + mt * 16 + half * 8;
+    row_valid[r] = row < p.len_q;
+    out_off[r] = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
+    inv_l[r] = output_row_scale(l);
+    if (p.lse != nullptr && t == 0 && row_valid[r]) {
+      p.lse[bh * p.len_q + row] = (row_max[r] + log2f(l)) * kLn2;
     }
+  }
+  // Accumulator element 2 half + e of tile (mt, nt): row 16 mt + 8 half + g, channel 8 nt + 2 t + e.
+  store_output_fragment<kRows, T::kDimTiles>(
+      p, out_off, row_valid, inv_l, t, v_factor, v_mean,
+      [&](int r, int nt, int e) { return o[r / 2][nt][2 * (r % 2) + e]; });
 }
 
 }  // namespace sageattn::cuda

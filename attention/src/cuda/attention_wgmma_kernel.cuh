@@ -363,29 +363,28 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   for (int kb = 0; kb < unmasked_end; ++kb) block(kb, std::false_type{});
   for (int kb = unmasked_end; kb < k_blocks; ++kb) block(kb, std::true_type{});
 
-  // ---- epilogue: O = buf / l * v_factor + v_mean ----
+  // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
   const float* v_factor = p.v_factor == nullptr ? nullptr : p.v_factor + bhkv * kDp;
   const float* v_mean = p.v_mean == nullptr ? nullptr : p.v_mean + bhkv * kDp;
-  const bool pair_stores = ((p.head_dim | p.out_stride_l | p.out_stride_h | p.out_stride_b) & 1) == 0;
+  std::int64_t out_off[2];
+  bool row_valid[2];
+  float inv_l[2];
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     // Every thread of the row's quad holds the whole row sum (the tensor cores summed all keys).
     const float l = row_sum[half];
     const int row = row_base + half * 8;
-    if (row >= p.len_q) continue;
+    row_valid[half] = row < p.len_q;
+    out_off[half] = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
+    inv_l[half] = output_row_scale(l);
     // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.
-    if (p.lse != nullptr && t == 0) {
+    if (p.lse != nullptr && t == 0 && row_valid[half]) {
       p.lse[bh * p.len_q + row] = (row_max[half] + log2f(l) - kPExponentOffset) * kLn2;
     }
-    const std::int64_t out_off = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
-#pragma unroll
-    for (int j = 0; j < kDp / 8; ++j) {
-      const int c = j * 8 + 2 * t;
-      if (c >= p.head_dim) continue;
-      store_output_pair(p, out_off, c, o[4 * j + 2 * half], o[4 * j + 2 * half + 1], l, v_factor,
-                        v_mean, pair_stores);
-    }
   }
+  // Accumulator element 4 j + 2 half + e: row g + 8 half, channel 8 j + 2 t + e.
+  store_output_fragment<2, kDp / 8>(p, out_off, row_valid, inv_l, t, v_factor, v_mean,
+                                    [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; });
 #else
   wgmma::sageattn_wgmma_unavailable();
 #endif

@@ -1,46 +1,121 @@
-// The output step both attention kernel families end with: one thread's two adjacent channels
-// of one row, O = buf / l * v_factor + v_mean, cast to the output dtype and stored through the
-// output's strides.
+// The output step both attention kernel families end with: one thread's fragment of O,
+// O = buf * (1 / l) * v_factor + v_mean, cast to the output dtype and stored through the
+// output's strides. Every step is one FP32 rounding, in that order (docs/numerics.md step 7).
+// Shaped for the short calls, where this step is a visible part of the kernel (H200, B2 H24
+// hd128 L4096: ~12% of the warp time before 2026-11-30's sixth session):
+// - one correctly rounded reciprocal per row instead of an IEEE division per element (a division
+//   is a ten-instruction sequence with a slow path);
+// - v_factor and v_mean through the read-only path and loaded once per column pair for all the
+//   thread's rows: those loads cannot alias the output stores, so the compiler may issue them
+//   ahead of the stores instead of one L1 round trip after each store;
+// - the output dtype and the store width chosen once per fragment, so the unrolled loop is one
+//   basic block per choice.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "cuda/params.h"
 
 namespace sageattn::cuda {
 
-// Channels c, c + 1 (c even, c < head_dim) of the row at out_off. pair_stores: head_dim and the
-// strides are even, so the two values go out as one aligned 32-bit store.
-__device__ __forceinline__ void store_output_pair(const AttentionParams& p, std::int64_t out_off,
-                                                  int c, float buf0, float buf1, float l,
-                                                  const float* v_factor, const float* v_mean,
-                                                  bool pair_stores) {
-  float x[2] = {buf0 / l, buf1 / l};
+// 1 / l, correctly rounded: the golden model's at::reciprocal.
+__device__ __forceinline__ float output_row_scale(float l) { return __frcp_rn(l); }
+
+// One thread's rows of O (kRows of them, rows whose index is past len_q marked invalid) and its
+// column pairs c = 8 * j + 2 * t for j < kPairs. value(r, j, e) is the accumulator of row r,
+// channel c + e. inv_l[r] = output_row_scale(l of row r); out_off[r] = the row's element offset.
+template <int kRows, int kPairs, typename Value>
+struct OutputFragment {
+  const AttentionParams& p;
+  const std::int64_t (&out_off)[kRows];
+  const bool (&row_valid)[kRows];
+  const float (&inv_l)[kRows];
+  int t;
+  const float* __restrict__ v_factor;  // nullptr: 1 (the golden model multiplies by ones)
+  const float* __restrict__ v_mean;    // nullptr: 0 (the golden model adds zeros)
+  Value value;
+
+  // Column pairs whose factor and mean are all loaded before the first of them is stored: the
+  // loads then overlap each other instead of each waiting behind the previous pair's stores.
+  static constexpr int kLoadBatch = kPairs < 8 ? kPairs : 8;
+
+  template <typename Out, bool kPairStores>
+  __device__ __forceinline__ void store_as() const {
+    auto* const out = static_cast<Out*>(p.out);
 #pragma unroll
-  for (int e = 0; e < 2; ++e) {
-    if (v_factor != nullptr) x[e] *= v_factor[c + e];
-    if (v_mean != nullptr) x[e] += v_mean[c + e];
-  }
-  if (p.out_type == ElemType::kBf16) {
-    auto* dst = static_cast<__nv_bfloat16*>(p.out) + out_off + c;
-    if (pair_stores) {
-      *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
-    } else {
-      dst[0] = __float2bfloat16_rn(x[0]);
-      if (c + 1 < p.head_dim) dst[1] = __float2bfloat16_rn(x[1]);
+    for (int j0 = 0; j0 < kPairs; j0 += kLoadBatch) {
+      float f[kLoadBatch][2], m[kLoadBatch][2];
+#pragma unroll
+      for (int jj = 0; jj < kLoadBatch; ++jj) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int c = 8 * (j0 + jj) + 2 * t + e;
+          f[jj][e] = v_factor != nullptr && c < p.head_dim ? __ldg(v_factor + c) : 1.0f;
+          m[jj][e] = v_mean != nullptr && c < p.head_dim ? __ldg(v_mean + c) : 0.0f;
+        }
+      }
+#pragma unroll
+      for (int jj = 0; jj < kLoadBatch; ++jj) {
+        const int j = j0 + jj;
+        const int c = 8 * j + 2 * t;
+        if (c >= p.head_dim) continue;
+#pragma unroll
+        for (int r = 0; r < kRows; ++r) {
+          if (!row_valid[r]) continue;
+          // The explicit _rn operations keep every multiply and add apart (never contracted
+          // into an FMA), as the golden model rounds them.
+          float x[2];
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            x[e] = __fadd_rn(__fmul_rn(__fmul_rn(value(r, j, e), inv_l[r]), f[jj][e]), m[jj][e]);
+          }
+          Out* const dst = out + out_off[r] + c;
+          if constexpr (kPairStores) {
+            // head_dim and the strides are even: one aligned 32-bit store.
+            if constexpr (std::is_same_v<Out, __nv_bfloat16>) {
+              *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
+            } else {
+              *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
+            }
+          } else {
+            dst[0] = convert<Out>(x[0]);
+            if (c + 1 < p.head_dim) dst[1] = convert<Out>(x[1]);
+          }
+        }
+      }
     }
-  } else {
-    auto* dst = static_cast<__half*>(p.out) + out_off + c;
-    if (pair_stores) {
-      *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
+  }
+
+  template <typename Out>
+  __device__ __forceinline__ static Out convert(float x) {
+    if constexpr (std::is_same_v<Out, __nv_bfloat16>) {
+      return __float2bfloat16_rn(x);
     } else {
-      dst[0] = __float2half_rn(x[0]);
-      if (c + 1 < p.head_dim) dst[1] = __float2half_rn(x[1]);
+      return __float2half_rn(x);
     }
   }
+
+  __device__ __forceinline__ void store() const {
+    const bool pair_stores =
+        ((p.head_dim | p.out_stride_l | p.out_stride_h | p.out_stride_b) & 1) == 0;
+    if (p.out_type == ElemType::kBf16) {
+      pair_stores ? store_as<__nv_bfloat16, true>() : store_as<__nv_bfloat16, false>();
+    } else {
+      pair_stores ? store_as<__half, true>() : store_as<__half, false>();
+    }
+  }
+};
+
+template <int kRows, int kPairs, typename Value>
+__device__ __forceinline__ void store_output_fragment(
+    const AttentionParams& p, const std::int64_t (&out_off)[kRows], const bool (&row_valid)[kRows],
+    const float (&inv_l)[kRows], int t, const float* v_factor, const float* v_mean, Value value) {
+  OutputFragment<kRows, kPairs, Value>{p, out_off, row_valid, inv_l, t, v_factor, v_mean, value}
+      .store();
 }
 
 }  // namespace sageattn::cuda

@@ -165,7 +165,7 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
     // (-inf) - (-inf).
     const at::Tensor m_safe = at::where(at::isinf(m_new), at::zeros_like(m_new), m_new);
     // kExp2Offset8: P = exp2(S - (m - 8)) in [0, 256], the offset subtracted from m in FP32
-    // first (as the kernels do); l sums the same scaled P, so the 256 cancels in buf / l.
+    // first (as the kernels do); l sums the same scaled P, so the 256 cancels in buf * (1 / l).
     const at::Tensor p_blk =
         offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
                 : at::exp2(s - m_safe.unsqueeze(-1));
@@ -193,10 +193,12 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
 
   // 7. Undo the scales, add back the V mean.
   const at::Tensor v_factor = !fp8_p   ? at::ones_like(qv.scale)
-                              : offset8 ? qv.scale  // the offset's 256 cancelled in buf / l
+                              : offset8 ? qv.scale  // the offset's 256 cancelled in buf * (1 / l)
                                         : qv.scale / kE4M3Max;  // the P scale 448 folds in here
   AttentionResult r;
-  r.out = buf / l.unsqueeze(-1) * expand_kv_heads(v_factor, p.heads_q) +
+  // buf times the correctly rounded 1 / l (not buf / l): the kernels take one reciprocal per
+  // row (epilogue.cuh); the three products and the sum are each rounded once, in this order.
+  r.out = buf * at::reciprocal(l).unsqueeze(-1) * expand_kv_heads(v_factor, p.heads_q) +
           expand_kv_heads(qv.mean, p.heads_q);
   // LSE of the unsmoothed scores: K smoothing shifted every row by sm_scale * q . k_mean
   // (Q smoothing's delta_s already restored its own part), so that shift is added back.
