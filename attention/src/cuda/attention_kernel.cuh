@@ -410,7 +410,7 @@ __global__ void __launch_bounds__(AttentionTile<kDp, kBits, kPv>::kThreads,
   }
   // Accumulator element 2 half + e of tile (mt, nt): row 16 mt + 8 half + g, channel 8 nt + 2 t + e.
   store_output_fragment<kRows, T::kDimTiles>(
-      p, out_off, row_valid, inv_l, t, v_factor, v_mean,
+      p, out_off, row_valid, inv_l, t, GlobalChannels{v_factor, v_mean},
       [&](int r, int nt, int e) { return o[r / 2][nt][2 * (r % 2) + e]; });
 }
 

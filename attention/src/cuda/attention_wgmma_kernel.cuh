@@ -64,9 +64,13 @@ struct WgmmaTile {
   // K/V ring depth: one CTA per SM, so the ring only has to cover a block's load latency behind
   // the other consumers' work; three stages measured the same as two on the H200.
   static constexpr int kStages = 2;
+  // The head's v_factor and v_mean (kDp floats each), brought in with the Q tile for the
+  // epilogue: read from shared memory there instead of global loads behind the output stores.
+  static constexpr int kChannelBytes = 2 * kDp * 4;
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
-  static constexpr int kSmemBytes = kAlign + kQBytes + kStages * kStageBytes + kBarrierBytes;
+  static constexpr int kSmemBytes =
+      kAlign + kQBytes + kStages * kStageBytes + kChannelBytes + kBarrierBytes;
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
@@ -98,7 +102,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   auto delta_offset = [&](int stage) {
     return T::kQBytes + stage * T::kStageBytes + T::kKBytes + T::kVBytes + T::kOnesBytes;
   };
-  const std::uint32_t barriers = base + T::kQBytes + T::kStages * T::kStageBytes;
+  // v_factor then v_mean of this head (16-byte aligned for the bulk copies: it follows the
+  // 1024-aligned stages), then the barriers.
+  const int channel_offset = T::kQBytes + T::kStages * T::kStageBytes;
+  const std::uint32_t barriers = base + channel_offset + T::kChannelBytes;
   auto full_bar = [&](int stage) { return barriers + 8 * stage; };
   auto empty_bar = [&](int stage) { return barriers + 8 * (T::kStages + stage); };
   const std::uint32_t q_bar = barriers + 8 * (2 * T::kStages);
@@ -142,9 +149,18 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::prefetch_tensor_map(&params.q_map);
     wgmma::prefetch_tensor_map(&params.k_map);
     wgmma::prefetch_tensor_map(&params.v_map);
-    wgmma::mbar_arrive_expect_tx(q_bar, T::kQBytes);
+    constexpr std::uint32_t kChannelRowBytes = kDp * 4;
+    wgmma::mbar_arrive_expect_tx(q_bar, T::kQBytes + (p.v_factor ? kChannelRowBytes : 0) +
+                                            (p.v_mean ? kChannelRowBytes : 0));
     wgmma::tma_load_2d(q_tile, &params.q_map, q_bar, 0,
                        static_cast<int>(bh * p.len_q_pad + qb * T::kBlockQ));
+    if (p.v_factor) {
+      wgmma::bulk_load(base + channel_offset, p.v_factor + bhkv * kDp, kChannelRowBytes, q_bar);
+    }
+    if (p.v_mean) {
+      wgmma::bulk_load(base + channel_offset + kChannelRowBytes, p.v_mean + bhkv * kDp,
+                       kChannelRowBytes, q_bar);
+    }
     const std::uint32_t tx_bytes =
         T::kKBytes + T::kVBytes + T::kKScaleBytes + (kDelta ? T::kDeltaBytes : 0);
     for (int kb = 0; kb < k_blocks; ++kb) {
@@ -364,8 +380,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   for (int kb = unmasked_end; kb < k_blocks; ++kb) block(kb, std::true_type{});
 
   // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
-  const float* v_factor = p.v_factor == nullptr ? nullptr : p.v_factor + bhkv * kDp;
-  const float* v_mean = p.v_mean == nullptr ? nullptr : p.v_mean + bhkv * kDp;
+  // v_factor and v_mean arrived with Q (q_bar, waited before the loop).
+  const auto* const channels = reinterpret_cast<const float*>(smem + channel_offset);
   std::int64_t out_off[2];
   bool row_valid[2];
   float inv_l[2];
@@ -383,8 +399,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
   }
   // Accumulator element 4 j + 2 half + e: row g + 8 half, channel 8 j + 2 t + e.
-  store_output_fragment<2, kDp / 8>(p, out_off, row_valid, inv_l, t, v_factor, v_mean,
-                                    [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; });
+  store_output_fragment<2, kDp / 8>(
+      p, out_off, row_valid, inv_l, t,
+      SharedChannels{channels, channels + kDp, p.v_factor != nullptr, p.v_mean != nullptr},
+      [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; });
 #else
   wgmma::sageattn_wgmma_unavailable();
 #endif

@@ -5,9 +5,9 @@
 // hd128 L4096: ~12% of the warp time before 2026-11-30's sixth session):
 // - one correctly rounded reciprocal per row instead of an IEEE division per element (a division
 //   is a ten-instruction sequence with a slow path);
-// - v_factor and v_mean through the read-only path and loaded once per column pair for all the
-//   thread's rows: those loads cannot alias the output stores, so the compiler may issue them
-//   ahead of the stores instead of one L1 round trip after each store;
+// - v_factor and v_mean read once per column pair for all the thread's rows, in batches ahead of
+//   the stores (from shared memory where the kernel staged them, else through the read-only
+//   path, whose loads cannot alias the output stores);
 // - the output dtype and the store width chosen once per fragment, so the unrolled loop is one
 //   basic block per choice.
 #pragma once
@@ -25,18 +25,35 @@ namespace sageattn::cuda {
 // 1 / l, correctly rounded: the golden model's at::reciprocal.
 __device__ __forceinline__ float output_row_scale(float l) { return __frcp_rn(l); }
 
+// v_factor and v_mean of a head read from global memory through the read-only path; a null
+// pointer reads as the golden model's ones (factor) and zeros (mean).
+struct GlobalChannels {
+  const float* __restrict__ factor;
+  const float* __restrict__ mean;
+  __device__ __forceinline__ float factor_at(int c) const { return factor ? __ldg(factor + c) : 1.0f; }
+  __device__ __forceinline__ float mean_at(int c) const { return mean ? __ldg(mean + c) : 0.0f; }
+};
+
+// The same values staged in shared memory by the kernel (has_* false: not staged, ones / zeros).
+struct SharedChannels {
+  const float* factor;
+  const float* mean;
+  bool has_factor, has_mean;
+  __device__ __forceinline__ float factor_at(int c) const { return has_factor ? factor[c] : 1.0f; }
+  __device__ __forceinline__ float mean_at(int c) const { return has_mean ? mean[c] : 0.0f; }
+};
+
 // One thread's rows of O (kRows of them, rows whose index is past len_q marked invalid) and its
 // column pairs c = 8 * j + 2 * t for j < kPairs. value(r, j, e) is the accumulator of row r,
 // channel c + e. inv_l[r] = output_row_scale(l of row r); out_off[r] = the row's element offset.
-template <int kRows, int kPairs, typename Value>
+template <int kRows, int kPairs, typename Channels, typename Value>
 struct OutputFragment {
   const AttentionParams& p;
   const std::int64_t (&out_off)[kRows];
   const bool (&row_valid)[kRows];
   const float (&inv_l)[kRows];
   int t;
-  const float* __restrict__ v_factor;  // nullptr: 1 (the golden model multiplies by ones)
-  const float* __restrict__ v_mean;    // nullptr: 0 (the golden model adds zeros)
+  Channels channels;
   Value value;
 
   // Column pairs whose factor and mean are all loaded before the first of them is stored: the
@@ -54,8 +71,8 @@ struct OutputFragment {
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
           const int c = 8 * (j0 + jj) + 2 * t + e;
-          f[jj][e] = v_factor != nullptr && c < p.head_dim ? __ldg(v_factor + c) : 1.0f;
-          m[jj][e] = v_mean != nullptr && c < p.head_dim ? __ldg(v_mean + c) : 0.0f;
+          f[jj][e] = c < p.head_dim ? channels.factor_at(c) : 1.0f;
+          m[jj][e] = c < p.head_dim ? channels.mean_at(c) : 0.0f;
         }
       }
 #pragma unroll
@@ -110,11 +127,13 @@ struct OutputFragment {
   }
 };
 
-template <int kRows, int kPairs, typename Value>
-__device__ __forceinline__ void store_output_fragment(
-    const AttentionParams& p, const std::int64_t (&out_off)[kRows], const bool (&row_valid)[kRows],
-    const float (&inv_l)[kRows], int t, const float* v_factor, const float* v_mean, Value value) {
-  OutputFragment<kRows, kPairs, Value>{p, out_off, row_valid, inv_l, t, v_factor, v_mean, value}
+template <int kRows, int kPairs, typename Channels, typename Value>
+__device__ __forceinline__ void store_output_fragment(const AttentionParams& p,
+                                                      const std::int64_t (&out_off)[kRows],
+                                                      const bool (&row_valid)[kRows],
+                                                      const float (&inv_l)[kRows], int t,
+                                                      Channels channels, Value value) {
+  OutputFragment<kRows, kPairs, Channels, Value>{p, out_off, row_valid, inv_l, t, channels, value}
       .store();
 }
 
