@@ -53,7 +53,8 @@ void launch_instance(const QuantRowsParams& q, const ChannelStatsParams& stats, 
   const int q_ctas = quantize_rows_ctas(q, kRows);
   // Wider than the splits only if Q's slices would pass the z limit (a very long Q against a
   // short K and few kv heads); the statistics CTAs past the splits then do nothing.
-  const long long slices_left = kMaxGridZ - stats_slices;
+  // (At least one: with sources x B at the limit already, the launch fails and says so.)
+  const long long slices_left = std::max<long long>(1, kMaxGridZ - stats_slices);
   const int width = std::max<int>(has_stats ? stats.splits : 1,
                                   static_cast<int>((q_ctas + height * slices_left - 1) / (height * slices_left)));
   const int q_slices = (q_ctas + width * height - 1) / (width * height);
