@@ -18,12 +18,13 @@ namespace {
 // The CUDA limit on gridDim.z.
 constexpr int kMaxGridZ = 65535;
 
-// At least 3 CTAs per SM (80 registers), the occupancy of the separate Q and statistics kernels
-// (80 and 76 registers on sm_90a). Unbounded, ptxas gives the hd128 block-mean instance with
-// 192-row blocks (sage2-8b on wgmma, the common case) 112 registers, 2 CTAs per SM, although
-// either role alone fits in 80; bounded it spills 28 bytes there (ptxas, CUDA 13.0).
+// No minimum-occupancy bound: unbounded, ptxas gives the hd128 block-mean instance with 192-row
+// blocks (sage2-8b on wgmma, the common case) 112 registers, 2 CTAs per SM, and no spills; bounded
+// to 3 CTAs per SM (80 registers) it spilled 28 bytes. Both measured the same on the H200
+// (2026-11-30, sixth session: B2 H24 hd128 L4096 quant_ms 0.100 and 0.099; the kernel is
+// bound by DRAM, not occupancy).
 template <int kDp, int kRows, int kWarpRows, MeanSource kMean>
-__global__ void __launch_bounds__(kQuantThreads, 3)
+__global__ void __launch_bounds__(kQuantThreads)
     quantize_q_and_channel_stats_kernel(const QuantRowsParams q, const ChannelStatsParams stats) {
   // One role per CTA: its shared memory is the larger of the two, not their sum.
   __shared__ union {
