@@ -4,6 +4,8 @@
 // k - mean to another INT8 value and, in the first rows of a causal problem, costs hundreds of
 // fp16 ULPs of output, so this is checked here directly rather than through the output.
 #include <ATen/ATen.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -57,11 +59,8 @@ void expect_bitwise_equal(const at::Tensor& got, const at::Tensor& want, const s
                        << "difference " << max_diff << ")";
 }
 
-class KernelChannelStats : public ::testing::TestWithParam<StatsCase> {};
-
-TEST_P(KernelChannelStats, TokenMeansEqualTheGoldenModelBitwise) {
-  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the GPU kernel tests need one";
-  const StatsCase c = GetParam();
+// Runs one case's statistics on the current stream and compares them with the golden model's.
+void expect_golden_means(const StatsCase& c) {
   const int64_t batch = 2, heads = 2;
   const at::Tensor k_hnd =
       sageattn::test::order_sensitive_tokens({batch, heads, c.len, c.head_dim}, c.dtype, 41);
@@ -88,6 +87,31 @@ TEST_P(KernelChannelStats, TokenMeansEqualTheGoldenModelBitwise) {
   const at::Tensor golden_v = sageattn::reference::quantize_v(v.cpu(), options).mean;
   expect_bitwise_equal(kernel.k_mean, golden_k.squeeze(2), c.str() + " k_mean");
   expect_bitwise_equal(kernel.v_mean, golden_v.squeeze(2), c.str() + " v_mean");
+}
+
+class KernelChannelStats : public ::testing::TestWithParam<StatsCase> {};
+
+TEST_P(KernelChannelStats, TokenMeansEqualTheGoldenModelBitwise) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the GPU kernel tests need one";
+  expect_golden_means(GetParam());
+}
+
+// The arrival counters of the statistics pass are one buffer per stream, never refilled: every
+// pass must leave them at zero (atomicInc wraps them on the last arrival) whatever its split
+// count. Passes of 32, 1 and 8 splits and 32 again, back to back on the current stream and then
+// on a stream of the pool (a buffer of its own), must each still give the golden means: a
+// counter left non-zero would skip or repeat a final reduction.
+TEST(KernelChannelStatsCounters, PassesOfEverySplitCountLeaveTheStreamsCountersZero) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the GPU kernel tests need one";
+  c10::impl::VirtualGuardImpl cuda(at::kCUDA);
+  const c10::Stream streams[] = {cuda.getStream(at::Device(at::kCUDA, 0)),
+                                 cuda.getStreamFromGlobalPool(at::Device(at::kCUDA, 0))};
+  for (const c10::Stream& stream : streams) {
+    const c10::StreamGuard guard(stream);
+    for (const int64_t len : {16411, 300, 4096, 16411}) {
+      expect_golden_means({len, 128, at::kBFloat16, Layout::kHND, Variant::kSage2Int8});
+    }
+  }
 }
 
 // One split (300 tokens) and several (4096: 8 splits; 16411, odd: 32); both head dims; fp16 and

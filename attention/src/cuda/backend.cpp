@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/arrival_counters.h"
 #include "cuda/launch.h"
 #include "cuda/tensor_map.h"
 #include "sageattn/tiles.h"
@@ -123,7 +124,7 @@ at::Tensor q_smoothing_delta(const Problem& p, const at::Tensor& q_mean, const a
 
 Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& choice,
                            const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                           const AttentionOptions& options, cudaStream_t stream) {
+                           const AttentionOptions& options, const c10::cuda::CUDAStream& stream) {
   Operands ops;
   ops.family = choice.family;
   ops.tiles = choice.numerics.tiles;
@@ -142,120 +143,110 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
   const int64_t len_k_pad = ops.len_k_pad = k_blocks * tiles.block_k;
   // sm_scale * log2(e) rounded once to FP32, as the golden model folds it.
   const float scale_log2 = static_cast<float>(p.sm_scale * kLog2EDouble);
+  // Two launches (docs/kernels.md, "One call, step by step"): Q beside the K and V statistics,
+  // then K beside V, which need the finished statistics.
+
   // ---- Q: block means, smoothing, INT quantization ----
   at::Tensor& q_int = ops.q_int = at::empty({p.batch, p.heads_q, len_q_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor& q_scale = ops.q_scale = at::empty({p.batch, p.heads_q, q_blocks, tiles.block_q / tiles.warp_q,
                                   cuda::kScaleGroupsPerWarp}, f32);
   at::Tensor q_mean;
-  {
-    cuda::QuantRowsParams params;
-    fill_source(params, qh);
-    params.out = q_int.data_ptr<std::int8_t>();
-    params.len_pad = static_cast<int>(len_q_pad);
-    params.bits = bits;
-    params.scale = q_scale.data_ptr<float>();
-    params.scale_mult = scale_log2;
-    params.groups = scale_groups(p.granularity);
-    if (p.smooth_q) {
-      q_mean = at::empty({p.batch, p.heads_q, q_blocks, p.head_dim}, f32);
-      params.mean_source = cuda::MeanSource::kBlockRows;
-      params.mean_out = q_mean.data_ptr<float>();
-    }
-    cuda::launch_quantize_q(params, dp, tiles, stream);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  cuda::QuantRowsParams q_params;
+  fill_source(q_params, qh);
+  q_params.out = q_int.data_ptr<std::int8_t>();
+  q_params.len_pad = static_cast<int>(len_q_pad);
+  q_params.bits = bits;
+  q_params.scale = q_scale.data_ptr<float>();
+  q_params.scale_mult = scale_log2;
+  q_params.groups = scale_groups(p.granularity);
+  if (p.smooth_q) {
+    q_mean = at::empty({p.batch, p.heads_q, q_blocks, p.head_dim}, f32);
+    q_params.mean_source = cuda::MeanSource::kBlockRows;
+    q_params.mean_out = q_mean.data_ptr<float>();
   }
 
-  // ---- per-channel statistics over all tokens, K and V in one launch: K's mean (K
-  // smoothing), V's mean (V smoothing), FP8 multiplier and output factor ----
+  // ---- per-channel statistics over all tokens, K and V: K's mean (K smoothing), V's mean
+  // (V smoothing), FP8 multiplier and output factor ----
   const auto channel_values = [&] { return at::empty({p.batch, p.heads_kv, dp}, f32); };
-  at::Tensor v_inv;
-  {
-    cuda::ChannelStatsParams params;
-    if (options.smooth_k) {
-      cuda::ChannelStatsSource& src = params.src[params.sources++];
-      fill_view(src, kh);
-      ops.k_mean = channel_values();
-      src.mean = ops.k_mean.data_ptr<float>();
+  at::Tensor v_inv, partial_sum, partial_extrema, arrivals;
+  cuda::ChannelStatsParams stats;
+  if (options.smooth_k) {
+    cuda::ChannelStatsSource& src = stats.src[stats.sources++];
+    fill_view(src, kh);
+    ops.k_mean = channel_values();
+    src.mean = ops.k_mean.data_ptr<float>();
+  }
+  if (fp8_pv || options.smooth_v) {
+    cuda::ChannelStatsSource& src = stats.src[stats.sources++];
+    fill_view(src, vh);
+    if (options.smooth_v) {
+      ops.v_mean = channel_values();
+      src.mean = ops.v_mean.data_ptr<float>();
+      src.centre = true;
     }
-    if (fp8_pv || options.smooth_v) {
-      cuda::ChannelStatsSource& src = params.src[params.sources++];
-      fill_view(src, vh);
-      if (options.smooth_v) {
-        ops.v_mean = channel_values();
-        src.mean = ops.v_mean.data_ptr<float>();
-        src.centre = true;
-      }
-      if (fp8_pv) {
-        v_inv = channel_values();
-        ops.v_factor = channel_values();
-        src.inv = v_inv.data_ptr<float>();
-        src.factor = ops.v_factor.data_ptr<float>();
-      }
-    }
-    if (params.sources > 0) {
-      params.batch = static_cast<int>(p.batch);
-      params.heads = static_cast<int>(p.heads_kv);
-      params.len = static_cast<int>(p.len_k);
-      params.head_dim = static_cast<int>(p.head_dim);
-      params.splits = static_cast<int>(std::clamp<int64_t>(p.len_k / kMinRowsPerSplit, 1, kMaxSplits));
-      params.rows_per_split = static_cast<int>((p.len_k + params.splits - 1) / params.splits);
-      params.p_scale = choice.numerics.p_scale;
-      // The sums in FP64 (channel_stats.cu says why), max and min in FP32.
-      const at::Tensor partial_sum =
-          at::empty({params.sources, p.batch, p.heads_kv, params.splits, dp},
-                    q.options().dtype(at::kDouble));
-      const at::Tensor partial_extrema =
-          at::empty({params.sources, p.batch, p.heads_kv, params.splits, 2, dp}, f32);
-      const at::Tensor arrivals = at::zeros({params.sources, p.batch, p.heads_kv}, q.options().dtype(at::kInt));
-      params.partial_sum = partial_sum.data_ptr<double>();
-      params.partial_extrema = partial_extrema.data_ptr<float>();
-      params.arrivals = reinterpret_cast<unsigned*>(arrivals.data_ptr<int>());
-      cuda::launch_channel_stats(params, dp, stream);
-      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    if (fp8_pv) {
+      v_inv = channel_values();
+      ops.v_factor = channel_values();
+      src.inv = v_inv.data_ptr<float>();
+      src.factor = ops.v_factor.data_ptr<float>();
     }
   }
+  if (stats.sources > 0) {
+    stats.batch = static_cast<int>(p.batch);
+    stats.heads = static_cast<int>(p.heads_kv);
+    stats.len = static_cast<int>(p.len_k);
+    stats.head_dim = static_cast<int>(p.head_dim);
+    stats.splits = static_cast<int>(std::clamp<int64_t>(p.len_k / kMinRowsPerSplit, 1, kMaxSplits));
+    stats.rows_per_split = static_cast<int>((p.len_k + stats.splits - 1) / stats.splits);
+    stats.p_scale = choice.numerics.p_scale;
+    // The sums in FP64 (channel_stats.cuh says why), max and min in FP32.
+    partial_sum = at::empty({stats.sources, p.batch, p.heads_kv, stats.splits, dp},
+                            q.options().dtype(at::kDouble));
+    partial_extrema = at::empty({stats.sources, p.batch, p.heads_kv, stats.splits, 2, dp}, f32);
+    // No fill launch: the stream's counters are zero and every pass leaves them so.
+    arrivals = cuda::arrival_counters(stream, stats.sources * p.batch * p.heads_kv);
+    stats.partial_sum = partial_sum.data_ptr<double>();
+    stats.partial_extrema = partial_extrema.data_ptr<float>();
+    stats.arrivals = reinterpret_cast<unsigned*>(arrivals.data_ptr<int>());
+  }
+  cuda::launch_quantize_q_and_stats(q_params, tiles, stats, dp, stream);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
 
   // ---- K: smoothing, INT quantization ----
   at::Tensor& k_int = ops.k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor& k_scale = ops.k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
-  {
-    cuda::QuantRowsParams params;
-    fill_source(params, kh);
-    params.out = k_int.data_ptr<std::int8_t>();
-    params.len_pad = static_cast<int>(len_k_pad);
-    params.bits = bits;
-    params.scale = k_scale.data_ptr<float>();
-    params.groups = scale_groups(p.granularity);
-    if (options.smooth_k) {
-      params.mean_source = cuda::MeanSource::kChannelMean;
-      params.channel_mean = ops.k_mean.const_data_ptr<float>();
-    }
-    cuda::launch_quantize_k(params, dp, tiles.block_k, stream);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  cuda::QuantRowsParams k_params;
+  fill_source(k_params, kh);
+  k_params.out = k_int.data_ptr<std::int8_t>();
+  k_params.len_pad = static_cast<int>(len_k_pad);
+  k_params.bits = bits;
+  k_params.scale = k_scale.data_ptr<float>();
+  k_params.groups = scale_groups(p.granularity);
+  if (options.smooth_k) {
+    k_params.mean_source = cuda::MeanSource::kChannelMean;
+    k_params.channel_mean = ops.k_mean.const_data_ptr<float>();
   }
+
+  // ---- V: the PV operand ----
+  cuda::QuantVParams v_params;
+  fill_source(v_params, vh);
+  v_params.len_pad = static_cast<int>(len_k_pad);
+  v_params.mean = ops.v_mean.defined() ? ops.v_mean.const_data_ptr<float>() : nullptr;
+  if (fp8_pv) {
+    v_params.pv = cuda::PvType::kFp8;
+    ops.v_operand = at::empty({p.batch, p.heads_kv, dp, len_k_pad}, q.options().dtype(at::kByte));
+    v_params.inv = v_inv.const_data_ptr<float>();
+  } else {
+    v_params.pv = cuda::PvType::kFp16;
+    ops.v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
+  }
+  v_params.out = ops.v_operand.data_ptr();
+  cuda::launch_quantize_k_and_v(k_params, tiles.block_k, v_params, dp, stream);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
 
   // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
   if (p.smooth_q) ops.delta_s = q_smoothing_delta(p, q_mean, kh, len_k_pad, scale_log2);
   ops.q_mean = q_mean;
-
-  // ---- V: the PV operand ----
-  {
-    cuda::QuantVParams params;
-    fill_source(params, vh);
-    params.len_pad = static_cast<int>(len_k_pad);
-    params.mean = ops.v_mean.defined() ? ops.v_mean.const_data_ptr<float>() : nullptr;
-    if (fp8_pv) {
-      params.pv = cuda::PvType::kFp8;
-      ops.v_operand = at::empty({p.batch, p.heads_kv, dp, len_k_pad}, q.options().dtype(at::kByte));
-      params.inv = v_inv.const_data_ptr<float>();
-    } else {
-      params.pv = cuda::PvType::kFp16;
-      ops.v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
-    }
-    params.out = ops.v_operand.data_ptr();
-    cuda::launch_quantize_v(params, dp, stream);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-  }
 
   return ops;
 }
@@ -305,7 +296,7 @@ int current_device() { return c10::cuda::current_device(); }
 void quantize_only(const Problem& p, Variant variant, const KernelPlan& plan, const at::Tensor& q,
                    const at::Tensor& k, const at::Tensor& v, const AttentionOptions& options) {
   const c10::cuda::CUDAGuard guard(q.device());
-  quantize_operands(p, variant, plan, q, k, v, options, at::cuda::getCurrentCUDAStream());
+  quantize_operands(p, variant, plan, q, k, v, options, c10::cuda::getCurrentCUDAStream());
 }
 
 ChannelMeans channel_means(const Problem& p, Variant variant, const KernelPlan& plan,
@@ -313,7 +304,7 @@ ChannelMeans channel_means(const Problem& p, Variant variant, const KernelPlan& 
                            const AttentionOptions& options) {
   const c10::cuda::CUDAGuard guard(q.device());
   const Operands ops =
-      quantize_operands(p, variant, plan, q, k, v, options, at::cuda::getCurrentCUDAStream());
+      quantize_operands(p, variant, plan, q, k, v, options, c10::cuda::getCurrentCUDAStream());
   // [B, Hkv, Dp] -> the head_dim real channels.
   const auto real = [&](const at::Tensor& m) {
     return m.defined() ? m.narrow(2, 0, p.head_dim) : at::Tensor();
@@ -327,7 +318,7 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
               "sageattn::cuda_backend::run: no kernel plan (padded head dim ", plan.padded_dim, ")");
 
   const c10::cuda::CUDAGuard guard(q.device());
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  const c10::cuda::CUDAStream stream = c10::cuda::getCurrentCUDAStream();
   const Operands ops = quantize_operands(p, variant, plan, q, k, v, options, stream);
   const auto f32 = q.options().dtype(at::kFloat);
 

@@ -9,16 +9,17 @@
 
 namespace sageattn::cuda {
 
-// Per-channel token statistics of K and V (channel_stats.cu); dp = 64 or 128.
-void launch_channel_stats(const ChannelStatsParams& params, int dp, cudaStream_t stream);
-// Q rows in blocks of tiles.block_q with warp groups of tiles.warp_q rows (kMmaTiles or a
-// kWgmmaTiles); dp = 64 or 128 (quantize_rows.cu).
-void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, cudaStream_t stream);
-// K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma); per-warp is per-block
-// for K; dp = 64 or 128 (quantize_rows.cu).
-void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream);
-// V to the PV operand, FP8 or FP16 (quantize_v.cu); its statistics come from channel_stats.
-void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream);
+// The quantization of one call in two launches (docs/kernels.md, "One call, step by step");
+// dp = 64 or 128.
+// 1. Q rows in blocks of tiles.block_q with warp groups of tiles.warp_q rows (kMmaTiles or a
+//    kWgmmaTiles), beside the per-channel token statistics of K and V (none when
+//    stats.sources is 0); stats.arrivals must be zero (channel_stats.cuh says why it stays so).
+void launch_quantize_q_and_stats(const QuantRowsParams& q, TileShape tiles,
+                                 const ChannelStatsParams& stats, int dp, cudaStream_t stream);
+// 2. K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma; per-warp is per-block
+//    for K), beside V to the PV operand, FP8 or FP16, from the statistics of launch 1.
+void launch_quantize_k_and_v(const QuantRowsParams& k, int block_k, const QuantVParams& v, int dp,
+                             cudaStream_t stream);
 
 // sage1: INT8 QK, FP16 PV (attention_sage1.cu).
 void launch_attention_sage1(const AttentionParams& params, int dp, cudaStream_t stream);

@@ -1,5 +1,5 @@
-// Device helpers shared by the quantization kernels (channel_stats.cu, quantize_rows.cu,
-// quantize_v.cu).
+// Device helpers shared by the quantization CTAs (channel_stats.cuh, quantize_rows.cuh,
+// quantize_v.cuh).
 #pragma once
 
 #include <cuda_bf16.h>

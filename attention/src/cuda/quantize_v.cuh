@@ -3,20 +3,37 @@
 //     permuted the way P leaves the S accumulator (fp8_v_position below), through a shared
 //     memory tile so that both the loads and the stores are whole rows;
 //   FP16 (sage1): v - mean in fp16, [len_pad, Dp].
-// The per-channel mean and multiplier come finished from channel_stats.
+// The per-channel mean and multiplier come finished from channel_stats; the CTAs run beside
+// K's in one launch (quantize_k_and_v.cu).
+#pragma once
+
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
 
 #include <cstdint>
 
-#include "cuda/launch.h"
+#include "cuda/params.h"
 #include "cuda/quantize_common.cuh"
 #include "sageattn/tiles.h"
 
 namespace sageattn::cuda {
-namespace {
 
-constexpr int kVTokens = 128;
+inline constexpr int kVTokens = 128;
+
+// The CTAs of one pass: tiles of kVTokens x heads x batch, tile fastest.
+__host__ __device__ inline int quantize_v_ctas(const QuantVParams& p) {
+  return (p.len_pad + kVTokens - 1) / kVTokens * p.heads * p.batch;
+}
+
+// The FP8 CTA's shared memory (the FP16 one needs none), in a union with the other role's in a
+// fused kernel.
+template <int kDp>
+struct QuantVShared {
+  alignas(16) std::uint32_t tile[kDp * (kVTokens / 4)];
+};
+
+namespace quantize_v_detail {
+
 // The stored layout depends only on 32-key groups, so the operand serves the 64-key (mma.sync)
 // and 128-key (wgmma) K blocks alike; len_pad may end half way into a CTA's tile.
 static_assert(kVTokens % kMmaTiles.block_k == 0 && kVTokens == kWgmmaTiles.block_k, "V tile");
@@ -38,15 +55,15 @@ __device__ __forceinline__ int tile_word(int c, int word) {
 }
 
 template <int kDp>
-__global__ void __launch_bounds__(kQuantThreads) quantize_v_fp8_kernel(const QuantVParams p) {
+__device__ __forceinline__ void quantize_v_fp8_cta(const QuantVParams& p, int tile_index, int h,
+                                                   int b, QuantVShared<kDp>& smem) {
   constexpr int kChunks = kDp / kChannelsPerChunk;
   constexpr int kQuads = kVTokens / 4;
   constexpr int kQuadSlots = kQuantThreads / kChunks;
   constexpr int kQuadsPerThread = kQuads / kQuadSlots;
-  __shared__ __align__(16) std::uint32_t tile[kDp * kQuads];
+  auto& tile = smem.tile;
 
-  const int h = blockIdx.y, b = blockIdx.z;
-  const int token0 = blockIdx.x * kVTokens;
+  const int token0 = tile_index * kVTokens;
   const int chunk = threadIdx.x % kChunks, slot = threadIdx.x / kChunks;
   const int c0 = chunk * kChannelsPerChunk;
   const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
@@ -100,10 +117,10 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_fp8_kernel(const Qua
 }
 
 template <int kDp>
-__global__ void __launch_bounds__(kQuantThreads) quantize_v_fp16_kernel(const QuantVParams p) {
+__device__ __forceinline__ void quantize_v_fp16_cta(const QuantVParams& p, int tile_index, int h,
+                                                    int b) {
   constexpr int kChunks = kDp / kChannelsPerChunk;
   constexpr int kRowLanes = kQuantThreads / kChunks;
-  const int h = blockIdx.y, b = blockIdx.z;
   const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
   const int c0 = chunk * kChannelsPerChunk;
   const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
@@ -113,7 +130,7 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_fp16_kernel(const Qu
   for (int j = 0; j < kChannelsPerChunk; ++j) mean[j] = p.mean != nullptr ? p.mean[bh * kDp + c0 + j] : 0.0f;
 #pragma unroll
   for (int i = 0; i < kVTokens / kRowLanes; ++i) {
-    const int token = blockIdx.x * kVTokens + lane_row + i * kRowLanes;
+    const int token = tile_index * kVTokens + lane_row + i * kRowLanes;
     if (token >= p.len_pad) break;
     const bool valid = token < p.len;
     float v[kChannelsPerChunk];
@@ -131,17 +148,20 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_v_fp16_kernel(const Qu
   }
 }
 
-}  // namespace
+}  // namespace quantize_v_detail
 
-void launch_quantize_v(const QuantVParams& params, int dp, cudaStream_t stream) {
-  const dim3 grid((params.len_pad + kVTokens - 1) / kVTokens, params.heads, params.batch);
-  const bool fp8 = params.pv == PvType::kFp8;
-  if (dp == 64) {
-    if (fp8) quantize_v_fp8_kernel<64><<<grid, kQuantThreads, 0, stream>>>(params);
-    else quantize_v_fp16_kernel<64><<<grid, kQuantThreads, 0, stream>>>(params);
+// CTA `cta` (0 <= cta < quantize_v_ctas(p)) writes one tile of kVTokens tokens of the PV
+// operand, FP8 or FP16 as p.pv says (a branch uniform over the launch).
+template <int kDp>
+__device__ __forceinline__ void quantize_v_cta(const QuantVParams& p, int cta, QuantVShared<kDp>& smem) {
+  const int tiles = (p.len_pad + kVTokens - 1) / kVTokens;
+  // Unsigned division: the signed one costs registers (channel_stats.cuh).
+  const unsigned u = static_cast<unsigned>(cta);
+  const int tile_index = u % tiles, h = u / tiles % p.heads, b = u / tiles / p.heads;
+  if (p.pv == PvType::kFp8) {
+    quantize_v_detail::quantize_v_fp8_cta<kDp>(p, tile_index, h, b, smem);
   } else {
-    if (fp8) quantize_v_fp8_kernel<128><<<grid, kQuantThreads, 0, stream>>>(params);
-    else quantize_v_fp16_kernel<128><<<grid, kQuantThreads, 0, stream>>>(params);
+    quantize_v_detail::quantize_v_fp16_cta<kDp>(p, tile_index, h, b);
   }
 }
 

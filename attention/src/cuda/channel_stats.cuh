@@ -1,6 +1,7 @@
-// Per-channel token statistics of K and V in one launch: the K mean that K smoothing subtracts,
-// and V's mean, FP8 multiplier and output factor. One read of each input; every consumer then
-// reads one finished value per channel.
+// Per-channel token statistics of K and V, the CTAs of one launch (quantize_q_and_stats.cu runs
+// them beside Q's quantization): the K mean that K smoothing subtracts, and V's mean, FP8
+// multiplier and output factor. One read of each input; every consumer then reads one finished
+// value per channel.
 //
 // The sums are FP64 at every level (per thread, across lanes, across splits). An fp16/bf16
 // value converts exactly, and a double holds the sum of thousands of them without rounding
@@ -8,17 +9,19 @@
 // mean, rounded to FP32 once, is the one the golden model computes bit for bit. In FP32 the
 // kernel's order (per thread, then lanes, then splits) and the golden model's differ, their
 // means differ in the last bit now and then, and one k - mean then rounds to another INT8 value.
+#pragma once
+
 #include <cuda_fp16.h>
 #include <math_constants.h>
 
 #include <cstdint>
 
-#include "cuda/launch.h"
+#include "cuda/params.h"
 #include "cuda/quantize_common.cuh"
 #include "sageattn/tiles.h"
 
 namespace sageattn::cuda {
-namespace {
+namespace channel_stats_detail {
 
 // The extrema of a token range (FP32: exact in any order); its sum travels apart, in FP64.
 enum Extremum : int { kMax = 0, kMin = 1, kExtrema = 2 };
@@ -44,16 +47,38 @@ __device__ __forceinline__ void finish_channel(const ChannelStatsSource& s, cons
   }
 }
 
+}  // namespace channel_stats_detail
+
+// A CTA's shared memory, in a union with the other role's in a fused kernel.
 template <int kDp>
-__global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const ChannelStatsParams p) {
-  constexpr int kChunks = kDp / kChannelsPerChunk;
-  constexpr int kRowLanes = kQuantThreads / kChunks;
+struct ChannelStatsShared {
+  static constexpr int kRowLanes = kQuantThreads / (kDp / kChannelsPerChunk);
   // 32 KiB for either kDp (kRowLanes * kDp is 2048): under the 48 KiB static limit.
-  __shared__ double lane_sum[kRowLanes][kDp];
-  __shared__ float lane_extrema[kExtrema][kRowLanes][kDp];
-  __shared__ bool last_to_arrive;
-  const int split = blockIdx.x, h = blockIdx.y;
-  const int b = blockIdx.z % p.batch, source = blockIdx.z / p.batch;
+  double lane_sum[kRowLanes][kDp];
+  float lane_extrema[channel_stats_detail::kExtrema][kRowLanes][kDp];
+  bool last_to_arrive;
+};
+
+// The CTA of token range (split) `split` of head h and bz = source * batch + b reduces that
+// range; the last CTA of a (batch, head, source) to arrive reduces the splits in split order and
+// writes the finished values. The fused kernel passes blockIdx.x, .y, .z unchanged.
+//
+// The arrival counters p.arrivals must be zero when the pass starts, and are zero again when it
+// ends: each CTA arrives with atomicInc(counter, splits - 1), which wraps the counter to 0 on the
+// splits-th arrival (the last CTA's). So counters owned by one stream, zeroed once, stay valid
+// for every later pass on that stream (backend.cpp, arrival_counters).
+template <int kDp>
+__device__ __forceinline__ void channel_stats_cta(const ChannelStatsParams& p, int split, int h,
+                                                  int bz, ChannelStatsShared<kDp>& smem) {
+  using namespace channel_stats_detail;
+  constexpr int kChunks = kDp / kChannelsPerChunk;
+  constexpr int kRowLanes = ChannelStatsShared<kDp>::kRowLanes;
+  auto& lane_sum = smem.lane_sum;
+  auto& lane_extrema = smem.lane_extrema;
+  bool& last_to_arrive = smem.last_to_arrive;
+  // Unsigned division, as of blockIdx.z before this was a device function: the signed one
+  // costs 13 more registers (90 instead of 77 on sm_90a).
+  const int b = static_cast<unsigned>(bz) % p.batch, source = static_cast<unsigned>(bz) / p.batch;
   // A select, not p.src[source]: a runtime index into the kernel parameters costs a local copy.
   const ChannelStatsSource s = source == 0 ? p.src[0] : p.src[1];
   const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
@@ -127,8 +152,9 @@ __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const Chan
   __threadfence();
   __syncthreads();
   if (threadIdx.x == 0) {
-    last_to_arrive = atomicAdd(p.arrivals + source * batch_heads + bh, 1u) ==
-                     static_cast<unsigned>(p.splits - 1);
+    // Wraps to 0 on the last arrival: the counter is ready for the next pass.
+    const unsigned last = static_cast<unsigned>(p.splits - 1);
+    last_to_arrive = atomicInc(p.arrivals + source * batch_heads + bh, last) == last;
   }
   __syncthreads();
   if (!last_to_arrive || c >= kDp) return;
@@ -145,17 +171,6 @@ __global__ void __launch_bounds__(kQuantThreads) channel_stats_kernel(const Chan
     rmin = fminf(rmin, __ldcg(split_extrema + kMin * kDp + c));
   }
   finish_channel(s, p, bh * kDp + c, c < p.head_dim, rs, rmax, rmin);
-}
-
-}  // namespace
-
-void launch_channel_stats(const ChannelStatsParams& params, int dp, cudaStream_t stream) {
-  const dim3 grid(params.splits, params.heads, params.batch * params.sources);
-  if (dp == 64) {
-    channel_stats_kernel<64><<<grid, kQuantThreads, 0, stream>>>(params);
-  } else {
-    channel_stats_kernel<128><<<grid, kQuantThreads, 0, stream>>>(params);
-  }
 }
 
 }  // namespace sageattn::cuda

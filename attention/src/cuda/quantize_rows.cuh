@@ -3,16 +3,20 @@
 // row chunk) between the absmax pass and the rounding pass, so the pass runs at memory speed;
 // the scale groups (row / kWarpRows, row % 8), per-warp and per-block maxima are reduced in
 // shared memory. Smoothing: none, the block's own mean (Q smoothing), or a channel mean (K).
+// The CTAs run inside the fused launches (quantize_q_and_stats.cu for Q, quantize_k_and_v.cu
+// for K).
+#pragma once
+
 #include <cuda_fp16.h>
 
 #include <cstdint>
 
-#include "cuda/launch.h"
+#include "cuda/params.h"
 #include "cuda/quantize_common.cuh"
 #include "sageattn/tiles.h"
 
 namespace sageattn::cuda {
-namespace {
+namespace quantize_rows_detail {
 
 // Channels c0..c0+7 of one row, already multiplied by the group's inverse scale, rounded to
 // integers and stored: INT8 bytes, or INT4 with element 2i in the low nibble of byte i (the s4
@@ -37,27 +41,48 @@ __device__ __forceinline__ void store_rounded_chunk(std::int8_t* row_out, int c0
   }
 }
 
+}  // namespace quantize_rows_detail
+
+// The CTAs of one pass: blocks x heads x batch, block fastest.
+__host__ __device__ inline int quantize_rows_ctas(const QuantRowsParams& p, int rows) {
+  return p.len_pad / rows * p.heads * p.batch;
+}
+
+// A CTA's shared memory, in a union with the other role's in a fused kernel.
 template <int kDp, int kRows, int kWarpRows, MeanSource kMean>
-__global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const QuantRowsParams p) {
+struct QuantRowsShared {
+  static constexpr bool kBlockMean = kMean == MeanSource::kBlockRows;
+  static constexpr int kLaneRows = kQuantThreads / (kDp / kChannelsPerChunk);
+  static constexpr int kGroups = kRows / kWarpRows * kThreadGroups;
+  float row_amax[kRows];
+  float group_inv[kGroups];
+  float block_mean[kBlockMean ? kDp : 1];
+  float column_sums[kBlockMean ? kLaneRows : 1][kBlockMean ? kDp : 1];
+};
+
+// CTA `cta` (0 <= cta < quantize_rows_ctas(p, kRows)) quantizes one block of kRows rows.
+template <int kDp, int kRows, int kWarpRows, MeanSource kMean>
+__device__ __forceinline__ void quantize_rows_cta(const QuantRowsParams& p, int cta,
+                                                  QuantRowsShared<kDp, kRows, kWarpRows, kMean>& smem) {
+  using namespace quantize_rows_detail;
+  using Shared = QuantRowsShared<kDp, kRows, kWarpRows, kMean>;
   constexpr int kChunks = kDp / kChannelsPerChunk;
-  constexpr int kLaneRows = kQuantThreads / kChunks;  // rows one pass of the CTA covers
+  constexpr int kLaneRows = Shared::kLaneRows;  // rows one pass of the CTA covers
   constexpr int kRowsPerThread = kRows / kLaneRows;
-  constexpr int kWarpGroups = kRows / kWarpRows;
-  constexpr int kGroups = kWarpGroups * kThreadGroups;
-  constexpr bool kBlockMean = kMean == MeanSource::kBlockRows;
+  constexpr int kGroups = Shared::kGroups;
+  constexpr bool kBlockMean = Shared::kBlockMean;
   static_assert(kRows % kLaneRows == 0 && kWarpRows % kThreadGroups == 0, "block shape");
   static_assert(kGroups <= kQuantThreads, "one thread per scale group");
+  auto& row_amax = smem.row_amax;
+  auto& group_inv = smem.group_inv;
+  auto& block_mean = smem.block_mean;
+  auto& column_sums = smem.column_sums;
 
-  __shared__ float row_amax[kRows];
-  __shared__ float group_inv[kGroups];
-  __shared__ float block_mean[kBlockMean ? kDp : 1];
-  __shared__ float column_sums[kBlockMean ? kLaneRows : 1][kBlockMean ? kDp : 1];
-
-  const int block = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int blocks = p.len_pad / kRows;
+  const int block = cta % blocks, h = (cta / blocks) % p.heads, b = cta / (blocks * p.heads);
   const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
   const int c0 = chunk * kChannelsPerChunk;
   const int row0 = block * kRows;
-  const int blocks = p.len_pad / kRows;
   const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
   const auto* base = static_cast<const std::uint16_t*>(p.x) + b * p.stride_b + h * p.stride_h;
 
@@ -161,56 +186,6 @@ __global__ void __launch_bounds__(kQuantThreads) quantize_rows_kernel(const Quan
     // __fmul_rn: never contracted into the rounding add (the golden model rounds the product).
     for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = __fmul_rn(v[j], inv);
     store_rounded_chunk(p.out + (bh * p.len_pad + row0 + r) * row_bytes, c0, v, p.bits);
-  }
-}
-
-template <int kRows, int kWarpRows, MeanSource kMean>
-void launch_rows(const QuantRowsParams& p, int dp, cudaStream_t stream) {
-  const dim3 grid(p.len_pad / kRows, p.heads, p.batch);
-  if (dp == 64) {
-    quantize_rows_kernel<64, kRows, kWarpRows, kMean><<<grid, kQuantThreads, 0, stream>>>(p);
-  } else {
-    quantize_rows_kernel<128, kRows, kWarpRows, kMean><<<grid, kQuantThreads, 0, stream>>>(p);
-  }
-}
-
-template <int kRows, int kWarpRows>
-void launch_q_rows(const QuantRowsParams& p, int dp, cudaStream_t stream) {
-  if (p.mean_source == MeanSource::kBlockRows) {
-    launch_rows<kRows, kWarpRows, MeanSource::kBlockRows>(p, dp, stream);
-  } else {
-    launch_rows<kRows, kWarpRows, MeanSource::kNone>(p, dp, stream);
-  }
-}
-
-template <int kRows>
-void launch_k_rows(const QuantRowsParams& p, int dp, cudaStream_t stream) {
-  // K has no warp split inside a block: per-warp scales are per-block scales.
-  if (p.mean_source == MeanSource::kChannelMean) {
-    launch_rows<kRows, kRows, MeanSource::kChannelMean>(p, dp, stream);
-  } else {
-    launch_rows<kRows, kRows, MeanSource::kNone>(p, dp, stream);
-  }
-}
-
-}  // namespace
-
-void launch_quantize_q(const QuantRowsParams& params, int dp, TileShape tiles, cudaStream_t stream) {
-  if (tiles.block_q == kWgmmaTiles3.block_q && tiles.warp_q == kWgmmaTiles3.warp_q) {
-    launch_q_rows<kWgmmaTiles3.block_q, kWgmmaTiles3.warp_q>(params, dp, stream);
-  } else if (tiles.block_q == kWgmmaTiles2.block_q && tiles.warp_q == kWgmmaTiles2.warp_q) {
-    launch_q_rows<kWgmmaTiles2.block_q, kWgmmaTiles2.warp_q>(params, dp, stream);
-  } else {
-    launch_q_rows<kMmaTiles.block_q, kMmaTiles.warp_q>(params, dp, stream);
-  }
-}
-
-void launch_quantize_k(const QuantRowsParams& params, int dp, int block_k, cudaStream_t stream) {
-  static_assert(kWgmmaTiles.block_k == 128 && kMmaTiles.block_k == 64, "the two K block sizes");
-  if (block_k == kWgmmaTiles.block_k) {
-    launch_k_rows<kWgmmaTiles.block_k>(params, dp, stream);
-  } else {
-    launch_k_rows<kMmaTiles.block_k>(params, dp, stream);
   }
 }
 
