@@ -78,6 +78,19 @@ void fill_source(Params& params, const at::Tensor& hnd) {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// What Q's and K's row quantization share: the input, the INT output and its scales.
+cuda::QuantRowsParams row_quant_params(const at::Tensor& hnd, at::Tensor& out, int64_t len_pad,
+                                       cuda::QkBits bits, at::Tensor& scale, Granularity granularity) {
+  cuda::QuantRowsParams params;
+  fill_source(params, hnd);
+  params.out = out.data_ptr<std::int8_t>();
+  params.len_pad = static_cast<int>(len_pad);
+  params.bits = bits;
+  params.scale = scale.data_ptr<float>();
+  params.groups = scale_groups(granularity);
+  return params;
+}
+
 // Token ranges per split of channel_stats: enough CTAs to fill the GPU, at least
 // kMinRowsPerSplit tokens each; the last CTA of a (batch, head) reduces the splits serially.
 constexpr int64_t kMinRowsPerSplit = 512;
@@ -151,14 +164,8 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
   at::Tensor& q_scale = ops.q_scale = at::empty({p.batch, p.heads_q, q_blocks, tiles.block_q / tiles.warp_q,
                                   cuda::kScaleGroupsPerWarp}, f32);
   at::Tensor q_mean;
-  cuda::QuantRowsParams q_params;
-  fill_source(q_params, qh);
-  q_params.out = q_int.data_ptr<std::int8_t>();
-  q_params.len_pad = static_cast<int>(len_q_pad);
-  q_params.bits = bits;
-  q_params.scale = q_scale.data_ptr<float>();
+  cuda::QuantRowsParams q_params = row_quant_params(qh, q_int, len_q_pad, bits, q_scale, p.granularity);
   q_params.scale_mult = scale_log2;
-  q_params.groups = scale_groups(p.granularity);
   if (p.smooth_q) {
     q_mean = at::empty({p.batch, p.heads_q, q_blocks, p.head_dim}, f32);
     q_params.mean_source = cuda::MeanSource::kBlockRows;
@@ -215,13 +222,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
   // ---- K: smoothing, INT quantization ----
   at::Tensor& k_int = ops.k_int = at::empty({p.batch, p.heads_kv, len_k_pad, qk_bytes}, q.options().dtype(at::kChar));
   at::Tensor& k_scale = ops.k_scale = at::empty({p.batch, p.heads_kv, k_blocks, cuda::kScaleGroupsPerWarp}, f32);
-  cuda::QuantRowsParams k_params;
-  fill_source(k_params, kh);
-  k_params.out = k_int.data_ptr<std::int8_t>();
-  k_params.len_pad = static_cast<int>(len_k_pad);
-  k_params.bits = bits;
-  k_params.scale = k_scale.data_ptr<float>();
-  k_params.groups = scale_groups(p.granularity);
+  cuda::QuantRowsParams k_params = row_quant_params(kh, k_int, len_k_pad, bits, k_scale, p.granularity);
   if (options.smooth_k) {
     k_params.mean_source = cuda::MeanSource::kChannelMean;
     k_params.channel_mean = ops.k_mean.const_data_ptr<float>();
