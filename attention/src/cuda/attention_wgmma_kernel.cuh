@@ -75,6 +75,8 @@ struct WgmmaTile {
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
   static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
+  // The consumers take turns at the exponentials (ExpToken in the kernel).
+  static constexpr bool kExpToken = true;
   static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
@@ -254,6 +256,26 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // instead of a scale FFMA and a subtraction. The max runs as four independent chains (the
   // scheduler sees ILP instead of one 32-deep dependency chain per row); the row sum is not
   // taken here at all: the PV product's ones column carries it (accumulate below).
+  // The exponentials' token: the consumers take turns (0, 1, 2, 0, ...) at the MUFU-bound part
+  // of the softmax, so one warpgroup's ~500 cycles of ex2 overlap the others' GEMMs and
+  // conversions instead of all three colliding on each sub-partition's MUFU and then all three
+  // waiting on the tensor cores (docs/kernels.md). Named barrier 1 + c is consumer c's turn; the
+  // previous consumer's 128 threads arrive on it when done, c's own 128 wait (256 in all).
+  struct ExpToken {
+    __device__ __forceinline__ static int consumer() { return static_cast<int>(threadIdx.x / 128) - 1; }
+    __device__ __forceinline__ static void acquire() {
+      if constexpr (T::kExpToken) wgmma::named_barrier_sync(1 + consumer(), 256);
+    }
+    __device__ __forceinline__ static void release() {
+      if constexpr (T::kExpToken) {
+        wgmma::named_barrier_arrive(1 + (consumer() + 1) % T::kConsumers, 256);
+      }
+    }
+  };
+  // Consumer 0 takes the first turn; after the loop it takes the pass the last consumer made
+  // after its last block, so no arrival is left pending when the CTA exits.
+  if (T::kExpToken && consumer == T::kConsumers - 1) wgmma::named_barrier_arrive(1, 256);
+  const ExpToken exp_token;
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
     const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(kb % T::kStages));
@@ -262,6 +284,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     // scale multiplies it, and changes no product of an actual zero dot.
     const float qk_scale[2] = {fmaxf(q_scale * k_scale.x, kDelta ? 0.0f : FLT_MIN),
                                fmaxf(q_scale * k_scale.y, kDelta ? 0.0f : FLT_MIN)};
+    float m_offset[2];
 #pragma unroll
     for (int j = 0; j < 16; ++j) {
       if constexpr (kDelta) {
@@ -315,16 +338,21 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       const float m_safe = mx == kNegInf ? 0.0f : mx;
       alpha[half] = ptx::fast_exp2(row_max[half] - m_safe);
       row_max[half] = mx;
-      const float m_offset = m_safe - kPExponentOffset;
+      m_offset[half] = m_safe - kPExponentOffset;
+    }
+    // Both rows' maxima are known: wait for this warpgroup's turn at the exponentials.
+    exp_token.acquire();
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
 #pragma unroll
       for (int j = 0; j < 16; ++j)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           float& x = s[4 * j + 2 * half + c];
           if constexpr (kDelta) {
-            x = ptx::fast_exp2(x - m_offset);
+            x = ptx::fast_exp2(x - m_offset[half]);
           } else {
-            x = ptx::fast_exp2(fmaf(x, qk_scale[c], -m_offset));
+            x = ptx::fast_exp2(fmaf(x, qk_scale[c], -m_offset[half]));
           }
         }
     }
@@ -369,6 +397,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::fence_operands(acc);
     softmax(kb, acc, s, alpha, masked);
     pack_p(s, pa);
+    exp_token.release();
     issue_pv(kb, pa, blk);
     wgmma::wait_group<0>();
     wgmma::fence_operands(blk);
@@ -378,6 +407,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // each loop to itself (a branch between both bodies spilled at 160 registers).
   for (int kb = 0; kb < unmasked_end; ++kb) block(kb, std::false_type{});
   for (int kb = unmasked_end; kb < k_blocks; ++kb) block(kb, std::true_type{});
+  if (T::kExpToken && consumer == 0) wgmma::named_barrier_sync(1, 256);
 
   // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
   // v_factor and v_mean arrived with Q (q_bar, waited before the loop).
