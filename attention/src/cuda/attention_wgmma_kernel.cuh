@@ -75,8 +75,11 @@ struct WgmmaTile {
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
   static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
-  // The consumers take turns at the exponentials (ExpToken in the kernel).
-  static constexpr bool kExpToken = true;
+  // The consumers take turns at the exponentials (ExpToken in the kernel). Measured on the H200
+  // (2026-11-30, sixth session, run 53, against the same kernel without it): hd128 +1.5-2% at
+  // every shape (L16384 829 -> 838-844 TOPS, L32768 856 -> 871-873, Wan 81 frames 851-855 ->
+  // 866-870, causal L16384 756 -> 767-769); hd64 +2% at L4096 but -3% at L16384 (590 -> 571).
+  static constexpr bool kExpToken = kDp == 128;
   static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
