@@ -22,6 +22,7 @@
 #include "cuda/epilogue.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/wgmma.cuh"
+#include "cuda/wgmma_output_tile.cuh"
 #include "cuda/wgmma_params.h"
 #include "sageattn/tiles.h"
 
@@ -64,13 +65,22 @@ struct WgmmaTile {
   // K/V ring depth: one CTA per SM, so the ring only has to cover a block's load latency behind
   // the other consumers' work; three stages measured the same as two on the H200.
   static constexpr int kStages = 2;
+  // Each consumer's 64 x Dp tile of O in the output dtype, staged for the TMA store
+  // (wgmma_output_tile.cuh; params.tma_store). Its own memory rather than a dead stage or Q: the
+  // other consumers may still read both ring stages, and a consumer's 64 Q rows of INT8 are half
+  // the tile. 48 KB at hd128 with three consumers (~142 KB in all of the 227 KB; one CTA per SM
+  // either way). Last, on the next 1024-byte boundary (the panels' swizzle atom), so the offsets
+  // of everything the block loop touches stay those of the kernel without it.
+  static constexpr int kOutBytes = kConsumers * OutputTile<kDp>::kBytes;
   // The head's v_factor and v_mean (kDp floats each), brought in with the Q tile for the
   // epilogue: read from shared memory there instead of global loads behind the output stores.
   static constexpr int kChannelBytes = 2 * kDp * 4;
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
-  static constexpr int kSmemBytes =
-      kAlign + kQBytes + kStages * kStageBytes + kChannelBytes + kBarrierBytes;
+  static constexpr int kOutOffset =
+      (kQBytes + kStages * kStageBytes + kChannelBytes + kBarrierBytes + kAlign - 1) / kAlign *
+      kAlign;
+  static constexpr int kSmemBytes = kAlign + kOutOffset + kOutBytes;
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
@@ -80,8 +90,14 @@ struct WgmmaTile {
   // every shape (L16384 829 -> 838-844 TOPS, L32768 856 -> 871-873, Wan 81 frames 851-855 ->
   // 866-870, causal L16384 756 -> 767-769); hd64 +2% at L4096 but -3% at L16384 (590 -> 571).
   static constexpr bool kExpToken = kDp == 128;
+  // Named barriers: 0 is __syncthreads', 1..3 the exponentials' token (ExpToken), and
+  // kOutputTileBarrier + c gathers consumer c's 128 threads before its output tile's TMA store.
+  static constexpr int kOutputTileBarrier = 4;
+  static_assert(kOutputTileBarrier + kConsumers <= 16, "sm_90 has 16 named barriers");
   static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
+  static_assert(kOutOffset % OutputTile<kDp>::kAlign == 0, "output tiles on a swizzle atom");
+  static_assert(kSmemBytes <= 227 * 1024, "shared memory of one sm_90 CTA");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
   static_assert(kBlockQ == kConsumers * kConsumerRows && (kConsumers == 2 || kConsumers == 3),
                 "two or three consumer warpgroups of 64 rows");
@@ -108,7 +124,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     return T::kQBytes + stage * T::kStageBytes + T::kKBytes + T::kVBytes + T::kOnesBytes;
   };
   // v_factor then v_mean of this head (16-byte aligned for the bulk copies: it follows the
-  // 1024-aligned stages), then the barriers.
+  // 1024-aligned stages), then the barriers, then the consumers' output tiles (T::kOutOffset).
   const int channel_offset = T::kQBytes + T::kStages * T::kStageBytes;
   const std::uint32_t barriers = base + channel_offset + T::kChannelBytes;
   auto full_bar = [&](int stage) { return barriers + 8 * stage; };
@@ -154,6 +170,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::prefetch_tensor_map(&params.q_map);
     wgmma::prefetch_tensor_map(&params.k_map);
     wgmma::prefetch_tensor_map(&params.v_map);
+    if (params.tma_store) wgmma::prefetch_tensor_map(&params.out_map);
     constexpr std::uint32_t kChannelRowBytes = kDp * 4;
     wgmma::mbar_arrive_expect_tx(q_bar, T::kQBytes + (p.v_factor ? kChannelRowBytes : 0) +
                                             (p.v_mean ? kChannelRowBytes : 0));
@@ -432,10 +449,25 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
   }
   // Accumulator element 4 j + 2 half + e: row g + 8 half, channel 8 j + 2 t + e.
-  store_output_fragment<2, kDp / 8>(
-      p, out_off, row_valid, inv_l, t,
-      SharedChannels{channels, channels + kDp, p.v_factor != nullptr, p.v_mean != nullptr},
-      [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; });
+  const SharedChannels shared_channels{channels, channels + kDp, p.v_factor != nullptr,
+                                       p.v_mean != nullptr};
+  auto value = [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; };
+  if (params.tma_store) {
+    // Through shared memory and one TMA store per consumer (wgmma_output_tile.cuh). The indices
+    // come from row_base, which the loop kept live anyway: at hd128 the loop runs at the register
+    // limit, and one more value kept across it (consumer or warp) spilled in the unmasked loop.
+    const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
+    const int tile_row = cta_row % T::kConsumerRows;
+    const int tile_offset =
+        T::kOutOffset + (cta_row / T::kConsumerRows) * OutputTile<kDp>::kBytes;
+    stage_output_fragment<kDp>(p.out_type, smem + tile_offset, tile_row, t, inv_l,
+                               shared_channels, value);
+    store_output_tile<kDp>(&params.out_map, base + tile_offset,
+                           T::kOutputTileBarrier + cta_row / T::kConsumerRows,
+                           tile_row == 0 && t == 0, row_base - tile_row, p.len_q, h, b);
+  } else {
+    store_output_fragment<2, kDp / 8>(p, out_off, row_valid, inv_l, t, shared_channels, value);
+  }
 #else
   wgmma::sageattn_wgmma_unavailable();
 #endif

@@ -25,6 +25,26 @@ namespace sageattn::cuda {
 // 1 / l, correctly rounded: the golden model's at::reciprocal.
 __device__ __forceinline__ float output_row_scale(float l) { return __frcp_rn(l); }
 
+// O of one element from its accumulator value: (acc * (1 / l)) * factor + mean, each step one
+// FP32 rounding in the golden model's order. The explicit _rn operations keep every multiply and
+// add apart (never contracted into an FMA). Both output paths of the wgmma kernel use it.
+__device__ __forceinline__ float output_value(float acc, float inv_l, float factor, float mean) {
+  return __fadd_rn(__fmul_rn(__fmul_rn(acc, inv_l), factor), mean);
+}
+
+// Two adjacent channels of O cast to the output dtype (round to nearest), as the 32-bit word a
+// pair store writes: the first channel in the low half.
+template <typename Out>
+__device__ __forceinline__ std::uint32_t output_pair_bits(float x0, float x1) {
+  if constexpr (std::is_same_v<Out, __nv_bfloat16>) {
+    const __nv_bfloat162 pair = __floats2bfloat162_rn(x0, x1);
+    return *reinterpret_cast<const std::uint32_t*>(&pair);
+  } else {
+    const __half2 pair = __floats2half2_rn(x0, x1);
+    return *reinterpret_cast<const std::uint32_t*>(&pair);
+  }
+}
+
 // v_factor and v_mean of a head read from global memory through the read-only path; a null
 // pointer reads as the golden model's ones (factor) and zeros (mean).
 struct GlobalChannels {
@@ -83,13 +103,9 @@ struct OutputFragment {
 #pragma unroll
         for (int r = 0; r < kRows; ++r) {
           if (!row_valid[r]) continue;
-          // The explicit _rn operations keep every multiply and add apart (never contracted
-          // into an FMA), as the golden model rounds them.
           float x[2];
 #pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            x[e] = __fadd_rn(__fmul_rn(__fmul_rn(value(r, j, e), inv_l[r]), f[jj][e]), m[jj][e]);
-          }
+          for (int e = 0; e < 2; ++e) x[e] = output_value(value(r, j, e), inv_l[r], f[jj][e], m[jj][e]);
           Out* const dst = out + out_off[r] + c;
           if constexpr (kPairStores) {
             // head_dim and the strides are even: one aligned 32-bit store.

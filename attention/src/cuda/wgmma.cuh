@@ -117,7 +117,8 @@ __device__ __forceinline__ void mbar_init_fence() {
 #endif
 }
 // Named barriers (bar.sync / bar.arrive with an id and a thread count): the warpgroups' token
-// for the exponentials (attention_wgmma_kernel.cuh). Id 0 is __syncthreads'.
+// for the exponentials and each consumer's output tile (attention_wgmma_kernel.cuh). Id 0 is
+// __syncthreads'.
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
@@ -179,6 +180,32 @@ __device__ __forceinline__ void bulk_load(std::uint32_t dst, const void* src, st
           "r"(dst),
       "l"(src), "r"(bytes), "r"(bar)
       : "memory");
+#endif
+}
+// A 4D box of the tensor map from shared memory at `src` to global memory at element coordinates
+// (c0, c1, c2, c3), innermost first; elements outside the map's extents are not written. Joins
+// this thread's bulk async-group: commit it, then wait before the source is reused or freed.
+__device__ __forceinline__ void tma_store_4d(const void* tensor_map, std::uint32_t src, int c0,
+                                             int c1, int c2, int c3) {
+#if SAGEATTN_WGMMA_ENABLED
+  asm volatile(
+      "cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%2, %3, %4, %5}], [%1];\n" ::"l"(
+          reinterpret_cast<std::uint64_t>(tensor_map)),
+      "r"(src), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
+      : "memory");
+#endif
+}
+__device__ __forceinline__ void bulk_commit_group() {
+#if SAGEATTN_WGMMA_ENABLED
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+#endif
+}
+// Until at most kPending of this thread's committed bulk groups still read their shared memory
+// sources (the global writes may still be in flight; they complete before the grid does).
+template <int kPending>
+__device__ __forceinline__ void bulk_wait_group_read() {
+#if SAGEATTN_WGMMA_ENABLED
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(kPending) : "memory");
 #endif
 }
 __device__ __forceinline__ void prefetch_tensor_map(const void* tensor_map) {

@@ -16,6 +16,14 @@ struct WgmmaAttentionParams {
   CUtensorMap k_map;
   // V^T FP8 as a [B * Hkv * Dp, len_k_pad] byte matrix, box Dp channels x 128 keys.
   CUtensorMap v_map;
+  // O as a 4D tensor (head_dim, len_q, Hq, B), innermost first, through the output's strides (HND
+  // or NHD alike), bf16 or fp16; box 64 channels x 64 rows, SW128 (wgmma_output_tile.cuh). Set
+  // only when tma_store: the box clips at len_q and head_dim, so nothing past them is written.
+  CUtensorMap out_map;
+  // true: each consumer stages its 64 x Dp tile of O in shared memory and one thread stores it
+  // with TMA; false: every thread stores its fragment (store_output_fragment). Both write the
+  // same bits; backend.cpp picks TMA where a tensor map can describe the output.
+  bool tma_store = false;
   AttentionParams attn;  // v_factor here is absmax / 448 (PScale::kExp2Offset8)
 };
 
