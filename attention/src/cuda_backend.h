@@ -1,7 +1,11 @@
 // The boundary between the device-independent selector and the CUDA kernels. Built from
-// src/cuda/ when CUDA is compiled, from cuda_backend_stub.cpp otherwise. The backend decides
-// nothing: it reports the facts of a device and launches the plan the selector chose.
+// src/cuda/ when CUDA is compiled, from cuda_backend_stub.cpp otherwise. The backend chooses no
+// kernel: it reports the facts of a device and launches the plan the selector chose (deciding
+// only launch details no numerics depend on, such as how the wgmma kernel stores O).
 #pragma once
+
+#include <cstdint>
+#include <string>
 
 #include "problem.h"
 #include "sageattn/attention.h"
@@ -40,5 +44,20 @@ struct ChannelMeans {
 ChannelMeans channel_means(const Problem& problem, Variant variant, const KernelPlan& plan,
                            const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                            const AttentionOptions& options);
+
+// How the sm_90a wgmma kernel writes O (docs/kernels.md, "Output through TMA"). kAuto: each
+// consumer stages its tile in shared memory and stores it with TMA wherever a tensor map can
+// describe the output (output_tma_unfit empty), per-thread stores elsewhere; kThreads: per-thread
+// stores always. Both write the same bits. The process setting starts from
+// SAGEATTN_WGMMA_OUTPUT_STORE ("auto" or "threads"; an unknown value throws c10::Error naming the
+// variable) and set_output_store changes it (tests and A/B runs inside one process, where the
+// kernel's block loop is the same code for both).
+enum class OutputStore : std::uint8_t { kAuto, kThreads };
+OutputStore output_store();
+void set_output_store(OutputStore store);
+
+// Why the wgmma kernel's TMA store cannot write `out` (an attention output of `layout`), in
+// words; empty when it can.
+std::string output_tma_unfit(const at::Tensor& out, Layout layout);
 
 }  // namespace sageattn::cuda_backend

@@ -44,4 +44,10 @@ ChannelMeans channel_means(const Problem& /*problem*/, Variant variant, const Ke
               kNoKernels);
 }
 
+OutputStore output_store() { return OutputStore::kAuto; }
+
+void set_output_store(OutputStore /*store*/) {}
+
+std::string output_tma_unfit(const at::Tensor& /*out*/, Layout /*layout*/) { return kNoKernels; }
+
 }  // namespace sageattn::cuda_backend

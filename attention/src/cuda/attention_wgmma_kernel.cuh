@@ -97,6 +97,7 @@ struct WgmmaTile {
   static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
   static_assert(kOutOffset % OutputTile<kDp>::kAlign == 0, "output tiles on a swizzle atom");
+  static_assert(OutputTile<kDp>::kRows == kConsumerRows, "one output box row per consumer row");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory of one sm_90 CTA");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
   static_assert(kBlockQ == kConsumers * kConsumerRows && (kConsumers == 2 || kConsumers == 3),

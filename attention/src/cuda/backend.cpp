@@ -10,6 +10,8 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -77,6 +79,37 @@ void fill_source(Params& params, const at::Tensor& hnd) {
 }
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// An attention output (layout `layout`) as the wgmma kernel's output map sees it.
+cuda::OutputTensorView output_view(const at::Tensor& out, Layout layout) {
+  const at::Tensor hnd = hnd_view(out, layout);
+  cuda::OutputTensorView view;
+  view.base = const_cast<void*>(hnd.const_data_ptr());
+  view.bf16 = hnd.scalar_type() == at::kBFloat16;
+  view.batch = hnd.size(0);
+  view.heads = hnd.size(1);
+  view.len = hnd.size(2);
+  view.head_dim = hnd.size(3);
+  view.stride_b = hnd.stride(0);
+  view.stride_h = hnd.stride(1);
+  view.stride_l = hnd.stride(2);
+  return view;
+}
+
+OutputStore output_store_from_env() {
+  static constexpr const char* kStoreEnv = "SAGEATTN_WGMMA_OUTPUT_STORE";
+  const char* text = std::getenv(kStoreEnv);
+  const std::string value = text == nullptr ? "" : text;
+  if (value.empty() || value == "auto") return OutputStore::kAuto;
+  if (value == "threads") return OutputStore::kThreads;
+  TORCH_CHECK(false, "sageattn: environment variable ", kStoreEnv, "='", value,
+              "' is not one of auto, threads");
+}
+
+std::atomic<OutputStore>& output_store_setting() {
+  static std::atomic<OutputStore> setting{output_store_from_env()};
+  return setting;
+}
 
 // What Q's and K's row quantization share: the input, the INT output and its scales.
 cuda::QuantRowsParams row_quant_params(const at::Tensor& hnd, at::Tensor& out, int64_t len_pad,
@@ -277,6 +310,18 @@ DeviceFacts query_device_facts(int device) {
 
 bool compiled() { return true; }
 
+OutputStore output_store() { return output_store_setting().load(); }
+
+void set_output_store(OutputStore store) { output_store_setting().store(store); }
+
+std::string output_tma_unfit(const at::Tensor& out, Layout layout) {
+  TORCH_CHECK(out.dim() == 4 && out.stride(3) == 1 &&
+                  (out.scalar_type() == at::kBFloat16 || out.scalar_type() == at::kHalf),
+              "sageattn::cuda_backend::output_tma_unfit: not an attention output (",
+              out.sizes(), ", ", out.scalar_type(), ")");
+  return cuda::output_tensor_map_unfit(output_view(out, layout));
+}
+
 const DeviceFacts& device_facts(int device) {
   // Devices are never added to a process; a fixed table keeps the references stable.
   constexpr int kMaxDevices = 64;
@@ -365,6 +410,12 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
                                              static_cast<std::uint32_t>(ops.tiles.block_k), dp);
     wgmma.v_map = cuda::make_byte_tensor_map("v", params.v, p.batch * p.heads_kv * dp,
                                              ops.len_k_pad, dp, ops.tiles.block_k);
+    // O through shared memory and TMA where a tensor map describes the output (always for the
+    // outputs allocated above unless head_dim * 2 bytes is not a multiple of 16).
+    const cuda::OutputTensorView out_view = output_view(result.out, p.layout);
+    wgmma.tma_store = output_store() == OutputStore::kAuto &&
+                      cuda::output_tensor_map_unfit(out_view).empty();
+    if (wgmma.tma_store) wgmma.out_map = cuda::make_output_tensor_map(out_view);
     cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);

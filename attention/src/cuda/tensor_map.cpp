@@ -3,8 +3,12 @@
 #include <c10/util/Exception.h>
 #include <cuda_runtime_api.h>
 
+#include <cstdint>
 #include <mutex>
 #include <string>
+#include <utility>
+
+#include "cuda/wgmma_params.h"
 
 namespace sageattn::cuda {
 namespace {
@@ -67,6 +71,56 @@ CUtensorMap make_byte_tensor_map(const char* operand, const void* base, std::uin
   TORCH_CHECK(res == CUDA_SUCCESS, "sageattn: cuTensorMapEncodeTiled refused the ", operand,
               " operand (CUresult ", static_cast<int>(res), "; ", rows, " rows of ", row_bytes,
               " bytes, box ", box_rows, " x ", box_bytes, ")");
+  return map;
+}
+
+std::string output_tensor_map_unfit(const OutputTensorView& out) {
+  constexpr std::int64_t kElementBytes = 2;
+  constexpr std::int64_t kMaxStrideBytes = std::int64_t{1} << 40;
+  if (reinterpret_cast<std::uintptr_t>(out.base) % 16 != 0) {
+    return "the output's address is not 16-byte aligned";
+  }
+  const std::pair<const char*, std::int64_t> strides[] = {
+      {"token", out.stride_l}, {"head", out.stride_h}, {"batch", out.stride_b}};
+  for (const auto& [name, stride] : strides) {
+    const std::int64_t bytes = stride * kElementBytes;
+    if (bytes % 16 != 0 || bytes <= 0 || bytes >= kMaxStrideBytes) {
+      return std::string("the output's ") + name + " stride (" + std::to_string(stride) +
+             " elements) is not a positive multiple of 16 bytes below 2^40";
+    }
+  }
+  return "";
+}
+
+CUtensorMap make_output_tensor_map(const OutputTensorView& out) {
+  std::string why;
+  const EncodeTiled encode = encode_tiled(why);
+  TORCH_CHECK(encode != nullptr,
+              "sageattn: the CUDA driver offers no cuTensorMapEncodeTiled (driver older than "
+              "CUDA 12?), needed by the sm_90 kernels: ",
+              why);
+  const std::string unfit = output_tensor_map_unfit(out);
+  TORCH_CHECK(unfit.empty(), "sageattn: no tensor map for the output: ", unfit);
+  CUtensorMap map;
+  constexpr std::uint64_t kElementBytes = 2;
+  const cuuint64_t dims[4] = {static_cast<cuuint64_t>(out.head_dim),
+                              static_cast<cuuint64_t>(out.len), static_cast<cuuint64_t>(out.heads),
+                              static_cast<cuuint64_t>(out.batch)};
+  // Bytes between consecutive indices of dims 1..3 (dim 0 is contiguous).
+  const cuuint64_t strides[3] = {static_cast<cuuint64_t>(out.stride_l) * kElementBytes,
+                                 static_cast<cuuint64_t>(out.stride_h) * kElementBytes,
+                                 static_cast<cuuint64_t>(out.stride_b) * kElementBytes};
+  const cuuint32_t box[4] = {kOutputBoxChannels, kOutputBoxRows, 1, 1};
+  const cuuint32_t element_strides[4] = {1, 1, 1, 1};
+  const CUresult res =
+      encode(&map, out.bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 4,
+             out.base, dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_NONE,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  TORCH_CHECK(res == CUDA_SUCCESS, "sageattn: cuTensorMapEncodeTiled refused the output (CUresult ",
+              static_cast<int>(res), "; [B, H, L, D] = [", out.batch, ", ", out.heads, ", ",
+              out.len, ", ", out.head_dim, "], strides ", out.stride_b, ", ", out.stride_h, ", ",
+              out.stride_l, " elements)");
   return map;
 }
 

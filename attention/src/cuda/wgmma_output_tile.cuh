@@ -16,6 +16,7 @@
 #include "cuda/epilogue.cuh"
 #include "cuda/params.h"
 #include "cuda/wgmma.cuh"
+#include "cuda/wgmma_params.h"
 
 namespace sageattn::cuda {
 
@@ -26,8 +27,8 @@ namespace sageattn::cuda {
 // half and channel group j, lane (g, t) writes chunk (j % 8) ^ g, word t of its row: 32 banks.
 template <int kDp>
 struct OutputTile {
-  static constexpr int kRows = 64;
-  static constexpr int kPanelChannels = 64;  // 128 bytes of bf16 / fp16: the SW128 span
+  static constexpr int kRows = kOutputBoxRows;
+  static constexpr int kPanelChannels = kOutputBoxChannels;  // 128 bytes: the SW128 span
   static constexpr int kPanels = kDp / kPanelChannels;
   static constexpr int kRowBytes = kPanelChannels * 2;
   static constexpr int kPanelBytes = kRows * kRowBytes;

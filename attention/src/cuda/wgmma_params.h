@@ -9,6 +9,11 @@
 
 namespace sageattn::cuda {
 
+// The box of the output's tensor map (out_map below): 64 rows (one consumer's) x 64 channels
+// (128 bytes of bf16 / fp16, the 128-byte swizzle span); a consumer stores Dp / 64 of them.
+inline constexpr int kOutputBoxRows = 64;
+inline constexpr int kOutputBoxChannels = 64;
+
 struct WgmmaAttentionParams {
   // Q INT8 as a [B * Hq * len_q_pad, Dp] byte matrix, box 128 rows x Dp.
   CUtensorMap q_map;
