@@ -117,6 +117,24 @@ TEST_P(WgmmaOutputStore, TmaAndThreadStoresWriteTheSameBits) {
   EXPECT_TRUE(at::equal(tma.lse.view(at::kInt), threads.lse.view(at::kInt)));
 }
 
+// The eligibility rule alone, on CPU tensors (it reads only the address and the strides): rows
+// of 16-byte multiples in both layouts fit; a 200-byte row, or a base off 16 bytes, does not.
+TEST(WgmmaOutputMap, FitsExactlyTheOutputsTmaCanAddress) {
+  if (!sageattn::cuda_backend::compiled()) GTEST_SKIP() << "this build has no CUDA kernels";
+  using sageattn::cuda_backend::output_tma_unfit;
+  const auto bf16 = at::TensorOptions().dtype(at::kBFloat16);
+  EXPECT_EQ(output_tma_unfit(at::empty({2, 3, 75, 128}, bf16), Layout::kHND), "");
+  EXPECT_EQ(output_tma_unfit(at::empty({2, 75, 3, 72}, bf16.dtype(at::kHalf)), Layout::kNHD), "");
+  const std::string odd_row = output_tma_unfit(at::empty({1, 2, 75, 100}, bf16), Layout::kHND);
+  EXPECT_NE(odd_row.find("token stride (100 elements)"), std::string::npos) << odd_row;
+  EXPECT_NE(output_tma_unfit(at::empty({1, 75, 2, 36}, bf16), Layout::kNHD), "");
+  // One element in: the base is 2 bytes off the allocation's alignment.
+  const at::Tensor shifted =
+      at::empty({2 * 75 * 64 + 1}, bf16).narrow(0, 1, 2 * 75 * 64).view({1, 2, 75, 64});
+  const std::string misaligned = output_tma_unfit(shifted, Layout::kHND);
+  EXPECT_NE(misaligned.find("16-byte aligned"), std::string::npos) << misaligned;
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernel, WgmmaOutputStore, ::testing::ValuesIn(output_store_cases()),
                          [](const ::testing::TestParamInfo<OutputStoreCase>& info) {
                            return info.param.name();
