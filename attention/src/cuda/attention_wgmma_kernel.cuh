@@ -6,7 +6,9 @@
 //     (m64n128k32, both operands in swizzled shared memory), online softmax in base 2 with P
 //     born in [0, 256] (exponent offset 8), P to FP8 E4M3 in registers, O_blk = P V^T on FP8 wgmma
 //     (m64nDk32, P from registers) into a fresh accumulator, then O = O * alpha + O_blk in FP32
-//     (two-level accumulation: the FP8 accumulator keeps ~14 bits, tiles.h).
+//     (two-level accumulation: the FP8 accumulator keeps ~14 bits, tiles.h); at the end each
+//     stages its tile of O in shared memory for one TMA store (params.tma_store,
+//     wgmma_output_tile.cuh), or every thread stores its fragment (store_output_fragment).
 // The consumer warpgroups overlap each other's softmax with their MMAs. Numerics:
 // kWgmmaNumerics (tiles.h); the golden model reproduces them (golden.cpp).
 #pragma once
