@@ -117,7 +117,7 @@ __device__ __forceinline__ void mbar_init_fence() {
 #endif
 }
 // Named barriers (bar.sync / bar.arrive with an id and a thread count): the warpgroups' token
-// for the exponentials (attention_wgmma_kernel.cuh). Id 0 is __syncthreads'.
+// for the exponentials (exp_turn.cuh). Id 0 is __syncthreads'.
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
@@ -125,6 +125,18 @@ __device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
+// Shared memory words of the exponentials' turn (exp_turn.cuh). A relaxed atomic increment that
+// wraps: returns the old value and stores old >= limit ? 0 : old + 1 (tickets modulo limit + 1;
+// tickets need atomicity only, no ordering), and a plain store to zero the counters. Volatile:
+// the ticket must be taken where the turn puts it (after the QK wait).
+__device__ __forceinline__ int shared_fetch_inc_wrap(std::uint32_t addr, int limit) {
+  int old;
+  asm volatile("atom.shared::cta.inc.u32 %0, [%1], %2;\n" : "=r"(old) : "r"(addr), "r"(limit) : "memory");
+  return old;
+}
+__device__ __forceinline__ void shared_store(std::uint32_t addr, int value) {
+  asm volatile("st.shared::cta.u32 [%0], %1;\n" ::"r"(addr), "r"(value) : "memory");
+}
 __device__ __forceinline__ void mbar_arrive(std::uint32_t bar) {
 #if SAGEATTN_WGMMA_ENABLED
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
