@@ -269,7 +269,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // one warpgroup's ~500 cycles of ex2 overlap the others' GEMMs and conversions instead of all
   // three colliding on each sub-partition's MUFU and then all three waiting on the tensor cores
   // (docs/kernels.md). Round robin (0, 1, 2, 0, ...) or first ready: exp_turn.cuh.
-  ExpTurnGate<T::kExpTurn, T::kConsumers> turn(turn_words, k_blocks);
+  ExpTurnSection<T::kExpTurn, T::kConsumers> turn(turn_words, k_blocks);
   turn.start();
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
@@ -336,7 +336,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       m_offset[half] = m_safe - kPExponentOffset;
     }
     // Both rows' maxima are known: wait for this warpgroup's turn at the exponentials.
-    turn.acquire();
+    turn.enter(m_offset);
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
 #pragma unroll
@@ -392,9 +392,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::fence_operands(acc);
     turn.ready();
     softmax(kb, acc, s, alpha, masked);
-    if constexpr (!kExpTurnCoversPacking) turn.release();
     pack_p(s, pa);
-    if constexpr (kExpTurnCoversPacking) turn.release();
+    turn.leave(pa);
     issue_pv(kb, pa, blk);
     wgmma::wait_group<0>();
     wgmma::fence_operands(blk);

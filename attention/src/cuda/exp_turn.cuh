@@ -6,14 +6,29 @@
 // Compile-time choice (ExpTurn): kRoundRobin, the production choice at hd128, and kNone at hd64,
 // unless the build defines SAGEATTN_EXP_TURN (then that value for both head dims, for A/B runs):
 //   -DSAGEATTN_EXP_TURN=0  kNone                no turn
-//   -DSAGEATTN_EXP_TURN=1  kRoundRobin          fixed order 0, 1, 2, 0, ... (named barriers 1..C)
-//   -DSAGEATTN_EXP_TURN=2  kFirstReady          the warpgroup whose scores are ready first goes
-//                                               first (a ticket per warpgroup and block)
-//   -DSAGEATTN_EXP_TURN=3  kFirstReadyPerWarp   the same per warp: warp w of each consumer takes
-//                                               turns with the other consumers' warp w only
-//   -DSAGEATTN_EXP_TURN_PACK=0  the turn ends after the ex2s (the packing runs outside it);
-//                               default 1: the turn covers the packing as well.
+//   -DSAGEATTN_EXP_TURN=1  kRoundRobin          fixed order 0, 1, 2, 0, ... (named barriers 1..C),
+//                                               as measured in runs 53-54: unpinned (below)
+//   -DSAGEATTN_EXP_TURN=2  kFirstReady          pinned; the warpgroup whose scores are ready
+//                                               first goes first (a ticket per warpgroup, block)
+//   -DSAGEATTN_EXP_TURN=3  kFirstReadyPerWarp   pinned; the same per warp: warp w of each
+//                                               consumer takes turns with the others' warp w only
+//   -DSAGEATTN_EXP_TURN=4  kRoundRobinPinned    kRoundRobin's order, pinned
 // e.g. cmake ... -DCMAKE_CUDA_FLAGS="-DSAGEATTN_EXP_TURN=2" (devrun-tokready.sh builds several).
+//
+// Pinned: ptxas schedules register-only instructions across bar.sync / bar.arrive as it likes
+// (they order memory, not registers). In kRoundRobin as built (ptxas 13.0, SASS 2026-11-30) it
+// issues the release's BAR.ARV right after the acquire's BAR.SYNC and all 64 ex2 and 32 F2FP
+// after both, with a third of the row max: the "turn" covers nothing, and what runs 53-54
+// measured (+1.5-2% at hd128) is a stagger (consumer c passes only after c - 1 reached the same
+// point), not mutual exclusion. A pinned turn makes the ex2s depend on it through shared memory,
+// which ptxas must keep on its side of a barrier: before acquiring, a store of both rows' offsets
+// (so the row max stays before the turn); after it, a load of a word that holds +0.0f, added to
+// the offsets every exponent's argument subtracts (exact: x + 0 = x, and -0 vs +0 at most flips
+// a zero's sign inside the FFMA, whose ex2 is 1 either way); before releasing, a store of the
+// XOR of the 16 packed P words (all ex2 and all packing done). Cost per block and thread: two
+// STS, one LDS, ~10 ALU instructions, and the LDS's latency at the start of each turn. Why no
+// turn over the ex2s alone (without the packing): pinning the 64 ex2 results would take 32 more
+// LOP3s a block.
 //
 // Why first-ready: with a fixed order a consumer whose QK result comes late (the three share the
 // tensor cores) holds up every later turn, although another consumer's scores are waiting.
@@ -38,36 +53,46 @@
 
 namespace sageattn::cuda {
 
-enum class ExpTurn : int { kNone = 0, kRoundRobin = 1, kFirstReady = 2, kFirstReadyPerWarp = 3 };
+enum class ExpTurn : int {
+  kNone = 0,
+  kRoundRobin = 1,
+  kFirstReady = 2,
+  kFirstReadyPerWarp = 3,
+  kRoundRobinPinned = 4,
+};
 
 // The production choice (runs 53-54): round robin at hd128 (+1.5-2% at every shape), none at
 // hd64 (the token cost 3% at L16384 there).
 template <int kDp>
 constexpr ExpTurn exp_turn_for_head_dim() {
 #if defined(SAGEATTN_EXP_TURN)
-  static_assert(SAGEATTN_EXP_TURN >= 0 && SAGEATTN_EXP_TURN <= 3, "SAGEATTN_EXP_TURN is 0..3");
+  static_assert(SAGEATTN_EXP_TURN >= 0 && SAGEATTN_EXP_TURN <= 4, "SAGEATTN_EXP_TURN is 0..4");
   return static_cast<ExpTurn>(SAGEATTN_EXP_TURN);
 #else
   return kDp == 128 ? ExpTurn::kRoundRobin : ExpTurn::kNone;
 #endif
 }
-#if defined(SAGEATTN_EXP_TURN_PACK)
-inline constexpr bool kExpTurnCoversPacking = SAGEATTN_EXP_TURN_PACK != 0;
-#else
-inline constexpr bool kExpTurnCoversPacking = true;
-#endif
 
-// Shared memory words the turn needs (zeroed before the CTA's first __syncthreads): the ticket
-// counter (kFirstReady), one counter per warp of a warpgroup (kFirstReadyPerWarp).
+constexpr bool exp_turn_pinned(ExpTurn turn) {
+  return turn == ExpTurn::kFirstReady || turn == ExpTurn::kFirstReadyPerWarp ||
+         turn == ExpTurn::kRoundRobinPinned;
+}
+// Shared memory words the turn needs (zeroed before the CTA's first __syncthreads): pinned, the
+// +0.0f word and the sink word, then the ticket counter (kFirstReady) or one counter per warp of
+// a warpgroup (kFirstReadyPerWarp). None for kRoundRobin: its build stays as measured.
 template <ExpTurn kTurn>
 constexpr int exp_turn_words() {
-  return kTurn == ExpTurn::kFirstReady ? 1 : kTurn == ExpTurn::kFirstReadyPerWarp ? 4 : 0;
+  return (exp_turn_pinned(kTurn) ? 2 : 0) + (kTurn == ExpTurn::kFirstReady          ? 1
+                                             : kTurn == ExpTurn::kFirstReadyPerWarp ? 4
+                                                                                    : 0);
 }
+inline constexpr int kTurnZeroWord = 0, kTurnSinkWord = 1, kTurnCounterWord = 2;
 
-// One consumer thread's view of the turn. Per K block the consumer calls, in this order:
+// The barrier protocol of each order (ExpTurnSection below adds the pins). Per K block the
+// consumer calls, in this order:
 //   ready()    after the QK wait (takes the ticket),
 //   acquire()  after both rows' maxima (waits for the turn),
-//   release()  after the ex2s (and the packing) (hands it on);
+//   release()  after the ex2s and the packing (hands it on);
 // start() once before the block loops, finish() once after them. Every consumer runs the same
 // number of blocks (k_blocks depends on the CTA only), so each call sequence is the same length.
 //
@@ -151,7 +176,9 @@ class ExpTurnGate<ExpTurn::kFirstReady, kConsumers> {
   }
   // The QK result is in: this warpgroup is ready; its elected thread takes the next ticket.
   __device__ __forceinline__ void ready() {
-    if (threadIdx.x % 128 == 0) ticket_ = wgmma::shared_fetch_inc_wrap(words_, kNoWrap);
+    if (threadIdx.x % 128 == 0) {
+      ticket_ = wgmma::shared_fetch_inc_wrap(words_ + 4 * kTurnCounterWord, kNoWrap);
+    }
   }
   __device__ __forceinline__ void acquire() {
     if (warp0()) {
@@ -195,7 +222,9 @@ class ExpTurnGate<ExpTurn::kFirstReadyPerWarp, kConsumers> {
     if (consumer() == kConsumers - 1) wgmma::named_barrier_arrive(barrier(0), 64);
   }
   __device__ __forceinline__ void ready() {
-    if (threadIdx.x % 32 == 0) ticket_ = wgmma::shared_fetch_inc_wrap(words_ + 4 * warp(), kNoWrap);
+    if (threadIdx.x % 32 == 0) {
+      ticket_ = wgmma::shared_fetch_inc_wrap(words_ + 4 * (kTurnCounterWord + warp()), kNoWrap);
+    }
   }
   __device__ __forceinline__ void acquire() {
     ticket_ = __shfl_sync(0xffffffffu, ticket_, 0);
@@ -215,6 +244,56 @@ class ExpTurnGate<ExpTurn::kFirstReadyPerWarp, kConsumers> {
   std::uint32_t words_;
   unsigned last_;
   unsigned ticket_ = 0;  // unsigned: n % C without the signed fix-ups
+};
+
+// kRoundRobinPinned: the round robin's barriers.
+template <int kConsumers>
+class ExpTurnGate<ExpTurn::kRoundRobinPinned, kConsumers>
+    : public ExpTurnGate<ExpTurn::kRoundRobin, kConsumers> {
+ public:
+  using ExpTurnGate<ExpTurn::kRoundRobin, kConsumers>::ExpTurnGate;
+};
+
+// What the kernel calls: the protocol plus, where pinned, the dependences through shared memory
+// that keep the row max before the turn and the ex2s and packing inside it (see the top).
+template <ExpTurn kTurn, int kConsumers>
+class ExpTurnSection {
+ public:
+  __device__ __forceinline__ ExpTurnSection(std::uint32_t words, int k_blocks)
+      : gate_(words, k_blocks), words_(words) {}
+  __device__ __forceinline__ void start() { gate_.start(); }
+  __device__ __forceinline__ void ready() { gate_.ready(); }
+  // m_offset: both rows' m - 8, which every exponent's argument subtracts.
+  __device__ __forceinline__ void enter(float (&m_offset)[2]) {
+    if constexpr (kPinned) {
+      wgmma::shared_store(words_ + 4 * kTurnSinkWord, __float_as_int(m_offset[0] + m_offset[1]));
+    }
+    gate_.acquire();
+    if constexpr (kPinned) {
+      const float zero = __int_as_float(wgmma::shared_load(words_ + 4 * kTurnZeroWord));
+      m_offset[0] += zero;
+      m_offset[1] += zero;
+    }
+  }
+  // pa: the packed FP8 P, the turn's last results.
+  template <int kSteps>
+  __device__ __forceinline__ void leave(const std::uint32_t (&pa)[kSteps][4]) {
+    if constexpr (kPinned) {
+      std::uint32_t all = 0;
+#pragma unroll
+      for (int ks = 0; ks < kSteps; ++ks)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) all ^= pa[ks][r];
+      wgmma::shared_store(words_ + 4 * kTurnSinkWord, static_cast<int>(all));
+    }
+    gate_.release();
+  }
+  __device__ __forceinline__ void finish() { gate_.finish(); }
+
+ private:
+  static constexpr bool kPinned = exp_turn_pinned(kTurn);
+  ExpTurnGate<kTurn, kConsumers> gate_;
+  std::uint32_t words_;
 };
 
 static_assert(1 + 4 + 3 + 3 <= 16 && 1 + 4 * 3 <= 16, "named barriers: id 0 and at most 15 others");
