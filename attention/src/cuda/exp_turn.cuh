@@ -97,8 +97,9 @@ inline constexpr int kTurnZeroWord = 0, kTurnSinkWord = 1, kTurnCounterWord = 2;
 // number of blocks (k_blocks depends on the CTA only), so each call sequence is the same length.
 //
 // No deadlock, for any k_blocks >= 0, masked or not, 2 or 3 consumers: between acquire() and
-// release() a holder waits on nothing (ex2, cvt: registers only), so whoever holds the turn
-// hands it on; kRoundRobin's turn c of block kb waits only for turn c - 1 of block kb (or turn
+// release() a holder waits on nothing (ex2, cvt, the pins' shared store and load; kFirstReady's
+// warp 0 waits for its own three warps, which wait on nothing), so whoever holds the turn hands
+// it on; kRoundRobin's turn c of block kb waits only for turn c - 1 of block kb (or turn
 // C - 1 of block kb - 1), and kFirstReady's ticket n only for ticket n - 1, which was taken
 // earlier by a consumer already past its QK wait. And no arrival is left pending when the CTA
 // exits (the named barriers' state is the SM's): see each case.
