@@ -73,9 +73,9 @@ struct WgmmaTile {
   // H200 (2026-11-30, sixth session, run 53, against the same kernel without it): round robin at
   // hd128 +1.5-2% at every shape (L16384 829 -> 838-844 TOPS, L32768 856 -> 871-873, Wan 81
   // frames 851-855 -> 866-870, causal L16384 756 -> 767-769); at hd64 +2% at L4096 but -3% at
-  // L16384 (590 -> 571), so none there. -DSAGEATTN_EXP_TURN=0..3 overrides both (A/B builds).
+  // L16384 (590 -> 571), so none there. -DSAGEATTN_EXP_TURN=0..4 overrides both (A/B builds).
   static constexpr ExpTurn kExpTurn = exp_turn_for_head_dim<kDp>();
-  // Its shared words (ticket counters) follow the barriers; none for the round robin.
+  // Its shared words (the pins' and the tickets') follow the barriers; none for the round robin.
   static constexpr int kTurnBytes = 4 * exp_turn_words<kExpTurn>();
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kSmemBytes =
@@ -268,7 +268,9 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // The exponentials' turn: the consumers take turns at the MUFU-bound part of the softmax, so
   // one warpgroup's ~500 cycles of ex2 overlap the others' GEMMs and conversions instead of all
   // three colliding on each sub-partition's MUFU and then all three waiting on the tensor cores
-  // (docs/kernels.md). Round robin (0, 1, 2, 0, ...) or first ready: exp_turn.cuh.
+  // (docs/kernels.md). Round robin (0, 1, 2, 0, ...) or first ready: exp_turn.cuh. As built,
+  // the round robin only staggers the bursts' starts (ptxas moves register-only work across named
+  // barriers); the pinned turns enclose them.
   ExpTurnSection<T::kExpTurn, T::kConsumers> turn(turn_words, k_blocks);
   turn.start();
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
