@@ -69,13 +69,11 @@ struct WgmmaTile {
   // epilogue: read from shared memory there instead of global loads behind the output stores.
   static constexpr int kChannelBytes = 2 * kDp * 4;
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
-  // The consumers take turns at the exponentials (exp_turn.cuh, ExpTurnGate). Measured on the
-  // H200 (2026-11-30, sixth session, run 53, against the same kernel without it): round robin at
-  // hd128 +1.5-2% at every shape (L16384 829 -> 838-844 TOPS, L32768 856 -> 871-873, Wan 81
-  // frames 851-855 -> 866-870, causal L16384 756 -> 767-769); at hd64 +2% at L4096 but -3% at
-  // L16384 (590 -> 571), so none there. -DSAGEATTN_EXP_TURN=0..4 overrides both (A/B builds).
+  // The consumers take turns at the exponentials (exp_turn.cuh): round robin at hd128 (+4-7%
+  // over bare barriers, +6-8% over none; H200, run 56), none at hd64 (-10% at L16384 there).
+  // -DSAGEATTN_EXP_TURN=0 or 1 overrides both (A/B builds).
   static constexpr ExpTurn kExpTurn = exp_turn_for_head_dim<kDp>();
-  // Its shared words (the pins' and the tickets') follow the barriers; none for the round robin.
+  // Its two shared words (the pins' +0.0f and sink) follow the barriers; none without a turn.
   static constexpr int kTurnBytes = 4 * exp_turn_words<kExpTurn>();
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kSmemBytes =
@@ -265,13 +263,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // instead of a scale FFMA and a subtraction. The max runs as four independent chains (the
   // scheduler sees ILP instead of one 32-deep dependency chain per row); the row sum is not
   // taken here at all: the PV product's ones column carries it (accumulate below).
-  // The exponentials' turn: the consumers take turns at the MUFU-bound part of the softmax, so
-  // one warpgroup's ~500 cycles of ex2 overlap the others' GEMMs and conversions instead of all
-  // three colliding on each sub-partition's MUFU and then all three waiting on the tensor cores
-  // (docs/kernels.md). Round robin (0, 1, 2, 0, ...) or first ready: exp_turn.cuh. As built,
-  // the round robin only staggers the bursts' starts (ptxas moves register-only work across named
-  // barriers); the pinned turns enclose them.
-  ExpTurnSection<T::kExpTurn, T::kConsumers> turn(turn_words, k_blocks);
+  // The exponentials' turn (exp_turn.cuh): at hd128 the consumers take turns, 0, 1, 2, 0, ..., at
+  // the MUFU-bound ex2s and FP8 packing, so one warpgroup's ~500 cycles of ex2 overlap the others'
+  // GEMMs instead of all three colliding on the MUFUs (docs/kernels.md).
+  ExpTurnSection<T::kExpTurn, T::kConsumers> turn(turn_words);
   turn.start();
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
@@ -392,7 +387,6 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     issue_qk(kb, acc);
     wgmma::wait_group<0>();
     wgmma::fence_operands(acc);
-    turn.ready();
     softmax(kb, acc, s, alpha, masked);
     pack_p(s, pa);
     turn.leave(pa);

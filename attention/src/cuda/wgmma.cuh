@@ -125,15 +125,8 @@ __device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
-// Shared memory words of the exponentials' turn (exp_turn.cuh). A relaxed atomic increment that
-// wraps: returns the old value and stores old >= limit ? 0 : old + 1 (tickets modulo limit + 1;
-// tickets need atomicity only, no ordering), and plain 32-bit stores and loads. Volatile: each
-// must stay where the turn puts it (the ticket after the QK wait, the pins around the barriers).
-__device__ __forceinline__ int shared_fetch_inc_wrap(std::uint32_t addr, int limit) {
-  int old;
-  asm volatile("atom.shared::cta.inc.u32 %0, [%1], %2;\n" : "=r"(old) : "r"(addr), "r"(limit) : "memory");
-  return old;
-}
+// Shared memory words of the exponentials' turn (exp_turn.cuh): plain 32-bit stores and loads.
+// Volatile: each must stay where the turn puts it (the pins around the barriers).
 __device__ __forceinline__ void shared_store(std::uint32_t addr, int value) {
   asm volatile("st.shared::cta.u32 [%0], %1;\n" ::"r"(addr), "r"(value) : "memory");
 }
