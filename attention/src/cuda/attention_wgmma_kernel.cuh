@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "cuda/epilogue.cuh"
+#include "cuda/exp_turn.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/wgmma.cuh"
 #include "cuda/wgmma_output_tile.cuh"
@@ -78,21 +79,22 @@ struct WgmmaTile {
   // epilogue: read from shared memory there instead of global loads behind the output stores.
   static constexpr int kChannelBytes = 2 * kDp * 4;
   static constexpr int kBarrierBytes = 8 * (2 * kStages + 1);
+  // The consumers take turns at the exponentials (exp_turn.cuh): round robin at hd128 (+4-7%
+  // over bare barriers, +6-8% over none; H200, run 56), none at hd64 (-10% at L16384 there).
+  // -DSAGEATTN_EXP_TURN=0 or 1 overrides both (A/B builds).
+  static constexpr ExpTurn kExpTurn = exp_turn_for_head_dim<kDp>();
+  // Its two shared words (the pins' +0.0f and sink) follow the barriers; none without a turn.
+  static constexpr int kTurnBytes = 4 * exp_turn_words<kExpTurn>();
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
-  static constexpr int kOutOffset =
-      (kQBytes + kStages * kStageBytes + kChannelBytes + kBarrierBytes + kAlign - 1) / kAlign *
-      kAlign;
+  static constexpr int kOutOffset = (kQBytes + kStages * kStageBytes + kChannelBytes +
+                                     kBarrierBytes + kTurnBytes + kAlign - 1) /
+                                    kAlign * kAlign;
   static constexpr int kSmemBytes = kAlign + kOutOffset + kOutBytes;
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
   static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
-  // The consumers take turns at the exponentials (ExpToken in the kernel). Measured on the H200
-  // (2026-11-30, sixth session, run 53, against the same kernel without it): hd128 +1.5-2% at
-  // every shape (L16384 829 -> 838-844 TOPS, L32768 856 -> 871-873, Wan 81 frames 851-855 ->
-  // 866-870, causal L16384 756 -> 767-769); hd64 +2% at L4096 but -3% at L16384 (590 -> 571).
-  static constexpr bool kExpToken = kDp == 128;
-  // Named barriers: 0 is __syncthreads', 1..3 the exponentials' token (ExpToken), and
+  // Named barriers: 0 is __syncthreads', 1..3 the exponentials' turn (exp_turn.cuh), and
   // kOutputTileBarrier + c gathers consumer c's 128 threads before its output tile's TMA store.
   static constexpr int kOutputTileBarrier = 4;
   static_assert(kOutputTileBarrier + kConsumers <= 16, "sm_90 has 16 named barriers");
@@ -133,6 +135,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   auto full_bar = [&](int stage) { return barriers + 8 * stage; };
   auto empty_bar = [&](int stage) { return barriers + 8 * (T::kStages + stage); };
   const std::uint32_t q_bar = barriers + 8 * (2 * T::kStages);
+  const std::uint32_t turn_words = barriers + T::kBarrierBytes;
 
   const int q_blocks = p.len_q_pad / T::kBlockQ;
   // Causal: the longest rows first, so the tail of the grid is short work.
@@ -154,6 +157,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
     wgmma::mbar_init(q_bar, 1);
     wgmma::mbar_init_fence();
+    for (int i = 0; i < T::kTurnBytes / 4; ++i) wgmma::shared_store(turn_words + 4 * i, 0);
   }
   // The ones under every stage's V^T (E4M3 1.0 = 0x38), then made visible to the tensor cores'
   // (async proxy) reads before anyone passes the barrier.
@@ -279,32 +283,11 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // instead of a scale FFMA and a subtraction. The max runs as four independent chains (the
   // scheduler sees ILP instead of one 32-deep dependency chain per row); the row sum is not
   // taken here at all: the PV product's ones column carries it (accumulate below).
-  // The exponentials' token: the consumers take turns (0, 1, 2, 0, ...) at the MUFU-bound part
-  // of the softmax, so one warpgroup's ~500 cycles of ex2 overlap the others' GEMMs and
-  // conversions instead of all three colliding on each sub-partition's MUFU and then all three
-  // waiting on the tensor cores (docs/kernels.md). Named barrier 1 + c is consumer c's turn; the
-  // previous consumer's 128 threads arrive on it when done, c's own 128 wait (256 in all).
-  // As compiled (ptxas 13.0, sm_90a), the bar.sync and bar.arrive end up next to each other
-  // before the exponentials: ptxas moves register-only work across named barriers. So today the
-  // token staggers when each consumer starts its exponentials rather than enclosing them
-  // (docs/kernels.md); that stagger is what was measured (+1.5-2% at hd128).
-  // Stateless: the turn's barrier ids come from threadIdx each time rather than from the
-  // `consumer` variable, which would then stay live through the block loop (an earlier version
-  // that held it, with a last-block test, spilled in the loop at 160 registers).
-  struct ExpToken {
-    __device__ __forceinline__ static int consumer() { return static_cast<int>(threadIdx.x / 128) - 1; }
-    __device__ __forceinline__ static void acquire() {
-      if constexpr (T::kExpToken) wgmma::named_barrier_sync(1 + consumer(), 256);
-    }
-    __device__ __forceinline__ static void release() {
-      if constexpr (T::kExpToken) {
-        wgmma::named_barrier_arrive(1 + (consumer() + 1) % T::kConsumers, 256);
-      }
-    }
-  };
-  // Consumer 0 takes the first turn; after the loop it takes the pass the last consumer made
-  // after its last block, so no arrival is left pending when the CTA exits.
-  if (T::kExpToken && consumer == T::kConsumers - 1) wgmma::named_barrier_arrive(1, 256);
+  // The exponentials' turn (exp_turn.cuh): at hd128 the consumers take turns, 0, 1, 2, 0, ..., at
+  // the MUFU-bound ex2s and FP8 packing, so one warpgroup's ~500 cycles of ex2 overlap the others'
+  // GEMMs instead of all three colliding on the MUFUs (docs/kernels.md).
+  ExpTurnSection<T::kExpTurn, T::kConsumers> turn(turn_words);
+  turn.start();
   auto softmax = [&](int kb, const int (&acc)[64], float (&s)[64], float (&alpha)[2], auto masked) {
     constexpr bool kMasked = decltype(masked)::value;
     const auto* extras = reinterpret_cast<const float*>(smem + delta_offset(kb % T::kStages));
@@ -370,7 +353,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       m_offset[half] = m_safe - kPExponentOffset;
     }
     // Both rows' maxima are known: wait for this warpgroup's turn at the exponentials.
-    ExpToken::acquire();
+    turn.enter(m_offset);
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
 #pragma unroll
@@ -426,7 +409,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::fence_operands(acc);
     softmax(kb, acc, s, alpha, masked);
     pack_p(s, pa);
-    ExpToken::release();
+    turn.leave(pa);
     issue_pv(kb, pa, blk);
     wgmma::wait_group<0>();
     wgmma::fence_operands(blk);
@@ -436,7 +419,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   // each loop to itself (a branch between both bodies spilled at 160 registers).
   for (int kb = 0; kb < unmasked_end; ++kb) block(kb, std::false_type{});
   for (int kb = unmasked_end; kb < k_blocks; ++kb) block(kb, std::true_type{});
-  if (T::kExpToken && consumer == 0) wgmma::named_barrier_sync(1, 256);
+  turn.finish();
 
   // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
   // v_factor and v_mean arrived with Q (q_bar, waited before the loop).

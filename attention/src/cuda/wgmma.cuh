@@ -117,8 +117,8 @@ __device__ __forceinline__ void mbar_init_fence() {
 #endif
 }
 // Named barriers (bar.sync / bar.arrive with an id and a thread count): the warpgroups' token
-// for the exponentials and each consumer's output tile (attention_wgmma_kernel.cuh). Id 0 is
-// __syncthreads'.
+// for the exponentials (exp_turn.cuh) and each consumer's output tile (attention_wgmma_kernel.cuh).
+// Id 0 is __syncthreads'.
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
@@ -126,6 +126,16 @@ __device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
+// Shared memory words of the exponentials' turn (exp_turn.cuh): plain 32-bit stores and loads.
+// Volatile: each must stay where the turn puts it (the pins around the barriers).
+__device__ __forceinline__ void shared_store(std::uint32_t addr, int value) {
+  asm volatile("st.shared::cta.u32 [%0], %1;\n" ::"r"(addr), "r"(value) : "memory");
+}
+__device__ __forceinline__ int shared_load(std::uint32_t addr) {
+  int value;
+  asm volatile("ld.shared::cta.u32 %0, [%1];\n" : "=r"(value) : "r"(addr) : "memory");
+  return value;
+}
 __device__ __forceinline__ void mbar_arrive(std::uint32_t bar) {
 #if SAGEATTN_WGMMA_ENABLED
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
