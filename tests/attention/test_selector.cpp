@@ -142,15 +142,16 @@ TEST(Selector, AutoFollowsTheMeasuredCrossoverOnSm90) {
     Variant expected;
   };
   for (const Case c : {Case{128, 1000, false, Variant::kFp16},
-                       Case{128, 8191, false, Variant::kFp16},
-                       Case{128, 8192, false, Variant::kSage2Int8},
-                       Case{128, 8192, true, Variant::kFp16},
-                       Case{128, 16384, true, Variant::kSage2Int8},
+                       Case{128, 3583, false, Variant::kFp16},
+                       Case{128, 3584, false, Variant::kSage2Int8},
+                       Case{128, 4608, false, Variant::kSage2Int8},
+                       Case{128, 6143, true, Variant::kFp16},
+                       Case{128, 6144, true, Variant::kSage2Int8},
                        Case{96, 20000, false, Variant::kSage2Int8},
                        Case{64, 4096, false, Variant::kFp16},
-                       Case{64, 8192, false, Variant::kSage2Int8},
+                       Case{64, 5120, false, Variant::kSage2Int8},
                        Case{64, 8192, true, Variant::kFp16},
-                       Case{64, 65536, true, Variant::kSage2Int8}}) {
+                       Case{64, 10240, true, Variant::kSage2Int8}}) {
     const Selection s = select_route(cuda_problem(c.head_dim, c.len, c.causal),
                                      ask(Variant::kAuto, Engine::kAuto), gpu(90));
     EXPECT_EQ(s.variant, c.expected) << "hd" << c.head_dim << " L" << c.len << " causal "

@@ -86,13 +86,13 @@ constexpr int padded_head_dim(Variant v, std::int64_t head_dim) {
 
 // Where `auto` runs sage2-8b rather than torch SDPA (cuDNN) on an arch with measured costs: from
 // this sequence length on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls
-// (quantization included), bf16, B2 H24, in one process (docs/benchmarks.md, 2026-11-30, NVIDIA
-// H200; configs/costs/sm90.yaml holds the same measurements as relative costs):
-//   (2026-11-30, second session, run 17 of docs/gpu-notes.md; whole call, B2 H24 bf16)
-//   hd128 full:   L 4096 sage2-8b 522 vs cuDNN 687 TOPS, L 8192 698 vs 698, L 16384 799 vs 632
-//   hd128 causal: L 8192 551 vs 637, L 16384 702 vs 651, L 32768 802 vs 597
-//   hd64 full:    L 4096 389 vs 480, L 8192 505 vs 491, L 16384 575 vs 506
-//   hd64 causal:  L 16384 498 vs 481 (run 14; 8192 not measured)
+// (quantization included), bf16, B2 H24, sage2-8b and cuDNN in one process, HND and NHD alike
+// (docs/benchmarks.md, 2026-11-30 seventh session, runs 61-62 of docs/gpu-notes.md, NVIDIA H200;
+// configs/costs/sm90.yaml holds the L16384 figures as relative costs). sage2-8b / cuDNN time:
+//   hd128 full:   L 3072 0.96-0.97 (647 vs 672 TOPS), L 3584 1.06 (687 vs 650), L 4096 1.05
+//   hd128 causal: L 5120 0.96-0.97 (572 vs 593), L 6144 1.02-1.03 (628 vs 613), L 8192 1.10
+//   hd64 full:    L 4096 0.95-0.96 (462 vs 483), L 5120 1.01 (493 vs 486), L 6144 1.05-1.06
+//   hd64 causal:  L 8192 0.99-1.00 (451 vs 454), L 10240 1.03 (479 vs 465), L 12288 1.09
 // An arch without rows has no measurement: there auto runs sage2-8b wherever its kernel runs.
 struct AutoCrossover {
   int arch;
@@ -102,10 +102,10 @@ struct AutoCrossover {
 };
 inline constexpr std::int64_t kAutoNever = INT64_MAX;
 inline constexpr AutoCrossover kAutoCrossovers[] = {
-    {90, 64, false, 8192},
-    {90, 64, true, 16384},
-    {90, 128, false, 8192},
-    {90, 128, true, 16384},
+    {90, 64, false, 5120},
+    {90, 64, true, 10240},
+    {90, 128, false, 3584},
+    {90, 128, true, 6144},
 };
 
 // The measured crossover for an arch, head dim (any; classed by the kernel it pads to) and mask,
