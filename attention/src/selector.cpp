@@ -33,6 +33,16 @@ std::string missing_image(const DeviceFacts& facts, KernelFamily family, Variant
   return it == facts.missing_images.end() ? std::string() : it->second;
 }
 
+// EXPERIMENT (A/B in one binary): SAGEATTN_WGMMA_HD64_CONSUMERS=4 gives the hd64 wgmma kernel
+// four consumer warpgroups (256-row tiles) instead of three. Read once.
+bool wgmma_hd64_four_consumers() {
+  static const bool four = [] {
+    const char* text = std::getenv("SAGEATTN_WGMMA_HD64_CONSUMERS");
+    return text != nullptr && std::string_view(text) == "4";
+  }();
+  return four;
+}
+
 PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request,
                          const DeviceFacts& facts, std::vector<std::string>& rejected) {
   PlanOrReason out;
@@ -84,7 +94,11 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
     plan.family = KernelFamily::kWgmma;
     plan.padded_dim = dp;
     plan.numerics = kWgmmaNumerics;
-    if (request == KernelFamily::kWgmma2) plan.numerics.tiles = kWgmmaTiles2;
+    if (request == KernelFamily::kWgmma2) {
+      plan.numerics.tiles = kWgmmaTiles2;
+    } else if (dp == 64 && wgmma_hd64_four_consumers()) {
+      plan.numerics.tiles = kWgmmaTiles4;
+    }
     out.plan = plan;
     return out;
   }

@@ -28,7 +28,11 @@ void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, Ti
                                   cudaStream_t stream) {
   const bool three = tiles.block_q == kWgmmaTiles3.block_q;
   if (dp == 64) {
-    three ? launch_wgmma_instance<64, 3>(params, stream) : launch_wgmma_instance<64, 2>(params, stream);
+    if (tiles.block_q == kWgmmaTiles4.block_q) {
+      launch_wgmma_instance<64, 4>(params, stream);
+    } else {
+      three ? launch_wgmma_instance<64, 3>(params, stream) : launch_wgmma_instance<64, 2>(params, stream);
+    }
   } else {
     three ? launch_wgmma_instance<128, 3>(params, stream)
           : launch_wgmma_instance<128, 2>(params, stream);

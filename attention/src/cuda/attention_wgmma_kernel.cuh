@@ -36,7 +36,8 @@ template <int kDp, int kConsumers_>
 struct WgmmaTile {
   static constexpr int kConsumers = kConsumers_;
   static constexpr int kConsumerRows = 64;  // the M of one wgmma
-  static constexpr TileShape kTiles = kConsumers == 3 ? kWgmmaTiles3 : kWgmmaTiles2;
+  static constexpr TileShape kTiles =
+      kConsumers == 4 ? kWgmmaTiles4 : kConsumers == 3 ? kWgmmaTiles3 : kWgmmaTiles2;
   static constexpr int kBlockQ = kTiles.block_q;
   static constexpr int kBlockK = kTiles.block_k;
   static constexpr int kWarpQ = kTiles.warp_q;
@@ -93,7 +94,7 @@ struct WgmmaTile {
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
-  static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
+  static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : kConsumers == 3 ? 160 : 120;
   // Named barriers: 0 is __syncthreads', 1..3 the exponentials' turn (exp_turn.cuh), and
   // kOutputTileBarrier + c gathers consumer c's 128 threads before its output tile's TMA store.
   static constexpr int kOutputTileBarrier = 4;
@@ -104,7 +105,8 @@ struct WgmmaTile {
   static_assert(OutputTile<kDp>::kRows == kConsumerRows, "one output box row per consumer row");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory of one sm_90 CTA");
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
-  static_assert(kBlockQ == kConsumers * kConsumerRows && (kConsumers == 2 || kConsumers == 3),
+  static_assert(kBlockQ == kConsumers * kConsumerRows && (kConsumers >= 2 && kConsumers <= 4) &&
+                      (kConsumers < 4 || kDp == 64),
                 "two or three consumer warpgroups of 64 rows");
   static_assert(kWarpQ == 16, "Q scale groups: a warp's 16 rows (per-warp), its row pair (per-thread)");
 };

@@ -81,7 +81,9 @@ void launch_q_tiles(const QuantRowsParams& q, const ChannelStatsParams& stats, i
 
 void launch_quantize_q_and_stats(const QuantRowsParams& q, TileShape tiles,
                                  const ChannelStatsParams& stats, int dp, cudaStream_t stream) {
-  if (tiles.block_q == kWgmmaTiles3.block_q && tiles.warp_q == kWgmmaTiles3.warp_q) {
+  if (tiles.block_q == kWgmmaTiles4.block_q && tiles.warp_q == kWgmmaTiles4.warp_q) {
+    launch_q_tiles<kWgmmaTiles4.block_q, kWgmmaTiles4.warp_q>(q, stats, dp, stream);
+  } else if (tiles.block_q == kWgmmaTiles3.block_q && tiles.warp_q == kWgmmaTiles3.warp_q) {
     launch_q_tiles<kWgmmaTiles3.block_q, kWgmmaTiles3.warp_q>(q, stats, dp, stream);
   } else if (tiles.block_q == kWgmmaTiles2.block_q && tiles.warp_q == kWgmmaTiles2.warp_q) {
     launch_q_tiles<kWgmmaTiles2.block_q, kWgmmaTiles2.warp_q>(q, stats, dp, stream);
