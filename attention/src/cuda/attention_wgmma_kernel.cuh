@@ -94,7 +94,14 @@ struct WgmmaTile {
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
   // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
-  static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : kConsumers == 3 ? 160 : 120;
+  static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : kConsumers == 3 ? 160 : 112;
+  // setmaxnreg only moves registers inside the CTA's launch allocation (the compiled count, a
+  // multiple of 8 under 65536 / threads, times the threads): what the consumers add must not
+  // exceed what the producer gives back. Four consumers compile at 96 (640 threads): 512 x 16 <=
+  // 128 x 72, so 112, not 120 (with 120 the consumers' setmaxnreg.inc waited forever).
+  static constexpr int kLaunchRegs = 65536 / kThreads / 8 * 8;
+  static_assert(kConsumers * (kConsumerRegs - kLaunchRegs) <= kLaunchRegs - kProducerRegs,
+                "setmaxnreg: the consumers' increase must fit in what the producer releases");
   // Named barriers: 0 is __syncthreads', 1..3 the exponentials' turn (exp_turn.cuh), and
   // kOutputTileBarrier + c gathers consumer c's 128 threads before its output tile's TMA store.
   static constexpr int kOutputTileBarrier = 4;
