@@ -33,16 +33,6 @@ std::string missing_image(const DeviceFacts& facts, KernelFamily family, Variant
   return it == facts.missing_images.end() ? std::string() : it->second;
 }
 
-// EXPERIMENT (A/B in one binary): SAGEATTN_WGMMA_HD64_CONSUMERS=4 gives the hd64 wgmma kernel
-// four consumer warpgroups (256-row tiles) instead of three. Read once.
-bool wgmma_hd64_four_consumers() {
-  static const bool four = [] {
-    const char* text = std::getenv("SAGEATTN_WGMMA_HD64_CONSUMERS");
-    return text != nullptr && std::string_view(text) == "4";
-  }();
-  return four;
-}
-
 PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request,
                          const DeviceFacts& facts, std::vector<std::string>& rejected) {
   PlanOrReason out;
@@ -94,9 +84,11 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
     plan.family = KernelFamily::kWgmma;
     plan.padded_dim = dp;
     plan.numerics = kWgmmaNumerics;
+    // The tiles per head dim (tiles.h): three consumers at hd128, four at hd64 (H200, run 66:
+    // hd64 L4096 458-461 -> 498-500 TOPS, L16384 592 -> 630-631); wgmma2 pins two.
     if (request == KernelFamily::kWgmma2) {
       plan.numerics.tiles = kWgmmaTiles2;
-    } else if (dp == 64 && wgmma_hd64_four_consumers()) {
+    } else if (dp == 64) {
       plan.numerics.tiles = kWgmmaTiles4;
     }
     out.plan = plan;

@@ -85,6 +85,13 @@ TEST(Selector, Sm90RunsSage2Int8OnWgmmaAndTheOthersOnMma) {
   EXPECT_EQ(int8.plan.numerics.tiles.block_q, kWgmmaTiles.block_q);
   EXPECT_EQ(int8.plan.numerics.pv_accumulation, PvAccumulation::kWgmmaTruncating);
   EXPECT_EQ(int8.describe(), "sage2-8b on cuda-kernel (wgmma, hd 128, tiles 192x128)");
+  // hd64 (and narrower, padded to it) runs four consumer warpgroups: 256-row tiles.
+  for (const int64_t hd : {64, 40}) {
+    const Selection narrow = select_route(cuda_problem(hd), ask(Variant::kSage2Int8), gpu(90));
+    ASSERT_EQ(narrow.route, Route::kCudaKernel) << narrow.reason;
+    EXPECT_EQ(narrow.plan.numerics.tiles.block_q, kWgmmaTiles4.block_q) << "hd" << hd;
+    EXPECT_EQ(narrow.describe(), "sage2-8b on cuda-kernel (wgmma, hd 64, tiles 256x128)");
+  }
   for (const Variant v : {Variant::kSage2Int4, Variant::kSage1}) {
     const Selection s = select_route(cuda_problem(64), ask(v), gpu(90));
     ASSERT_EQ(s.route, Route::kCudaKernel) << to_string(v) << ": " << s.reason;
@@ -104,6 +111,9 @@ TEST(Selector, KernelFamilyRequestIsAnInputOfTheSelector) {
       select_route(p, ask(Variant::kSage2Int8, Engine::kKernel, KernelFamily::kWgmma2), gpu(90));
   EXPECT_EQ(two.plan.family, KernelFamily::kWgmma);
   EXPECT_EQ(two.plan.numerics.tiles.block_q, kWgmmaTiles2.block_q);
+  const Selection two64 = select_route(cuda_problem(64), ask(Variant::kSage2Int8, Engine::kKernel,
+                                                           KernelFamily::kWgmma2), gpu(90));
+  EXPECT_EQ(two64.plan.numerics.tiles.block_q, kWgmmaTiles2.block_q) << "wgmma2 pins two at hd64";
   // A family that cannot run the request is refused, not replaced.
   const Selection sage1 =
       select_route(p, ask(Variant::kSage1, Engine::kKernel, KernelFamily::kWgmma), gpu(90));

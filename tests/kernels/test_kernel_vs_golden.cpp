@@ -35,13 +35,18 @@ struct RowRange {
 };
 
 // The first, a middle and the last Q block of the kernel's tiles: the last one is partial at odd
-// lengths and, causal, sees every key.
+// lengths and, causal, sees every key. With two blocks there is no middle one (with 256-row
+// tiles and 500 rows the "middle" block would have been the partial last one, read past len_q).
 std::vector<RowRange> compared_rows(const KernelCase& c, int64_t block_q) {
   if (c.len_q <= kWholeCompareRows) return {{0, c.len_q}};
   const int64_t blocks = (c.len_q + block_q - 1) / block_q;
-  const int64_t middle = blocks / 2 * block_q;
-  const int64_t last = (blocks - 1) * block_q;
-  return {{0, block_q}, {middle, middle + block_q}, {last, c.len_q}};
+  std::vector<RowRange> rows{{0, std::min(block_q, c.len_q)}};
+  if (blocks > 2) {
+    const int64_t middle = blocks / 2 * block_q;
+    rows.push_back({middle, middle + block_q});
+  }
+  if (blocks > 1) rows.push_back({(blocks - 1) * block_q, c.len_q});
+  return rows;
 }
 
 std::string numerics_name(const sageattn::KernelNumerics& n) {

@@ -26,7 +26,8 @@ static_assert(kMmaTiles.block_q % kMmaTiles.warp_q == 0, "warps must tile the Q 
 // makes a per-thread Q group exactly one thread's row pair.
 inline constexpr TileShape kWgmmaTiles2{128, 128, 16};
 inline constexpr TileShape kWgmmaTiles3{192, 128, 16};
-// Four consumers (hd64 only: 120 registers a consumer thread): 256 rows.
+// Four consumers, hd64 only (112 registers a consumer thread hold its O, O_blk, S and P at hd64,
+// not at hd128): the hd64 tiles of the sm_90a kernel; kWgmmaTiles (three) is hd128's.
 inline constexpr TileShape kWgmmaTiles4{256, 128, 16};
 inline constexpr TileShape kWgmmaTiles = kWgmmaTiles3;
 

@@ -26,21 +26,20 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
 
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
                                   cudaStream_t stream) {
-  const bool three = tiles.block_q == kWgmmaTiles3.block_q;
+  // hd64: four consumers (kWgmmaTiles4), or two (family wgmma2); hd128: three, or two. The
+  // selector (plan_kernel) picks the tiles; the host sized every buffer for them.
+  const bool two = tiles.block_q == kWgmmaTiles2.block_q;
   if (dp == 64) {
-    if (tiles.block_q == kWgmmaTiles4.block_q) {
-      launch_wgmma_instance<64, 4>(params, stream);
-    } else {
-      three ? launch_wgmma_instance<64, 3>(params, stream) : launch_wgmma_instance<64, 2>(params, stream);
-    }
+    two ? launch_wgmma_instance<64, 2>(params, stream) : launch_wgmma_instance<64, 4>(params, stream);
   } else {
+    const bool three = tiles.block_q == kWgmmaTiles3.block_q;
     three ? launch_wgmma_instance<128, 3>(params, stream)
           : launch_wgmma_instance<128, 2>(params, stream);
   }
 }
 
 const char* attention_sage2_wgmma_missing(int dp) {
-  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, 3, false>))
+  return dp == 64 ? kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<64, 4, false>))
                   : kernel_image_missing(reinterpret_cast<const void*>(attention_wgmma_kernel<128, 3, false>));
 }
 

@@ -31,7 +31,8 @@
 
 namespace sageattn::cuda {
 
-// kConsumers warpgroups of 64 rows: the tiles kWgmmaTiles2 / kWgmmaTiles3 of tiles.h.
+// kConsumers warpgroups of 64 rows: the tiles kWgmmaTiles2 / kWgmmaTiles3 / kWgmmaTiles4 (hd64)
+// of tiles.h.
 template <int kDp, int kConsumers_>
 struct WgmmaTile {
   static constexpr int kConsumers = kConsumers_;

@@ -30,7 +30,8 @@ void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
 // sage2-8b on sm_90a: INT8 QK, FP8 PV on wgmma with TMA (attention_sage2_wgmma.cu); dp = 64
 // or 128. Numerics kWgmmaNumerics: K blocks of 128 keys (quantize K with block_k 128), V
 // factors of PScale::kExp2Offset8.
-// tiles: kWgmmaTiles2 or kWgmmaTiles3 (two or three consumer warpgroups).
+// tiles: kWgmmaTiles2, kWgmmaTiles3 or, at hd64, kWgmmaTiles4 (two, three or four consumer
+// warpgroups).
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
                                   cudaStream_t stream);
 
