@@ -46,17 +46,23 @@ EncodeTiled encode_tiled(std::string& why) {
   return fn;
 }
 
-}  // namespace
-
-CUtensorMap make_byte_tensor_map(const char* operand, const void* base, std::uint64_t rows,
-                                 std::uint64_t row_bytes, std::uint32_t box_rows,
-                                 std::uint32_t box_bytes) {
+// The driver's encoder, or a clear error: both tensor-map builders below need it.
+EncodeTiled require_encode_tiled() {
   std::string why;
   const EncodeTiled encode = encode_tiled(why);
   TORCH_CHECK(encode != nullptr,
               "sageattn: the CUDA driver offers no cuTensorMapEncodeTiled (driver older than "
               "CUDA 12?), needed by the sm_90 kernels: ",
               why);
+  return encode;
+}
+
+}  // namespace
+
+CUtensorMap make_byte_tensor_map(const char* operand, const void* base, std::uint64_t rows,
+                                 std::uint64_t row_bytes, std::uint32_t box_rows,
+                                 std::uint32_t box_bytes) {
+  const EncodeTiled encode = require_encode_tiled();
   CUtensorMap map;
   const cuuint64_t dims[2] = {row_bytes, rows};
   const cuuint64_t strides[1] = {row_bytes};  // bytes between rows (dims 1..rank-1)
@@ -93,12 +99,7 @@ std::string output_tensor_map_unfit(const OutputTensorView& out) {
 }
 
 CUtensorMap make_output_tensor_map(const OutputTensorView& out) {
-  std::string why;
-  const EncodeTiled encode = encode_tiled(why);
-  TORCH_CHECK(encode != nullptr,
-              "sageattn: the CUDA driver offers no cuTensorMapEncodeTiled (driver older than "
-              "CUDA 12?), needed by the sm_90 kernels: ",
-              why);
+  const EncodeTiled encode = require_encode_tiled();
   const std::string unfit = output_tensor_map_unfit(out);
   TORCH_CHECK(unfit.empty(), "sageattn: no tensor map for the output: ", unfit);
   CUtensorMap map;
