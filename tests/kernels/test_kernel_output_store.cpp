@@ -47,8 +47,9 @@ std::vector<OutputStoreCase> output_store_cases() {
     c.causal = causal;
     cases.push_back({c, tma});
   };
-  // TMA: both layouts and dtypes, both padded head dims, lengths off the 192-row tile (the box
-  // clips the rows past len_q), one row, narrower head dims (the box clips the channels).
+  // TMA: both layouts and dtypes, both padded head dims, lengths off the Q tile (192 rows at
+  // hd128, 256 at hd64; the box clips the rows past len_q), one row, narrower head dims (the box
+  // clips the channels).
   add(2, 2, 2, 1000, 1000, 128, false, at::kBFloat16, Layout::kHND, true);
   add(1, 4, 2, 113, 1000, 64, true, at::kHalf, Layout::kNHD, true);
   add(2, 2, 2, 1, 300, 128, false, at::kBFloat16, Layout::kHND, true);

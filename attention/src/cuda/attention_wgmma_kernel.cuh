@@ -115,7 +115,7 @@ struct WgmmaTile {
   static_assert(kBlockK == 128, "one QK wgmma is n128: a K block is 128 keys");
   static_assert(kBlockQ == kConsumers * kConsumerRows && (kConsumers >= 2 && kConsumers <= 4) &&
                       (kConsumers < 4 || kDp == 64),
-                "two or three consumer warpgroups of 64 rows");
+                "two or three consumer warpgroups of 64 rows, or four at hd64");
   static_assert(kWarpQ == 16, "Q scale groups: a warp's 16 rows (per-warp), its row pair (per-thread)");
 };
 

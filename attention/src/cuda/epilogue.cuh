@@ -109,11 +109,7 @@ struct OutputFragment {
           Out* const dst = out + out_off[r] + c;
           if constexpr (kPairStores) {
             // head_dim and the strides are even: one aligned 32-bit store.
-            if constexpr (std::is_same_v<Out, __nv_bfloat16>) {
-              *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(x[0], x[1]);
-            } else {
-              *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(x[0], x[1]);
-            }
+            *reinterpret_cast<std::uint32_t*>(dst) = output_pair_bits<Out>(x[0], x[1]);
           } else {
             dst[0] = convert<Out>(x[0]);
             if (c + 1 < p.head_dim) dst[1] = convert<Out>(x[1]);
