@@ -26,6 +26,7 @@ int mantissa_bits(at::ScalarType dtype) {
 // with blocks of this size too, not only the large pool.
 constexpr int64_t kSmallBlockBytes = int64_t{512} << 10;
 constexpr int kSmallBlocks = 64;
+constexpr int kLeftoverSegments = 4;
 
 }  // namespace
 
@@ -77,6 +78,13 @@ void poison_cuda_allocator(int64_t bytes) {
     blocks.push_back(at::full({size}, 0xFF, byte_options));
   }
   for (int i = 0; i < kSmallBlocks; ++i) blocks.push_back(at::full({kSmallBlockBytes}, 0xFF, byte_options));
+  // Then the free rest of small segments that hold a live tensor (the streams' arrival counters,
+  // alive for the process): best fit puts each of these halving sizes into such a remainder
+  // first, so a few of each fill up to kLeftoverSegments of them to within 512 bytes (seen on the
+  // H200: a 6000-byte tensor came from beside the counters once the key split made them grow).
+  for (int64_t size = kSmallBlockBytes / 2; size >= 512; size /= 2) {
+    for (int i = 0; i < kLeftoverSegments; ++i) blocks.push_back(at::full({size}, 0xFF, byte_options));
+  }
 }  // blocks freed here: back to the allocator's cache, full of NaN
 
 }  // namespace sagegen::kernel_tests
