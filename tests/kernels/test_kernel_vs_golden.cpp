@@ -50,9 +50,13 @@ std::vector<RowRange> compared_rows(const KernelCase& c, int64_t block_q) {
 }
 
 std::string numerics_name(const sageattn::KernelNumerics& n) {
-  return n.pv_accumulation == sageattn::PvAccumulation::kWgmmaTruncating
-             ? "wgmma(block_q " + std::to_string(n.tiles.block_q) + ")"
-             : "mma";
+  if (n.pv_accumulation != sageattn::PvAccumulation::kWgmmaTruncating) return "mma";
+  std::string name = "wgmma(block_q " + std::to_string(n.tiles.block_q);
+  if (n.key_split.splits > 1) {
+    name += ", tiles from " + std::to_string(n.key_split.first_tile) + " in " +
+            std::to_string(n.key_split.splits) + " key splits";
+  }
+  return name + ")";
 }
 
 uint64_t fresh_seed() { return (uint64_t{std::random_device{}()} << 32) | std::random_device{}(); }

@@ -44,6 +44,9 @@ struct Selection {
 struct DeviceFacts {
   int index = 0;
   int arch = 0;  // compute capability as one number (sm_90 -> 90); 0: no such device
+  // Streaming multiprocessors: the wgmma plan splits the keys of a partial last wave of tiles
+  // across the SMs it leaves idle (tiles.h KeySplit); 0: unknown, no split.
+  int sm_count = 0;
   // Empty when this libsageattn has CUDA kernels; otherwise why not (a build without nvcc).
   std::string no_kernels;
   // Kernel images this build lacks for the device: (family kMma or kWgmma, variant, padded head

@@ -50,13 +50,63 @@ enum class PvAccumulation { kExactFp32, kWgmmaTruncating };
 //     by exactly the weights that were applied, and the CUDA cores do no per-score addition.
 enum class RowSum { kFp32P, kFp8PTensor };
 
+// The sm_90a kernel's split of the grid's last tiles over their keys (docs/kernels.md, "The
+// last wave"). With one CTA per SM, a grid of n equal tiles runs ceil(n / SMs) waves; the
+// partial last one leaves SMs idle (FLUX's 576 tiles on 132 SMs: 4.36 waves run as 5). Tiles
+// are numbered in launch order, t = (b * H_q + h) * q_blocks + q_block (non-causal; causal grids
+// are not split); every tile t >= first_tile is computed by `splits` CTAs, split s over the key
+// blocks [key_split_begin(s), key_split_begin(s + 1)), each starting its online softmax afresh;
+// the last of them to finish merges the partial (O, m, l) in split order:
+//   m = max_s m_s, w_s = exp2(m_s - m), O = sum_s w_s O_s, l = sum_s w_s l_s  (s = 0, 1, ...).
+// splits == 1: no tile is split.
+struct KeySplit {
+  long long first_tile = 0;
+  int splits = 1;
+  int k_blocks = 0;  // key blocks of every tile (block_k keys each)
+};
+// Split boundaries are multiples of kKeySplitBlockMultiple key blocks (the kernel's ring of two
+// stages then starts every split on stage 0, phase 0, as a whole tile does), so a split has at
+// least that many blocks; and at most kMaxKeySplits splits a tile.
+inline constexpr int kKeySplitBlockMultiple = 4;
+inline constexpr int kMaxKeySplits = 16;
+// First key block of split s (s = splits: k_blocks): s * k_blocks / splits rounded to the
+// nearest multiple of kKeySplitBlockMultiple; strictly increasing while k_blocks >= 4 * splits.
+constexpr int key_split_begin(const KeySplit& split, int s) {
+  if (s >= split.splits) return split.k_blocks;
+  const long long m = kKeySplitBlockMultiple;
+  return static_cast<int>((2LL * s * split.k_blocks + m * split.splits) /
+                          (2LL * m * split.splits) * m);
+}
+// The split for a non-causal grid of `tiles` tiles of `k_blocks` key blocks each on `sms` SMs
+// (one CTA per SM): the tiles of the partial last wave (all of them when there are fewer than
+// sms), each over as many CTAs as the idle SMs allow, at most kMaxKeySplits, and each with at
+// least kKeySplitBlockMultiple blocks. No split for a causal grid, a whole last wave or sms 0.
+constexpr KeySplit plan_key_split(long long tiles, int k_blocks, int sms, bool causal) {
+  KeySplit none;
+  none.k_blocks = k_blocks;
+  if (causal || sms <= 0 || tiles <= 0) return none;
+  const long long tail = tiles % sms;
+  if (tail == 0) return none;
+  long long splits = sms / tail;
+  if (splits > k_blocks / kKeySplitBlockMultiple) splits = k_blocks / kKeySplitBlockMultiple;
+  if (splits > kMaxKeySplits) splits = kMaxKeySplits;
+  if (splits < 2) return none;
+  KeySplit plan;
+  plan.first_tile = tiles - tail;
+  plan.splits = static_cast<int>(splits);
+  plan.k_blocks = k_blocks;
+  return plan;
+}
+
 // Everything the golden model must know to reproduce one kernel family bit for bit (up to FP32
-// summation order): its tiles, its P scaling, its PV accumulation and its row sum.
+// summation order): its tiles, its P scaling, its PV accumulation and its row sum, and for one
+// problem on one device, the split of the last wave's tiles over their keys.
 struct KernelNumerics {
   TileShape tiles;
   PScale p_scale;
   PvAccumulation pv_accumulation;
   RowSum row_sum = RowSum::kFp32P;
+  KeySplit key_split{};
 };
 inline constexpr KernelNumerics kMmaNumerics{kMmaTiles, PScale::kTimes448,
                                              PvAccumulation::kExactFp32, RowSum::kFp32P};

@@ -18,8 +18,12 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
       cudaSuccess) {
     return;
   }
-  const dim3 grid(params.attn.len_q_pad / T::kBlockQ, params.attn.heads_q, params.attn.batch);
-  kernel<<<grid, T::kThreads, T::kSmemBytes, stream>>>(params);
+  // One CTA per tile, `splits` per tile from split_first_tile on (WgmmaAttentionParams).
+  const long long tiles = static_cast<long long>(params.attn.len_q_pad / T::kBlockQ) *
+                          params.attn.heads_q * params.attn.batch;
+  const long long ctas =
+      params.split_first_tile + (tiles - params.split_first_tile) * params.splits;
+  kernel<<<static_cast<unsigned>(ctas), T::kThreads, T::kSmemBytes, stream>>>(params);
 }
 
 }  // namespace
@@ -36,6 +40,17 @@ void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, Ti
     three ? launch_wgmma_instance<128, 3>(params, stream)
           : launch_wgmma_instance<128, 2>(params, stream);
   }
+}
+
+long long wgmma_key_split_partial_floats(int dp, TileShape tiles) {
+  const auto floats = [](auto tile) {
+    using T = decltype(tile);
+    return 4LL * KeySplitPartial<T::kOValues, 128 * T::kConsumers>::kFloat4s;
+  };
+  if (dp == 64) {
+    return tiles.block_q == kWgmmaTiles2.block_q ? floats(WgmmaTile<64, 2>{}) : floats(WgmmaTile<64, 4>{});
+  }
+  return tiles.block_q == kWgmmaTiles3.block_q ? floats(WgmmaTile<128, 3>{}) : floats(WgmmaTile<128, 2>{});
 }
 
 const char* attention_sage2_wgmma_missing(int dp) {

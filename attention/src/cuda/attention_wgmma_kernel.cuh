@@ -25,6 +25,7 @@
 #include "cuda/exp_turn.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/wgmma.cuh"
+#include "cuda/wgmma_key_split.cuh"
 #include "cuda/wgmma_output_tile.cuh"
 #include "cuda/wgmma_params.h"
 #include "sageattn/tiles.h"
@@ -87,9 +88,11 @@ struct WgmmaTile {
   static constexpr ExpTurn kExpTurn = exp_turn_for_head_dim<kDp>();
   // Its two shared words (the pins' +0.0f and sink) follow the barriers; none without a turn.
   static constexpr int kTurnBytes = 4 * exp_turn_words<kExpTurn>();
+  // Then one word: whether this CTA is the last of a split tile's CTAs (wgmma_key_split.cuh).
+  static constexpr int kSplitFlagBytes = 4;
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kOutOffset = (kQBytes + kStages * kStageBytes + kChannelBytes +
-                                     kBarrierBytes + kTurnBytes + kAlign - 1) /
+                                     kBarrierBytes + kTurnBytes + kSplitFlagBytes + kAlign - 1) /
                                     kAlign * kAlign;
   static constexpr int kSmemBytes = kAlign + kOutOffset + kOutBytes;
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
@@ -106,7 +109,14 @@ struct WgmmaTile {
   // Named barriers: 0 is __syncthreads', 1..3 the exponentials' turn (exp_turn.cuh), and
   // kOutputTileBarrier + c gathers consumer c's 128 threads before its output tile's TMA store.
   static constexpr int kOutputTileBarrier = 4;
-  static_assert(kOutputTileBarrier + kConsumers <= 16, "sm_90 has 16 named barriers");
+  // The consumers' barrier of the key-split merge (wgmma_key_split.cuh).
+  static constexpr int kSplitBarrier = kOutputTileBarrier + kConsumers;
+  static_assert(kSplitBarrier < 16, "sm_90 has 16 named barriers");
+  // Key splits at hd128 only (the selector plans none at hd64): with their code the hd64 loop
+  // compiled to another schedule, 5% slower at L4096 where no tile is split (H200, run 69).
+  static constexpr bool kKeySplits = kDp == 128;
+  static_assert(kStages * 2 == kKeySplitBlockMultiple,
+                "a key split starts on a multiple of 2 x kStages blocks: stage 0, phase 0");
   static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");
   static_assert(kDp == 64 || kDp == 128, "wgmma tiles for head dims 64 and 128");
   static_assert(kOutOffset % OutputTile<kDp>::kAlign == 0, "output tiles on a swizzle atom");
@@ -148,15 +158,57 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   const std::uint32_t turn_words = barriers + T::kBarrierBytes;
 
   const int q_blocks = p.len_q_pad / T::kBlockQ;
-  // Causal: the longest rows first, so the tail of the grid is short work.
-  const int qb = p.causal ? q_blocks - 1 - static_cast<int>(blockIdx.x) : blockIdx.x;
-  const int h = blockIdx.y, b = blockIdx.z;
+  // The CTA's tile and keys (WgmmaAttentionParams: a 1D grid; the tiles from split_first_tile
+  // on take `splits` CTAs each, split s over the key blocks [split_begin[s], split_begin[s + 1])).
+  // Found again from the CTA index after the block loops rather than kept across them (at
+  // hd128 the values derived here, unlike blockIdx, spilled in the unmasked loop).
+  struct TilePlace {
+    bool split_tile;
+    int tile, split;
+    int qb;
+    std::int64_t bh;  // b * heads_q + h
+    int h, b;
+  };
+  const auto place_of = [&](int cta) {
+    TilePlace at{cta >= params.split_first_tile, cta, 0, 0, 0, 0, 0};
+    if (at.split_tile) {
+      const int past = cta - params.split_first_tile;
+      at.split = past % params.splits;
+      at.tile = params.split_first_tile + past / params.splits;
+    }
+    const int blocks = p.len_q_pad / T::kBlockQ;
+    if (p.causal) {
+      // The longest rows first over all heads, so the tail of the grid is short work (per head
+      // instead: hd128 L8192 694 vs 716 TOPS, hd64 L8192 438 vs 475; H200, run 68).
+      const int heads = p.batch * p.heads_q;
+      at.qb = blocks - 1 - at.tile / heads;
+      at.bh = at.tile % heads;
+    } else {
+      at.qb = at.tile % blocks;
+      at.bh = at.tile / blocks;
+    }
+    at.h = static_cast<int>(at.bh % p.heads_q);
+    at.b = static_cast<int>(at.bh / p.heads_q);
+    return at;
+  };
+  const TilePlace place = place_of(blockIdx.x);
+  const bool split_tile = place.split_tile;
+  const int split = place.split;
+  const std::int64_t bh = place.bh;
+  const int h = place.h, b = place.b;
+  const int qb = place.qb;
   const int hkv = h / (p.heads_q / p.heads_kv);
-  const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads_q + h;
   const std::int64_t bhkv = static_cast<std::int64_t>(b) * p.heads_kv + hkv;
   const int k_blocks_total = p.len_k_pad / T::kBlockK;
-  int k_blocks = k_blocks_total;
+  int k_blocks = k_blocks_total, kb_begin = 0;
   if (p.causal) k_blocks = min(k_blocks, ((qb + 1) * T::kBlockQ + T::kBlockK - 1) / T::kBlockK);
+  if (T::kKeySplits && split_tile) {  // never causal (tiles.h plan_key_split)
+    kb_begin = params.split_begin[split];
+    k_blocks = params.split_begin[split + 1];
+  }
+  // The block loops' kb % kStages and kb / kStages are those of a count from zero only if the
+  // compiler knows kb >= 0; a signed division's extra instructions cost 6-7% at hd64 (H200).
+  __builtin_assume(kb_begin >= 0);
   // The launcher picks kDelta from p.delta_s != nullptr.
   const float* delta_row = kDelta ? p.delta_s + (bh * q_blocks + qb) * p.len_k_pad : nullptr;
 
@@ -202,10 +254,14 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
     const std::uint32_t tx_bytes =
         T::kKBytes + T::kVBytes + T::kKScaleBytes + (kDelta ? T::kDeltaBytes : 0);
-    for (int kb = 0; kb < k_blocks; ++kb) {
+    // kb_begin is a multiple of 2 x kStages: stage kb % kStages and phase (kb / kStages) & 1 are
+    // those of the CTA's own count from zero.
+    for (int kb = kb_begin; kb < k_blocks; ++kb) {
       const int stage = kb % T::kStages;
       // The slot was last used by block kb - kStages: wait for its consumers to release it.
-      if (kb >= T::kStages) wgmma::mbar_wait(empty_bar(stage), ((kb / T::kStages) + 1) & 1);
+      if (kb - kb_begin >= T::kStages) {
+        wgmma::mbar_wait(empty_bar(stage), ((kb / T::kStages) + 1) & 1);
+      }
       const std::uint32_t full = full_bar(stage);
       wgmma::mbar_arrive_expect_tx(full, tx_bytes);
       wgmma::tma_load_2d(k_tile(stage), &params.k_map, full, 0,
@@ -427,9 +483,31 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   };
   // Two loops, not a branch per block: one body of each kind keeps the register allocation of
   // each loop to itself (a branch between both bodies spilled at 160 registers).
-  for (int kb = 0; kb < unmasked_end; ++kb) block(kb, std::false_type{});
-  for (int kb = unmasked_end; kb < k_blocks; ++kb) block(kb, std::true_type{});
+  // One counter through both loops: the masked blocks start where the unmasked ones ended, or at
+  // kb_begin when a split starts past them.
+  int kb = kb_begin;
+  for (; kb < unmasked_end; ++kb) block(kb, std::false_type{});
+  for (; kb < k_blocks; ++kb) block(kb, std::true_type{});
   turn.finish();
+
+  // A split tile's CTA hands its partial over; the last one merges all and stores the tile.
+  const TilePlace done = place_of(ptx::cta_index_x());
+  if (T::kKeySplits && done.split_tile) {
+    constexpr int kConsumerThreads = 128 * T::kConsumers;
+    using Partial = KeySplitPartial<T::kOValues, kConsumerThreads>;
+    const int slot = done.tile - params.split_first_tile;
+    // This thread among the consumers' (consumer * 128 + warp * 32 + lane), from row_base and t
+    // which the loop kept live (threadIdx.x held across it spilled at hd128).
+    const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
+    const int consumer_thread = (cta_row / 16) * 32 + (cta_row % 16) * 4 + t;
+    float4* const tile_partials = reinterpret_cast<float4*>(params.split_partials) +
+                                  static_cast<std::int64_t>(slot) * params.splits * Partial::kFloat4s;
+    if (!merge_key_splits<T::kOValues, kConsumerThreads>(
+            tile_partials, params.split_counters + slot, done.split, params.splits,
+            consumer_thread, T::kSplitBarrier, turn_words + T::kTurnBytes, o, row_max, row_sum)) {
+      return;
+    }
+  }
 
   // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
   // v_factor and v_mean arrived with Q (q_bar, waited before the loop).
@@ -443,11 +521,11 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     const float l = row_sum[half];
     const int row = row_base + half * 8;
     row_valid[half] = row < p.len_q;
-    out_off[half] = b * p.out_stride_b + h * p.out_stride_h + row * p.out_stride_l;
+    out_off[half] = done.b * p.out_stride_b + done.h * p.out_stride_h + row * p.out_stride_l;
     inv_l[half] = output_row_scale(l);
     // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.
     if (p.lse != nullptr && t == 0 && row_valid[half]) {
-      p.lse[bh * p.len_q + row] = (row_max[half] + log2f(l) - kPExponentOffset) * kLn2;
+      p.lse[done.bh * p.len_q + row] = (row_max[half] + log2f(l) - kPExponentOffset) * kLn2;
     }
   }
   // Accumulator element 4 j + 2 half + e: row g + 8 half, channel 8 j + 2 t + e.
@@ -466,7 +544,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
                                shared_channels, value);
     store_output_tile<kDp>(&params.out_map, base + tile_offset,
                            T::kOutputTileBarrier + cta_row / T::kConsumerRows,
-                           tile_row == 0 && t == 0, row_base - tile_row, p.len_q, h, b);
+                           tile_row == 0 && t == 0, row_base - tile_row, p.len_q, done.h, done.b);
   } else {
     store_output_fragment<2, kDp / 8>(p, out_off, row_valid, inv_l, t, shared_channels, value);
   }

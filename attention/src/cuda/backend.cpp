@@ -293,6 +293,7 @@ DeviceFacts query_device_facts(int device) {
   if (device < 0 || device >= static_cast<int>(c10::cuda::device_count())) return facts;
   const cudaDeviceProp* props = at::cuda::getDeviceProperties(device);
   facts.arch = props->major * 10 + props->minor;
+  facts.sm_count = props->multiProcessorCount;
   const c10::cuda::CUDAGuard guard(device);
   for (const int dp : {64, 128}) {
     const auto note = [&](KernelFamily family, Variant variant, const char* missing) {
@@ -416,6 +417,32 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
     wgmma.tma_store = output_store() == OutputStore::kAuto &&
                       cuda::output_tensor_map_unfit(out_view).empty();
     if (wgmma.tma_store) wgmma.out_map = cuda::make_output_tensor_map(out_view);
+    // The key split of the last wave's tiles (tiles.h KeySplit), as the selector planned it.
+    const KeySplit& split = plan.numerics.key_split;
+    const int64_t tiles = ops.len_q_pad / ops.tiles.block_q * p.heads_q * p.batch;
+    wgmma.split_first_tile = static_cast<int>(tiles);
+    at::Tensor split_partials, split_arrivals;  // alive until the launch is queued
+    if (split.splits > 1) {
+      TORCH_CHECK(dp == 128 && !p.causal && split.splits <= kMaxKeySplits && split.first_tile >= 0 &&
+                      split.first_tile < tiles &&
+                      split.k_blocks * ops.tiles.block_k == ops.len_k_pad,
+                      "sageattn::cuda_backend::run: key split (first tile ", split.first_tile,
+                      ", ", split.splits, " splits, ", split.k_blocks,
+                      " key blocks) does not fit the problem (hd", dp, ", ", tiles, " tiles, ",
+                      ops.len_k_pad / ops.tiles.block_k, " key blocks", p.causal ? ", causal" : "",
+                      ")");
+      wgmma.split_first_tile = static_cast<int>(split.first_tile);
+      wgmma.splits = split.splits;
+      for (int s = 0; s <= split.splits; ++s) wgmma.split_begin[s] = key_split_begin(split, s);
+      const int64_t split_tiles = tiles - split.first_tile;
+      const int64_t partial_floats =
+          split_tiles * split.splits * cuda::wgmma_key_split_partial_floats(dp, ops.tiles);
+      split_partials = at::empty({partial_floats}, f32);
+      wgmma.split_partials = split_partials.data_ptr<float>();
+      // No fill launch: the stream's counters are zero and every launch leaves them so.
+      split_arrivals = cuda::arrival_counters(stream, split_tiles);
+      wgmma.split_counters = reinterpret_cast<unsigned*>(split_arrivals.data_ptr<int>());
+    }
     cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);

@@ -40,5 +40,8 @@ void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, Ti
 const char* attention_sage1_missing(int dp);
 const char* attention_sage2_missing(int dp, QkBits bits);
 const char* attention_sage2_wgmma_missing(int dp);
+// Floats of one split's partial of one tile for the wgmma kernel of head dim dp and these tiles
+// (wgmma_key_split.cuh): params.split_partials holds split tiles x splits of them.
+long long wgmma_key_split_partial_floats(int dp, TileShape tiles);
 
 }  // namespace sageattn::cuda

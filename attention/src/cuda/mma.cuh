@@ -7,6 +7,14 @@
 
 namespace sageattn::cuda::ptx {
 
+// blockIdx.x read again (volatile: not merged with an earlier read), so a value derived from it
+// can be recomputed where it is needed instead of held in a register across a loop.
+__device__ __forceinline__ int cta_index_x() {
+  int x;
+  asm volatile("mov.u32 %0, %%ctaid.x;\n" : "=r"(x));
+  return x;
+}
+
 __device__ __forceinline__ std::uint32_t smem_addr(const void* p) {
   return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
 }

@@ -6,6 +6,7 @@
 #include <cuda.h>
 
 #include "cuda/params.h"
+#include "sageattn/tiles.h"
 
 namespace sageattn::cuda {
 
@@ -29,6 +30,18 @@ struct WgmmaAttentionParams {
   // with TMA; false: every thread stores its fragment (store_output_fragment). Both write the
   // same bits; backend.cpp picks TMA where a tensor map can describe the output.
   bool tma_store = false;
+  // The key split of the grid's last tiles (sageattn/tiles.h KeySplit): the grid is 1D, tiles in
+  // launch order, t = (b * H_q + h) * q_blocks + q_block (causal: longest rows first over all
+  // heads, q_block = q_blocks - 1 - t / (B * H_q) of head t % (B * H_q));
+  // CTAs [0, split_first_tile) compute one whole tile each, then `splits` CTAs per tile, split s
+  // over the key blocks [split_begin[s], split_begin[s + 1]). Each writes its partial (O, m, l)
+  // to split_partials; the last to finish (split_counters: zero before the launch and left zero,
+  // arrival_counters.h) merges them (wgmma_key_split.cuh). splits == 1: no split, split_first_tile is the tile count.
+  int split_first_tile = 0;
+  int splits = 1;
+  int split_begin[kMaxKeySplits + 1] = {};
+  float* split_partials = nullptr;  // float4-aligned
+  unsigned* split_counters = nullptr;
   AttentionParams attn;  // v_factor here is absmax / 448 (PScale::kExp2Offset8)
 };
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "problem.h"
 #include "reference/dense.h"
@@ -118,12 +119,45 @@ QuantizedV quantize_v_hnd(const at::Tensor& v, Variant variant, const AttentionO
   return out;
 }
 
+// The online softmax's state over some keys: running max m, row sum l, unnormalized O (buf).
+struct SoftmaxState {
+  at::Tensor m, l, buf;
+};
+
+// Key split (tiles.h KeySplit): the rows whose tile (in the kernel's launch order) is split,
+// [B, H, L_q] bool, for the q rows [row_offset, row_offset + L_q) of a problem of full_len_q.
+at::Tensor split_rows(const Problem& p, const KeySplit& split, int64_t block_q, int64_t row_offset,
+                      int64_t full_len_q) {
+  const int64_t q_blocks = (full_len_q + block_q - 1) / block_q;
+  const at::Tensor bh = at::arange(p.batch * p.heads_q, at::kLong).view({p.batch, p.heads_q, 1});
+  const at::Tensor qb = at::floor_divide(at::arange(row_offset, row_offset + p.len_q, at::kLong),
+                                         block_q).view({1, 1, p.len_q});
+  return (bh * q_blocks + qb).ge(split.first_tile);
+}
+
+// The merge of the splits' states in split order (wgmma_key_split.cuh): m = max_s m_s,
+// w_s = exp2(m_s - m) (0 where m_s = -inf), O and l the w_s-weighted sums from zero.
+SoftmaxState merge_splits(const std::vector<SoftmaxState>& parts) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  at::Tensor m = parts.front().m;
+  for (const SoftmaxState& part : parts) m = at::maximum(m, part.m);
+  const at::Tensor m_safe = at::where(m.eq(-kInf), at::zeros_like(m), m);
+  SoftmaxState out{m, at::zeros_like(parts.front().l), at::zeros_like(parts.front().buf)};
+  for (const SoftmaxState& part : parts) {
+    const at::Tensor w = at::exp2(part.m - m_safe);  // exp2(-inf) = 0
+    out.l = at::addcmul(out.l, part.l, w);
+    out.buf = at::addcmul(out.buf, part.buf, w.unsqueeze(-1));
+  }
+  return out;
+}
+
 // Steps 4-7: online softmax over K blocks with two-level accumulation. q rows are the absolute
-// rows [row_offset, row_offset + L_q) of the problem (for the causal mask).
+// rows [row_offset, row_offset + L_q) of the problem (for the causal mask) of full_len_q rows.
 AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v, const Problem& p, Variant variant,
                                         const AttentionOptions& options,
-                                        const KernelNumerics& numerics, int64_t row_offset) {
+                                        const KernelNumerics& numerics, int64_t row_offset,
+                                        int64_t full_len_q) {
   const TileShape tiles = numerics.tiles;
   // The FP8 modes (tiles.h) apply to sage2's FP8 P only; sage1's P is fp16.
   const bool fp8_p = !fp16_pv(variant);
@@ -143,53 +177,89 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   const at::Tensor row_block = q_block_of_row(p.len_q, tiles.block_q);
 
   constexpr float kInf = std::numeric_limits<float>::infinity();
-  at::Tensor m = at::full({p.batch, p.heads_q, p.len_q}, -kInf);
-  at::Tensor l = at::zeros({p.batch, p.heads_q, p.len_q});
-  at::Tensor buf = at::zeros({p.batch, p.heads_q, p.len_q, p.head_dim});
   const int64_t last_row = row_offset + p.len_q - 1;
 
-  for (int64_t key_begin = 0; key_begin < p.len_k; key_begin += tiles.block_k) {
-    // A K block wholly above the diagonal contributes P = 0 and alpha = 1: the kernels skip it.
-    if (p.causal && key_begin > last_row) break;
-    const int64_t keys = std::min<int64_t>(tiles.block_k, p.len_k - key_begin);
+  // The online softmax over the keys [key_first, key_end), from a fresh state.
+  const auto softmax_over = [&](int64_t key_first, int64_t key_end) {
+    at::Tensor m = at::full({p.batch, p.heads_q, p.len_q}, -kInf);
+    at::Tensor l = at::zeros({p.batch, p.heads_q, p.len_q});
+    at::Tensor buf = at::zeros({p.batch, p.heads_q, p.len_q, p.head_dim});
+    for (int64_t key_begin = key_first; key_begin < key_end; key_begin += tiles.block_k) {
+      // A K block wholly above the diagonal contributes P = 0 and alpha = 1: the kernels skip it.
+      if (p.causal && key_begin > last_row) break;
+      const int64_t keys = std::min<int64_t>(tiles.block_k, key_end - key_begin);
 
-    // 4. S in base 2: exact integer dot product, then the two scales, then delta_s.
-    at::Tensor s = at::matmul(q_int, k_int.narrow(2, key_begin, keys).transpose(2, 3));
-    s = s * q_scale;
-    s = s * k_scale.narrow(3, key_begin, keys);
-    s = s + qk.delta_s.narrow(3, key_begin, keys).index_select(2, row_block);
-    if (p.causal) s.masked_fill_(causal_mask(p.len_q, row_offset, key_begin, keys), -kInf);
+      // 4. S in base 2: exact integer dot product, then the two scales, then delta_s.
+      at::Tensor s = at::matmul(q_int, k_int.narrow(2, key_begin, keys).transpose(2, 3));
+      s = s * q_scale;
+      s = s * k_scale.narrow(3, key_begin, keys);
+      s = s + qk.delta_s.narrow(3, key_begin, keys).index_select(2, row_block);
+      if (p.causal) s.masked_fill_(causal_mask(p.len_q, row_offset, key_begin, keys), -kInf);
 
-    const at::Tensor m_new = at::maximum(m, s.amax(-1));
-    // A row that has seen no key yet keeps m = -inf; subtract 0 there so exp2 never sees
-    // (-inf) - (-inf).
-    const at::Tensor m_safe = at::where(at::isinf(m_new), at::zeros_like(m_new), m_new);
-    // kExp2Offset8: P = exp2(S - (m - 8)) in [0, 256], the offset subtracted from m in FP32
-    // first (as the kernels do); l sums the same scaled P, so the 256 cancels in buf * (1 / l).
-    const at::Tensor p_blk =
-        offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
-                : at::exp2(s - m_safe.unsqueeze(-1));
-    const at::Tensor alpha = at::exp2(m - m_safe);
+      const at::Tensor m_new = at::maximum(m, s.amax(-1));
+      // A row that has seen no key yet keeps m = -inf; subtract 0 there so exp2 never sees
+      // (-inf) - (-inf).
+      const at::Tensor m_safe = at::where(at::isinf(m_new), at::zeros_like(m_new), m_new);
+      // kExp2Offset8: P = exp2(S - (m - 8)) in [0, 256], the offset subtracted from m in FP32
+      // first (as the kernels do); l sums the same scaled P, so the 256 cancels in buf * (1 / l).
+      const at::Tensor p_blk =
+          offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
+                  : at::exp2(s - m_safe.unsqueeze(-1));
+      const at::Tensor alpha = at::exp2(m - m_safe);
 
-    // 5. P operand: FP8 (sage2) with the static scale 448 or, with the offset, none; fp16
-    // (sage1).
-    const at::Tensor p_operand = !fp8_p    ? p_blk.to(at::kHalf).to(at::kFloat)
-                                 : offset8 ? quant::e4m3_round(p_blk)
-                                           : quant::e4m3_round(p_blk * kE4M3Max);
-    // 6. Two-level accumulation: this block's product alone (exact FP32, or the wgmma FP8
-    // accumulator's k32 chain), then into the FP32 buffer. The row sum either adds the FP32 P
-    // or is that product's column of ones (RowSum::kFp8PTensor).
-    const at::Tensor v_blk = v_values.narrow(2, key_begin, keys);
-    const at::Tensor acc_blk = truncating ? quant::fp8_wgmma_block_product(p_operand, v_blk)
-                                          : at::matmul(p_operand, v_blk);
-    const at::Tensor l_blk =
-        tensor_row_sum ? quant::fp8_wgmma_block_product(
-                             p_operand, at::ones({p.batch, p.heads_q, keys, 1})).squeeze(-1)
-                       : p_blk.sum(-1);
-    l = l * alpha + l_blk;
-    buf = buf * alpha.unsqueeze(-1) + acc_blk;
-    m = m_new;
+      // 5. P operand: FP8 (sage2) with the static scale 448 or, with the offset, none; fp16
+      // (sage1).
+      const at::Tensor p_operand = !fp8_p    ? p_blk.to(at::kHalf).to(at::kFloat)
+                                   : offset8 ? quant::e4m3_round(p_blk)
+                                             : quant::e4m3_round(p_blk * kE4M3Max);
+      // 6. Two-level accumulation: this block's product alone (exact FP32, or the wgmma FP8
+      // accumulator's k32 chain), then into the FP32 buffer. The row sum either adds the FP32 P
+      // or is that product's column of ones (RowSum::kFp8PTensor).
+      const at::Tensor v_blk = v_values.narrow(2, key_begin, keys);
+      const at::Tensor acc_blk = truncating ? quant::fp8_wgmma_block_product(p_operand, v_blk)
+                                            : at::matmul(p_operand, v_blk);
+      const at::Tensor l_blk =
+          tensor_row_sum ? quant::fp8_wgmma_block_product(
+                               p_operand, at::ones({p.batch, p.heads_q, keys, 1})).squeeze(-1)
+                         : p_blk.sum(-1);
+      l = l * alpha + l_blk;
+      buf = buf * alpha.unsqueeze(-1) + acc_blk;
+      m = m_new;
+    }
+    return SoftmaxState{m, l, buf};
+  };
+  // The kernel's split tiles (tiles.h KeySplit): each split over its key blocks from a fresh
+  // state, merged; the other rows over all keys at once.
+  const KeySplit& split = numerics.key_split;
+  const at::Tensor split_row =
+      split.splits > 1 ? split_rows(p, split, tiles.block_q, row_offset, full_len_q)
+                       : at::zeros({p.batch, p.heads_q, p.len_q}, at::kBool);
+  const bool any_split = split_row.any().item<bool>();
+  SoftmaxState state;
+  if (!split_row.all().item<bool>()) state = softmax_over(0, p.len_k);
+  if (any_split) {
+    TORCH_CHECK(!p.causal && split.k_blocks * tiles.block_k >= p.len_k &&
+                    (split.k_blocks - 1) * tiles.block_k < p.len_k,
+                "sageattn::reference: key split of ", split.k_blocks, " blocks of ",
+                tiles.block_k, " keys does not fit L_k ", p.len_k, p.causal ? " (causal)" : "");
+    std::vector<SoftmaxState> parts;
+    for (int s = 0; s < split.splits; ++s) {
+      parts.push_back(softmax_over(key_split_begin(split, s) * tiles.block_k,
+                                   std::min<int64_t>(key_split_begin(split, s + 1) * tiles.block_k,
+                                                     p.len_k)));
+    }
+    const SoftmaxState merged = merge_splits(parts);
+    if (!state.m.defined()) {
+      state = merged;
+    } else {
+      state.m = at::where(split_row, merged.m, state.m);
+      state.l = at::where(split_row, merged.l, state.l);
+      state.buf = at::where(split_row.unsqueeze(-1), merged.buf, state.buf);
+    }
   }
+  const at::Tensor& m = state.m;
+  const at::Tensor& l = state.l;
+  const at::Tensor& buf = state.buf;
 
   // 7. Undo the scales, add back the V mean.
   const at::Tensor v_factor = !fp8_p   ? at::ones_like(qv.scale)
@@ -223,11 +293,12 @@ AttentionResult golden_impl(const at::Tensor& q, const at::Tensor& k, const at::
       at::kFloat);
   const at::Tensor kf = to_cpu_hnd(k, options.layout, at::kFloat);
   const at::Tensor vf = to_cpu_hnd(v, options.layout, at::kFloat);
+  const int64_t full_len_q = p.len_q;
   p.len_q = rows.end - rows.begin;
 
   AttentionResult r = is_quantized(options.variant)
                           ? quantized_attention_hnd(qf, kf, vf, p, options.variant, options,
-                                                    numerics, rows.begin)
+                                                    numerics, rows.begin, full_len_q)
                           : dense_attention_hnd(qf, kf, vf, p, rows.begin);
   r.out = from_hnd(r.out, options.layout).to(q.device(), q.scalar_type());
   r.lse = options.return_lse ? r.lse.to(q.device(), at::kFloat) : at::Tensor();
