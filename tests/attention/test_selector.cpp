@@ -158,10 +158,10 @@ TEST(Selector, AutoFollowsTheMeasuredCrossoverOnSm90) {
                        Case{128, 6143, true, Variant::kFp16},
                        Case{128, 6144, true, Variant::kSage2Int8},
                        Case{96, 20000, false, Variant::kSage2Int8},
-                       Case{64, 4096, false, Variant::kFp16},
-                       Case{64, 5120, false, Variant::kSage2Int8},
-                       Case{64, 8192, true, Variant::kFp16},
-                       Case{64, 10240, true, Variant::kSage2Int8}}) {
+                       Case{64, 4095, false, Variant::kFp16},
+                       Case{64, 4096, false, Variant::kSage2Int8},
+                       Case{64, 6143, true, Variant::kFp16},
+                       Case{64, 6144, true, Variant::kSage2Int8}}) {
     const Selection s = select_route(cuda_problem(c.head_dim, c.len, c.causal),
                                      ask(Variant::kAuto, Engine::kAuto), gpu(90));
     EXPECT_EQ(s.variant, c.expected) << "hd" << c.head_dim << " L" << c.len << " causal "

@@ -61,10 +61,10 @@ TEST(VariantFacts, AutoPrefersSage2Int8FromTheMeasuredCrossoverOn) {
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 3584, true));
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 96, 6143, true));
   EXPECT_TRUE(auto_prefers_sage2_int8(90, 96, 6144, true)) << "hd96 runs the hd128 kernel";
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 4096, false));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 5120, false));
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 8192, true));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 10240, true));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 4095, false));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 4096, false));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 6143, true));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 6144, true));
   EXPECT_TRUE(auto_prefers_sage2_int8(89, 64, 256, false)) << "no sm_89 measurement";
   EXPECT_EQ(auto_crossover(89, 128, false), nullptr);
 }

@@ -87,12 +87,13 @@ constexpr int padded_head_dim(Variant v, std::int64_t head_dim) {
 // Where `auto` runs sage2-8b rather than torch SDPA (cuDNN) on an arch with measured costs: from
 // this sequence length on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls
 // (quantization included), bf16, B2 H24, sage2-8b and cuDNN in one process, HND and NHD alike
-// (docs/benchmarks.md, 2026-11-30 seventh session, runs 61-62 of docs/gpu-notes.md, NVIDIA H200;
-// configs/costs/sm90.yaml holds the L16384 figures as relative costs). sage2-8b / cuDNN time:
-//   hd128 full:   L 3072 0.96-0.97 (647 vs 672 TOPS), L 3584 1.06 (687 vs 650), L 4096 1.05
-//   hd128 causal: L 5120 0.96-0.97 (572 vs 593), L 6144 1.02-1.03 (628 vs 613), L 8192 1.10
-//   hd64 full:    L 4096 0.95-0.96 (462 vs 483), L 5120 1.01 (493 vs 486), L 6144 1.05-1.06
-//   hd64 causal:  L 8192 0.99-1.00 (451 vs 454), L 10240 1.03 (479 vs 465), L 12288 1.09
+// (docs/benchmarks.md, 2026-11-30 eighth session, run 70 of docs/gpu-notes.md, NVIDIA H200;
+// configs/costs/sm90.yaml holds the L16384 figures as relative costs). cuDNN / sage2-8b time:
+//   hd128 full:   L 3072 0.98 (649 vs 664 TOPS), L 3584 1.07 (689 vs 643), L 4096 1.07
+//   hd128 causal: L 5120 1.00-1.01 (598 vs 596), L 6144 1.07 (656 vs 614), L 8192 1.13
+//   hd64 full:    L 3584 0.94-0.95 (427 vs 451), L 4096 1.02 (490 vs 479), L 5120 1.03
+//   hd64 causal:  L 6144 1.02 (443 vs 434), L 7168 1.05-1.06 (468 vs 445), L 8192 1.08-1.09
+// (hd128 causal stays at 6144: 5120 is a tie.)
 // An arch without rows has no measurement: there auto runs sage2-8b wherever its kernel runs.
 struct AutoCrossover {
   int arch;
@@ -102,8 +103,8 @@ struct AutoCrossover {
 };
 inline constexpr std::int64_t kAutoNever = INT64_MAX;
 inline constexpr AutoCrossover kAutoCrossovers[] = {
-    {90, 64, false, 5120},
-    {90, 64, true, 10240},
+    {90, 64, false, 4096},
+    {90, 64, true, 6144},
     {90, 128, false, 3584},
     {90, 128, true, 6144},
 };
