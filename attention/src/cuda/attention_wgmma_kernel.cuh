@@ -180,9 +180,14 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     if (p.causal) {
       // The longest rows first over all heads, so the tail of the grid is short work (per head
       // instead: hd128 L8192 694 vs 716 TOPS, hd64 L8192 438 vs 475; H200, run 68).
+      // EXPERIMENT: longest first within groups of causal_head_group heads.
       const int heads = p.batch * p.heads_q;
-      at.qb = blocks - 1 - at.tile / heads;
-      at.bh = at.tile % heads;
+      const int group = params.causal_head_group > 0 ? params.causal_head_group : heads;
+      const int first_head = at.tile / (group * blocks) * group;
+      const int group_heads = min(group, heads - first_head);
+      const int local = at.tile - first_head * blocks;
+      at.qb = blocks - 1 - local / group_heads;
+      at.bh = first_head + local % group_heads;
     } else {
       at.qb = at.tile % blocks;
       at.bh = at.tile / blocks;

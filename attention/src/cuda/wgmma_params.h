@@ -42,6 +42,7 @@ struct WgmmaAttentionParams {
   int split_begin[kMaxKeySplits + 1] = {};
   float* split_partials = nullptr;  // float4-aligned
   unsigned* split_counters = nullptr;
+  int causal_head_group = 0;  // EXPERIMENT
   AttentionParams attn;  // v_factor here is absmax / 448 (PScale::kExp2Offset8)
 };
 
