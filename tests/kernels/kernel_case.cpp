@@ -90,6 +90,9 @@ std::vector<KernelCase> all_kernel_cases() {
     // GQA: 4 query heads per KV head.
     add(1, 8, 2, 1000, 1000, 128, false);
     add(1, 8, 2, 113, 113, 64, true);
+    // Causal over more heads than one group of the wgmma kernel's causal order (8): a whole
+    // group and a partial one.
+    add(2, 6, 3, 1000, 1000, 128, true);
     // NHD and fp16.
     add(2, 2, 2, 1000, 1000, 128, false, at::kBFloat16, Layout::kNHD);
     add(1, 4, 2, 113, 1000, 64, true, at::kBFloat16, Layout::kNHD);

@@ -112,6 +112,14 @@ struct WgmmaTile {
   // The consumers' barrier of the key-split merge (wgmma_key_split.cuh).
   static constexpr int kSplitBarrier = kOutputTileBarrier + kConsumers;
   static_assert(kSplitBarrier < 16, "sm_90 has 16 named barriers");
+  // Causal tiles run longest first within groups of this many heads (b * heads_q + h order).
+  // Per head, the last heads' long tiles started near the grid's end; over all heads, the CTAs
+  // running at once read every head's K and V, more than L2 holds (8 heads' at L16384 hd128:
+  // 32 MB). H200, B2 H24, TOPS for per head / all heads / groups of 4, 8, 16 (runs 68, 75):
+  // hd128 causal L8192 694 / 712-714 / 715-716 / 721-722 / 720, L16384 831-834 / 835-836 /
+  // 845-846 / 846 / 843-845; hd64 L8192 438 / 489 / 489-491 / 488-489 / 488-489, L16384 525 /
+  // 572 / 574-576 / 576-577 / 575-577.
+  static constexpr int kCausalHeadGroup = 8;
   // Key splits at hd128 only (the selector plans none at hd64): with their code the hd64 loop
   // compiled to another schedule, 5% slower at L4096 where no tile is split (H200, run 69).
   static constexpr bool kKeySplits = kDp == 128;
@@ -178,11 +186,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
     const int blocks = p.len_q_pad / T::kBlockQ;
     if (p.causal) {
-      // The longest rows first over all heads, so the tail of the grid is short work (per head
-      // instead: hd128 L8192 694 vs 716 TOPS, hd64 L8192 438 vs 475; H200, run 68).
-      // EXPERIMENT: longest first within groups of causal_head_group heads.
+      // The longest rows first within each group of kCausalHeadGroup heads, so the tail of the
+      // grid is short work while the CTAs running at once share few heads' K and V in L2.
       const int heads = p.batch * p.heads_q;
-      const int group = params.causal_head_group > 0 ? params.causal_head_group : heads;
+      constexpr int group = T::kCausalHeadGroup;
       const int first_head = at.tile / (group * blocks) * group;
       const int group_heads = min(group, heads - first_head);
       const int local = at.tile - first_head * blocks;

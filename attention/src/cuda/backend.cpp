@@ -443,11 +443,6 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
       split_arrivals = cuda::arrival_counters(stream, split_tiles);
       wgmma.split_counters = reinterpret_cast<unsigned*>(split_arrivals.data_ptr<int>());
     }
-    static const int causal_head_group = [] {
-      const char* text = std::getenv("SAGEATTN_CAUSAL_HEAD_GROUP");
-      return text == nullptr ? 0 : std::atoi(text);
-    }();
-    wgmma.causal_head_group = causal_head_group;
     cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);

@@ -31,8 +31,8 @@ struct WgmmaAttentionParams {
   // same bits; backend.cpp picks TMA where a tensor map can describe the output.
   bool tma_store = false;
   // The key split of the grid's last tiles (sageattn/tiles.h KeySplit): the grid is 1D, tiles in
-  // launch order, t = (b * H_q + h) * q_blocks + q_block (causal: longest rows first over all
-  // heads, q_block = q_blocks - 1 - t / (B * H_q) of head t % (B * H_q));
+  // launch order, t = (b * H_q + h) * q_blocks + q_block (causal: longest rows first within
+  // groups of 8 heads, WgmmaTile::kCausalHeadGroup);
   // CTAs [0, split_first_tile) compute one whole tile each, then `splits` CTAs per tile, split s
   // over the key blocks [split_begin[s], split_begin[s + 1]). Each writes its partial (O, m, l)
   // to split_partials; the last to finish (split_counters: zero before the launch and left zero,
@@ -42,7 +42,6 @@ struct WgmmaAttentionParams {
   int split_begin[kMaxKeySplits + 1] = {};
   float* split_partials = nullptr;  // float4-aligned
   unsigned* split_counters = nullptr;
-  int causal_head_group = 0;  // EXPERIMENT
   AttentionParams attn;  // v_factor here is absmax / 448 (PScale::kExp2Offset8)
 };
 
