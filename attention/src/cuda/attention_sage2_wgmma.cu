@@ -1,4 +1,6 @@
 // sage2-8b on sm_90a: INT8 QK and FP8 E4M3 PV on wgmma, TMA-fed (attention_wgmma_kernel.cuh).
+#include <type_traits>
+
 #include "cuda/attention_launch.cuh"
 #include "cuda/attention_wgmma_kernel.cuh"
 #include "cuda/launch.h"
@@ -26,31 +28,37 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
   kernel<<<static_cast<unsigned>(ctas), T::kThreads, T::kSmemBytes, stream>>>(params);
 }
 
+// Calls f(Dp, consumers), each a std::integral_constant, for the wgmma instance of the tiles the
+// selector planned (plan_kernel): hd64 four consumers (kWgmmaTiles4) or two (family wgmma2),
+// hd128 three or two. The launch and the key split's workspace size both go through here.
+template <typename F>
+auto with_wgmma_instance(int dp, TileShape tiles, F&& f) {
+  using std::integral_constant;
+  const bool two = tiles.block_q == kWgmmaTiles2.block_q;
+  if (dp == 64) {
+    return two ? f(integral_constant<int, 64>{}, integral_constant<int, 2>{})
+               : f(integral_constant<int, 64>{}, integral_constant<int, 4>{});
+  }
+  const bool three = tiles.block_q == kWgmmaTiles3.block_q;
+  return three ? f(integral_constant<int, 128>{}, integral_constant<int, 3>{})
+               : f(integral_constant<int, 128>{}, integral_constant<int, 2>{});
+}
+
 }  // namespace
 
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
                                   cudaStream_t stream) {
-  // hd64: four consumers (kWgmmaTiles4), or two (family wgmma2); hd128: three, or two. The
-  // selector (plan_kernel) picks the tiles; the host sized every buffer for them.
-  const bool two = tiles.block_q == kWgmmaTiles2.block_q;
-  if (dp == 64) {
-    two ? launch_wgmma_instance<64, 2>(params, stream) : launch_wgmma_instance<64, 4>(params, stream);
-  } else {
-    const bool three = tiles.block_q == kWgmmaTiles3.block_q;
-    three ? launch_wgmma_instance<128, 3>(params, stream)
-          : launch_wgmma_instance<128, 2>(params, stream);
-  }
+  // The host sized every buffer for these tiles.
+  with_wgmma_instance(dp, tiles, [&](auto head_dim, auto consumers) {
+    launch_wgmma_instance<decltype(head_dim)::value, decltype(consumers)::value>(params, stream);
+  });
 }
 
 long long wgmma_key_split_partial_floats(int dp, TileShape tiles) {
-  const auto floats = [](auto tile) {
-    using T = decltype(tile);
+  return with_wgmma_instance(dp, tiles, [](auto head_dim, auto consumers) {
+    using T = WgmmaTile<decltype(head_dim)::value, decltype(consumers)::value>;
     return 4LL * KeySplitPartial<T::kOValues, 128 * T::kConsumers>::kFloat4s;
-  };
-  if (dp == 64) {
-    return tiles.block_q == kWgmmaTiles2.block_q ? floats(WgmmaTile<64, 2>{}) : floats(WgmmaTile<64, 4>{});
-  }
-  return tiles.block_q == kWgmmaTiles3.block_q ? floats(WgmmaTile<128, 3>{}) : floats(WgmmaTile<128, 2>{});
+  });
 }
 
 const char* attention_sage2_wgmma_missing(int dp) {
