@@ -34,8 +34,9 @@ bool key_split_enabled() {
   static const bool enabled = [] {
     const char* text = std::getenv(kSplitEnv);
     const std::string value = text == nullptr ? "" : text;
-    TORCH_CHECK(value.empty() || value == "auto" || value == "off", "sageattn: environment variable ",
-                kSplitEnv, "='", value, "' is not one of auto, off");
+    TORCH_CHECK(value.empty() || value == "auto" || value == "off",
+                "sageattn: environment variable ", kSplitEnv, "='", value,
+                "' is not one of auto, off");
     return value != "off";
   }();
   return enabled;
@@ -106,7 +107,8 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
       plan.numerics.tiles = kWgmmaTiles4;
     }
     const TileShape& tiles = plan.numerics.tiles;
-    const long long tile_count = p.batch * p.heads_q * ((p.len_q + tiles.block_q - 1) / tiles.block_q);
+    const long long tile_count =
+        p.batch * p.heads_q * ((p.len_q + tiles.block_q - 1) / tiles.block_q);
     const int k_blocks = static_cast<int>((p.len_k + tiles.block_k - 1) / tiles.block_k);
     // The last wave's tiles split over their keys (tiles.h KeySplit) at hd128: +3-6% at the
     // long shapes, FLUX 652 -> 690 TOPS (H200, run 69). Not at hd64, whose kernel has no split

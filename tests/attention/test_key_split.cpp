@@ -96,9 +96,11 @@ TEST(KeySplitPlan, TheSelectorPlansItFromTheDevicesSmCount) {
   Problem hd64 = sm90_problem(1, 24, 4608, false);
   hd64.head_dim = 64;
   EXPECT_EQ(select_route(hd64, opts, h200).plan.numerics.key_split.splits, 1);
-  EXPECT_EQ(select_route(sm90_problem(1, 24, 4608, true), opts, h200).plan.numerics.key_split.splits, 1);
+  EXPECT_EQ(
+      select_route(sm90_problem(1, 24, 4608, true), opts, h200).plan.numerics.key_split.splits, 1);
   h200.sm_count = 0;
-  EXPECT_EQ(select_route(sm90_problem(1, 24, 4608, false), opts, h200).plan.numerics.key_split.splits, 1);
+  EXPECT_EQ(
+      select_route(sm90_problem(1, 24, 4608, false), opts, h200).plan.numerics.key_split.splits, 1);
 }
 
 // Golden model: a split numerics over every tile of a small problem.
@@ -112,8 +114,8 @@ TEST(GoldenKeySplit, MatchesExactAttentionAsTheUnsplitModelDoes) {
   // 1000 keys = 8 blocks: splits [0, 4) and [4, 8); 2000 keys = 16 blocks: 4 splits.
   for (const auto& [len_k, splits] : {std::pair{1000, 2}, {2000, 4}}) {
     for (const Layout layout : {Layout::kHND, Layout::kNHD}) {
-      const test::ShapeCase c{{1, 4, 2, 300, len_k, 128}, Variant::kSage2Int8, false, layout,
-                              at::kBFloat16, 0.999};
+      const test::ShapeCase c{
+          {1, 4, 2, 300, len_k, 128}, Variant::kSage2Int8, false, layout, at::kBFloat16, 0.999};
       test::expect_golden_matches_exact(c, split_numerics(len_k, 0, splits));
     }
   }
@@ -153,9 +155,11 @@ TEST(GoldenKeySplit, RowSlicesSplitTheSameRowsAsTheWholeProblem) {
   // 5 tiles per head (192 rows), 10 in all; tiles 6..9 (head 1, q blocks 1-4) split in 2.
   const KernelNumerics n = split_numerics(1000, 6, 2);
   const at::Tensor whole = reference::golden_attention(in.q, in.k, in.v, opts, n).out;
-  const at::Tensor unsplit = reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaNumerics).out;
+  const at::Tensor unsplit =
+      reference::golden_attention(in.q, in.k, in.v, opts, kWgmmaNumerics).out;
   for (const auto& [begin, end] : {std::pair<int64_t, int64_t>{0, 192}, {192, 576}, {768, 800}}) {
-    const at::Tensor rows = reference::golden_attention_rows(in.q, in.k, in.v, opts, begin, end, n).out;
+    const at::Tensor rows =
+        reference::golden_attention_rows(in.q, in.k, in.v, opts, begin, end, n).out;
     // Equal up to FP32 summation order (BLAS blocks differently for other row counts) ...
     const float same = (rows - whole.narrow(2, begin, end - begin)).abs().max().item<float>();
     EXPECT_LT(same, 1e-3f) << begin << ".." << end;

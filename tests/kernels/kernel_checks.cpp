@@ -83,7 +83,8 @@ void poison_cuda_allocator(int64_t bytes) {
   // first, so a few of each fill up to kLeftoverSegments of them to within 512 bytes (seen on the
   // H200: a 6000-byte tensor came from beside the counters once the key split made them grow).
   for (int64_t size = kSmallBlockBytes / 2; size >= 512; size /= 2) {
-    for (int i = 0; i < kLeftoverSegments; ++i) blocks.push_back(at::full({size}, 0xFF, byte_options));
+    for (int i = 0; i < kLeftoverSegments; ++i)
+      blocks.push_back(at::full({size}, 0xFF, byte_options));
   }
 }  // blocks freed here: back to the allocator's cache, full of NaN
 

@@ -42,8 +42,8 @@ sageattn::KeySplit device_split(const KernelCase& c, const GuardedInputs& in) {
   return sageattn::kernel_numerics(in.q, in.k, in.v, c.options()).key_split;
 }
 
-#define SKIP_WITHOUT_SPLIT(split)                                                          \
-  if ((split).splits < 2)                                                                  \
+#define SKIP_WITHOUT_SPLIT(split)                                                           \
+  if ((split).splits < 2)                                                                   \
   GTEST_SKIP() << "no key split here (needs the sm_90a wgmma kernel; it plans splits from " \
                   "the SM count)"
 

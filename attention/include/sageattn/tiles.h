@@ -74,8 +74,8 @@ inline constexpr int kMaxKeySplits = 16;
 constexpr int key_split_begin(const KeySplit& split, int s) {
   if (s >= split.splits) return split.k_blocks;
   const long long m = kKeySplitBlockMultiple;
-  return static_cast<int>((2LL * s * split.k_blocks + m * split.splits) /
-                          (2LL * m * split.splits) * m);
+  return static_cast<int>((2LL * s * split.k_blocks + m * split.splits) / (2LL * m * split.splits) *
+                          m);
 }
 // The split for a non-causal grid of `tiles` tiles of `k_blocks` key blocks each on `sms` SMs
 // (one CTA per SM): the tiles of the partial last wave (all of them when there are fewer than

@@ -512,11 +512,12 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     // which the loop kept live (threadIdx.x held across it spilled at hd128).
     const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
     const int consumer_thread = (cta_row / 16) * 32 + (cta_row % 16) * 4 + t;
-    float4* const tile_partials = reinterpret_cast<float4*>(params.split_partials) +
-                                  static_cast<std::int64_t>(slot) * params.splits * Partial::kFloat4s;
+    float4* const tile_partials =
+        reinterpret_cast<float4*>(params.split_partials) +
+        static_cast<std::int64_t>(slot) * params.splits * Partial::kFloat4s;
     if (!merge_key_splits<T::kOValues, kConsumerThreads>(
-            tile_partials, params.split_counters + slot, done.split, params.splits,
-            consumer_thread, T::kSplitBarrier, turn_words + T::kTurnBytes, o, row_max, row_sum)) {
+            tile_partials, params.split_counters + slot, done.split, params.splits, consumer_thread,
+            T::kSplitBarrier, turn_words + T::kTurnBytes, o, row_max, row_sum)) {
       return;
     }
   }

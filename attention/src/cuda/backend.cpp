@@ -423,14 +423,13 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
     wgmma.split_first_tile = static_cast<int>(tiles);
     at::Tensor split_partials, split_arrivals;  // alive until the launch is queued
     if (split.splits > 1) {
-      TORCH_CHECK(dp == 128 && !p.causal && split.splits <= kMaxKeySplits && split.first_tile >= 0 &&
-                      split.first_tile < tiles &&
-                      split.k_blocks * ops.tiles.block_k == ops.len_k_pad,
-                      "sageattn::cuda_backend::run: key split (first tile ", split.first_tile,
-                      ", ", split.splits, " splits, ", split.k_blocks,
-                      " key blocks) does not fit the problem (hd", dp, ", ", tiles, " tiles, ",
-                      ops.len_k_pad / ops.tiles.block_k, " key blocks", p.causal ? ", causal" : "",
-                      ")");
+      TORCH_CHECK(
+          dp == 128 && !p.causal && split.splits <= kMaxKeySplits && split.first_tile >= 0 &&
+              split.first_tile < tiles && split.k_blocks * ops.tiles.block_k == ops.len_k_pad,
+          "sageattn::cuda_backend::run: key split (first tile ", split.first_tile, ", ",
+          split.splits, " splits, ", split.k_blocks, " key blocks) does not fit the problem (hd",
+          dp, ", ", tiles, " tiles, ", ops.len_k_pad / ops.tiles.block_k, " key blocks",
+          p.causal ? ", causal" : "", ")");
       wgmma.split_first_tile = static_cast<int>(split.first_tile);
       wgmma.splits = split.splits;
       for (int s = 0; s <= split.splits; ++s) wgmma.split_begin[s] = key_split_begin(split, s);

@@ -27,21 +27,23 @@ struct KeySplitPartial {
 
 // Called by every consumer thread (thread = its index among the consumers) after the block
 // loops. tile_partials: the tile's `splits` partials; counter: the tile's count of finished
-// splits (zero before the launch, and left zero: arrival_counters.h); flag: the shared address of one word. Returns false in every CTA but the
-// last, which gets o, row_max and row_sum merged over the splits:
+// splits (zero before the launch, and left zero: arrival_counters.h); flag: the shared address of
+// one word. Returns false in every CTA but the last, which gets o, row_max and row_sum merged over
+// the splits:
 //   m = max_s m_s, w_s = exp2(m_s - m) (0 for a split without a key of the row),
 //   O = sum_s w_s O_s, l = sum_s w_s l_s, summed in split order from zero with one FMA each.
 template <int kOValues, int kConsumerThreads>
-__device__ __forceinline__ bool merge_key_splits(float4* tile_partials, unsigned* counter, int split,
-                                                 int splits, int thread, int barrier, std::uint32_t flag,
-                                                 float (&o)[kOValues], float (&row_max)[2],
-                                                 float (&row_sum)[2]) {
+__device__ __forceinline__ bool merge_key_splits(float4* tile_partials, unsigned* counter,
+                                                 int split, int splits, int thread, int barrier,
+                                                 std::uint32_t flag, float (&o)[kOValues],
+                                                 float (&row_max)[2], float (&row_sum)[2]) {
   using Partial = KeySplitPartial<kOValues, kConsumerThreads>;
   constexpr int kLast = Partial::kChunks - 1;
   float4* const mine = tile_partials + split * Partial::kFloat4s + thread;
 #pragma unroll
   for (int c = 0; c < kOValues / 4; ++c) {
-    __stcg(mine + c * kConsumerThreads, make_float4(o[4 * c], o[4 * c + 1], o[4 * c + 2], o[4 * c + 3]));
+    __stcg(mine + c * kConsumerThreads,
+           make_float4(o[4 * c], o[4 * c + 1], o[4 * c + 2], o[4 * c + 3]));
   }
   __stcg(mine + kLast * kConsumerThreads,
          make_float4(row_max[0], row_max[1], row_sum[0], row_sum[1]));
@@ -66,7 +68,8 @@ __device__ __forceinline__ bool merge_key_splits(float4* tile_partials, unsigned
     m[1] = fmaxf(m[1], ml.y);
   }
   // A row no split saw a key of keeps -inf and sums nothing (O = 0, l = 0), as unsplit.
-  const float m_safe[2] = {m[0] == -CUDART_INF_F ? 0.0f : m[0], m[1] == -CUDART_INF_F ? 0.0f : m[1]};
+  const float m_safe[2] = {m[0] == -CUDART_INF_F ? 0.0f : m[0],
+                           m[1] == -CUDART_INF_F ? 0.0f : m[1]};
 #pragma unroll
   for (int i = 0; i < kOValues; ++i) o[i] = 0.0f;
   row_sum[0] = row_sum[1] = 0.0f;

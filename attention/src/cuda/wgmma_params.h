@@ -36,7 +36,8 @@ struct WgmmaAttentionParams {
   // CTAs [0, split_first_tile) compute one whole tile each, then `splits` CTAs per tile, split s
   // over the key blocks [split_begin[s], split_begin[s + 1]). Each writes its partial (O, m, l)
   // to split_partials; the last to finish (split_counters: zero before the launch and left zero,
-  // arrival_counters.h) merges them (wgmma_key_split.cuh). splits == 1: no split, split_first_tile is the tile count.
+  // arrival_counters.h) merges them (wgmma_key_split.cuh). splits == 1: no split, split_first_tile
+  // is the tile count.
   int split_first_tile = 0;
   int splits = 1;
   int split_begin[kMaxKeySplits + 1] = {};

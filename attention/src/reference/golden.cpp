@@ -130,8 +130,9 @@ at::Tensor split_rows(const Problem& p, const KeySplit& split, int64_t block_q, 
                       int64_t full_len_q) {
   const int64_t q_blocks = (full_len_q + block_q - 1) / block_q;
   const at::Tensor bh = at::arange(p.batch * p.heads_q, at::kLong).view({p.batch, p.heads_q, 1});
-  const at::Tensor qb = at::floor_divide(at::arange(row_offset, row_offset + p.len_q, at::kLong),
-                                         block_q).view({1, 1, p.len_q});
+  const at::Tensor qb =
+      at::floor_divide(at::arange(row_offset, row_offset + p.len_q, at::kLong), block_q)
+          .view({1, 1, p.len_q});
   return (bh * q_blocks + qb).ge(split.first_tile);
 }
 
@@ -202,9 +203,8 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
       const at::Tensor m_safe = at::where(at::isinf(m_new), at::zeros_like(m_new), m_new);
       // kExp2Offset8: P = exp2(S - (m - 8)) in [0, 256], the offset subtracted from m in FP32
       // first (as the kernels do); l sums the same scaled P, so the 256 cancels in buf * (1 / l).
-      const at::Tensor p_blk =
-          offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
-                  : at::exp2(s - m_safe.unsqueeze(-1));
+      const at::Tensor p_blk = offset8 ? at::exp2(s - (m_safe - kPExponentOffset).unsqueeze(-1))
+                                       : at::exp2(s - m_safe.unsqueeze(-1));
       const at::Tensor alpha = at::exp2(m - m_safe);
 
       // 5. P operand: FP8 (sage2) with the static scale 448 or, with the offset, none; fp16
@@ -219,9 +219,10 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
       const at::Tensor acc_blk = truncating ? quant::fp8_wgmma_block_product(p_operand, v_blk)
                                             : at::matmul(p_operand, v_blk);
       const at::Tensor l_blk =
-          tensor_row_sum ? quant::fp8_wgmma_block_product(
-                               p_operand, at::ones({p.batch, p.heads_q, keys, 1})).squeeze(-1)
-                         : p_blk.sum(-1);
+          tensor_row_sum
+              ? quant::fp8_wgmma_block_product(p_operand, at::ones({p.batch, p.heads_q, keys, 1}))
+                    .squeeze(-1)
+              : p_blk.sum(-1);
       l = l * alpha + l_blk;
       buf = buf * alpha.unsqueeze(-1) + acc_blk;
       m = m_new;
@@ -231,22 +232,22 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   // The kernel's split tiles (tiles.h KeySplit): each split over its key blocks from a fresh
   // state, merged; the other rows over all keys at once.
   const KeySplit& split = numerics.key_split;
-  const at::Tensor split_row =
-      split.splits > 1 ? split_rows(p, split, tiles.block_q, row_offset, full_len_q)
-                       : at::zeros({p.batch, p.heads_q, p.len_q}, at::kBool);
+  const at::Tensor split_row = split.splits > 1
+                                   ? split_rows(p, split, tiles.block_q, row_offset, full_len_q)
+                                   : at::zeros({p.batch, p.heads_q, p.len_q}, at::kBool);
   const bool any_split = split_row.any().item<bool>();
   SoftmaxState state;
   if (!split_row.all().item<bool>()) state = softmax_over(0, p.len_k);
   if (any_split) {
     TORCH_CHECK(!p.causal && split.k_blocks * tiles.block_k >= p.len_k &&
                     (split.k_blocks - 1) * tiles.block_k < p.len_k,
-                "sageattn::reference: key split of ", split.k_blocks, " blocks of ",
-                tiles.block_k, " keys does not fit L_k ", p.len_k, p.causal ? " (causal)" : "");
+                "sageattn::reference: key split of ", split.k_blocks, " blocks of ", tiles.block_k,
+                " keys does not fit L_k ", p.len_k, p.causal ? " (causal)" : "");
     std::vector<SoftmaxState> parts;
     for (int s = 0; s < split.splits; ++s) {
-      parts.push_back(softmax_over(key_split_begin(split, s) * tiles.block_k,
-                                   std::min<int64_t>(key_split_begin(split, s + 1) * tiles.block_k,
-                                                     p.len_k)));
+      parts.push_back(
+          softmax_over(key_split_begin(split, s) * tiles.block_k,
+                       std::min<int64_t>(key_split_begin(split, s + 1) * tiles.block_k, p.len_k)));
     }
     const SoftmaxState merged = merge_splits(parts);
     if (!state.m.defined()) {
