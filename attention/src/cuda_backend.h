@@ -56,6 +56,18 @@ enum class OutputStore : std::uint8_t { kAuto, kThreads };
 OutputStore output_store();
 void set_output_store(OutputStore store);
 
+// How many CTAs the sm_90a wgmma kernel launches for its work items (tiles, or their key splits):
+// kPersistent (the default) one per SM (at most one per item), each running its first item and
+// then claiming the next unclaimed one until none is left, so a CTA's next tile loads while it
+// finishes the last (docs/kernels.md, "Persistent grid"); kFull one CTA per item. Both write the
+// same bits. The process setting starts from SAGEATTN_WGMMA_GRID ("persistent" or "full"; another
+// value throws c10::Error naming the variable); set_wgmma_grid changes it, and max_ctas > 0 caps
+// a persistent grid below the SM count (tests: many items per CTA on small problems).
+enum class WgmmaGrid : std::uint8_t { kPersistent, kFull };
+WgmmaGrid wgmma_grid();
+int wgmma_grid_max_ctas();
+void set_wgmma_grid(WgmmaGrid grid, int max_ctas = 0);
+
 // Why the wgmma kernel's TMA store cannot write `out` (an attention output of `layout`), in
 // words; empty when it can.
 std::string output_tma_unfit(const at::Tensor& out, Layout layout);

@@ -48,6 +48,12 @@ OutputStore output_store() { return OutputStore::kAuto; }
 
 void set_output_store(OutputStore /*store*/) {}
 
+WgmmaGrid wgmma_grid() { return WgmmaGrid::kPersistent; }
+
+int wgmma_grid_max_ctas() { return 0; }
+
+void set_wgmma_grid(WgmmaGrid /*grid*/, int /*max_ctas*/) {}
+
 std::string output_tma_unfit(const at::Tensor& /*out*/, Layout /*layout*/) { return kNoKernels; }
 
 }  // namespace sageattn::cuda_backend

@@ -20,12 +20,8 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
       cudaSuccess) {
     return;
   }
-  // One CTA per tile, `splits` per tile from split_first_tile on (WgmmaAttentionParams).
-  const long long tiles = static_cast<long long>(params.attn.len_q_pad / T::kBlockQ) *
-                          params.attn.heads_q * params.attn.batch;
-  const long long ctas =
-      params.split_first_tile + (tiles - params.split_first_tile) * params.splits;
-  kernel<<<static_cast<unsigned>(ctas), T::kThreads, T::kSmemBytes, stream>>>(params);
+  // params.ctas CTAs walk the params.items work items (WgmmaAttentionParams).
+  kernel<<<static_cast<unsigned>(params.ctas), T::kThreads, T::kSmemBytes, stream>>>(params);
 }
 
 // Calls f(Dp, consumers), each a std::integral_constant, for the wgmma instance of the tiles the

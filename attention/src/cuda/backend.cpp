@@ -111,6 +111,25 @@ std::atomic<OutputStore>& output_store_setting() {
   return setting;
 }
 
+WgmmaGrid wgmma_grid_from_env() {
+  static constexpr const char* kGridEnv = "SAGEATTN_WGMMA_GRID";
+  const char* text = std::getenv(kGridEnv);
+  const std::string value = text == nullptr ? "" : text;
+  if (value.empty() || value == "persistent") return WgmmaGrid::kPersistent;
+  if (value == "full") return WgmmaGrid::kFull;
+  TORCH_CHECK(false, "sageattn: environment variable ", kGridEnv, "='", value,
+              "' is not one of persistent, full");
+}
+
+struct WgmmaGridSetting {
+  std::atomic<WgmmaGrid> grid{wgmma_grid_from_env()};
+  std::atomic<int> max_ctas{0};
+};
+WgmmaGridSetting& wgmma_grid_setting() {
+  static WgmmaGridSetting setting;
+  return setting;
+}
+
 // What Q's and K's row quantization share: the input, the INT output and its scales.
 cuda::QuantRowsParams row_quant_params(const at::Tensor& hnd, at::Tensor& out, int64_t len_pad,
                                        cuda::QkBits bits, at::Tensor& scale, Granularity granularity) {
@@ -315,6 +334,17 @@ OutputStore output_store() { return output_store_setting().load(); }
 
 void set_output_store(OutputStore store) { output_store_setting().store(store); }
 
+WgmmaGrid wgmma_grid() { return wgmma_grid_setting().grid.load(); }
+
+int wgmma_grid_max_ctas() { return wgmma_grid_setting().max_ctas.load(); }
+
+void set_wgmma_grid(WgmmaGrid grid, int max_ctas) {
+  TORCH_CHECK(max_ctas >= 0, "sageattn::cuda_backend::set_wgmma_grid: max_ctas ", max_ctas,
+              " is negative");
+  wgmma_grid_setting().grid.store(grid);
+  wgmma_grid_setting().max_ctas.store(max_ctas);
+}
+
 std::string output_tma_unfit(const at::Tensor& out, Layout layout) {
   TORCH_CHECK(out.dim() == 4 && out.stride(3) == 1 &&
                   (out.scalar_type() == at::kBFloat16 || out.scalar_type() == at::kHalf),
@@ -421,7 +451,8 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
     const KeySplit& split = plan.numerics.key_split;
     const int64_t tiles = ops.len_q_pad / ops.tiles.block_q * p.heads_q * p.batch;
     wgmma.split_first_tile = static_cast<int>(tiles);
-    at::Tensor split_partials, split_arrivals;  // alive until the launch is queued
+    int64_t split_tiles = 0;
+    at::Tensor split_partials;  // alive until the launch is queued
     if (split.splits > 1) {
       TORCH_CHECK(
           dp == 128 && !p.causal && split.splits <= kMaxKeySplits && split.first_tile >= 0 &&
@@ -433,14 +464,31 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
       wgmma.split_first_tile = static_cast<int>(split.first_tile);
       wgmma.splits = split.splits;
       for (int s = 0; s <= split.splits; ++s) wgmma.split_begin[s] = key_split_begin(split, s);
-      const int64_t split_tiles = tiles - split.first_tile;
+      split_tiles = tiles - split.first_tile;
       const int64_t partial_floats =
           split_tiles * split.splits * cuda::wgmma_key_split_partial_floats(dp, ops.tiles);
       split_partials = at::empty({partial_floats}, f32);
       wgmma.split_partials = split_partials.data_ptr<float>();
-      // No fill launch: the stream's counters are zero and every launch leaves them so.
-      split_arrivals = cuda::arrival_counters(stream, split_tiles);
-      wgmma.split_counters = reinterpret_cast<unsigned*>(split_arrivals.data_ptr<int>());
+    }
+    // Every item its own CTA, or a persistent grid of one CTA per SM claiming them
+    // (WgmmaAttentionParams; WgmmaGrid).
+    const int64_t items = wgmma.split_first_tile + split_tiles * wgmma.splits;
+    wgmma.items = static_cast<int>(items);
+    wgmma.ctas = wgmma.items;
+    if (wgmma_grid() == WgmmaGrid::kPersistent) {
+      const int cap = wgmma_grid_max_ctas() > 0 ? wgmma_grid_max_ctas()
+                                                : device_facts(q.device().index()).sm_count;
+      if (cap > 0) wgmma.ctas = static_cast<int>(std::min<int64_t>(items, cap));
+    }
+    // The split tiles' arrival counters, then the items' claim counter. No fill launch: the
+    // stream's counters are zero and every launch leaves them so.
+    const bool claims = wgmma.ctas < wgmma.items;
+    at::Tensor counters;  // alive until the launch is queued
+    if (split_tiles > 0 || claims) {
+      counters = cuda::arrival_counters(stream, split_tiles + (claims ? 1 : 0));
+      auto* first = reinterpret_cast<unsigned*>(counters.data_ptr<int>());
+      if (split_tiles > 0) wgmma.split_counters = first;
+      if (claims) wgmma.item_counter = first + split_tiles;
     }
     cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
   } else if (ops.fp8_pv) {

@@ -7,12 +7,12 @@
 
 namespace sageattn::cuda::ptx {
 
-// blockIdx.x read again (volatile: not merged with an earlier read), so a value derived from it
-// can be recomputed where it is needed instead of held in a register across a loop.
-__device__ __forceinline__ int cta_index_x() {
-  int x;
-  asm volatile("mov.u32 %0, %%ctaid.x;\n" : "=r"(x));
-  return x;
+// x through a volatile move: the compiler cannot hoist what is computed from the result out of
+// a loop, so it is recomputed where used instead of held in registers across the loop.
+__device__ __forceinline__ int opaque(int x) {
+  int y;
+  asm volatile("mov.b32 %0, %1;\n" : "=r"(y) : "r"(x));
+  return y;
 }
 
 __device__ __forceinline__ std::uint32_t smem_addr(const void* p) {

@@ -43,6 +43,15 @@ struct WgmmaAttentionParams {
   int split_begin[kMaxKeySplits + 1] = {};
   float* split_partials = nullptr;  // float4-aligned
   unsigned* split_counters = nullptr;
+  // The work items: tiles [0, split_first_tile) whole, then `splits` per tile (items =
+  // split_first_tile + (tiles - split_first_tile) * splits), and the CTAs that run them. ctas ==
+  // items: CTA c runs item c. Fewer (a persistent grid, one CTA per SM): CTA c runs item c, then
+  // claims the next unclaimed one from item_counter (items ctas, ctas + 1, ... in claim order;
+  // zero before the launch and left zero, arrival_counters.h) until none is left, so a CTA's next
+  // tile loads while it finishes the last (attention_wgmma_kernel.cuh).
+  int items = 0;
+  int ctas = 0;
+  unsigned* item_counter = nullptr;
   AttentionParams attn;  // v_factor here is absmax / 448 (PScale::kExp2Offset8)
 };
 

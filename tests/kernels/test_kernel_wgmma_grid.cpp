@@ -1,0 +1,130 @@
+// The sm_90a wgmma kernel's grids (cuda_backend.h WgmmaGrid): one CTA per work item, or fewer
+// CTAs that each walk several items (a persistent grid), with Q double-buffered, the K/V ring and
+// the exponentials' turn running on from one item into the next, and the output tile's shared
+// memory reused. A tile computes the same way whichever CTA runs it, so every grid must write the
+// same bits; the caps below give each CTA up to all of the items of these small problems, with
+// key-split items (partials merged by whichever CTA arrives last) among them. The golden-model
+// comparison of the default (persistent) grid is KernelVsGolden's.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cuda_backend.h"
+#include "kernel_case.h"
+#include "kernel_checks.h"
+#include "sageattn/attention.h"
+
+namespace sagegen::kernel_tests {
+namespace {
+
+using sageattn::KernelFamily;
+using sageattn::Layout;
+using sageattn::cuda_backend::WgmmaGrid;
+
+std::vector<KernelCase> grid_cases() {
+  std::vector<KernelCase> cases;
+  auto add = [&](int64_t b, int64_t hq, int64_t hkv, int64_t lq, int64_t lk, int64_t d, bool causal,
+                 at::ScalarType dtype, Layout layout) -> KernelCase& {
+    KernelCase c;
+    c.dtype = dtype;
+    c.layout = layout;
+    c.batch = b;
+    c.heads_q = hq;
+    c.heads_kv = hkv;
+    c.len_q = lq;
+    c.len_k = lk;
+    c.head_dim = d;
+    c.causal = causal;
+    cases.push_back(c);
+    return cases.back();
+  };
+  // Causal over 12 heads (the head groups of 8 and a partial one), GQA, both layouts and dtypes.
+  add(2, 6, 3, 1000, 1000, 128, true, at::kBFloat16, Layout::kHND);
+  add(1, 4, 2, 777, 777, 64, true, at::kHalf, Layout::kNHD);
+  // Non-causal with the last wave split over its keys where the SM count plans it (48 tiles of
+  // 8 key blocks), Lq != Lk, one query row.
+  add(2, 4, 2, 1000, 1000, 128, false, at::kBFloat16, Layout::kHND);
+  add(1, 3, 3, 300, 1500, 128, false, at::kHalf, Layout::kNHD);
+  add(2, 2, 2, 1, 700, 64, false, at::kBFloat16, Layout::kHND);
+  // The per-thread output stores (a 200-byte token stride), Q smoothing's delta_s instance, the
+  // V mean in the staged channels, and the two-consumer tiles.
+  add(1, 2, 2, 500, 500, 100, true, at::kBFloat16, Layout::kHND);
+  add(1, 2, 2, 1000, 1000, 128, true, at::kBFloat16, Layout::kHND).smooth_q = true;
+  add(1, 2, 2, 900, 900, 96, false, at::kBFloat16, Layout::kNHD).smooth_v = true;
+  add(1, 2, 2, 1000, 1000, 128, true, at::kHalf, Layout::kHND).family = KernelFamily::kWgmma2;
+  return cases;
+}
+
+// Puts the process's grid setting back however the test ends.
+class GridSetting {
+ public:
+  GridSetting()
+      : grid_(sageattn::cuda_backend::wgmma_grid()),
+        max_ctas_(sageattn::cuda_backend::wgmma_grid_max_ctas()) {}
+  ~GridSetting() { sageattn::cuda_backend::set_wgmma_grid(grid_, max_ctas_); }
+  GridSetting(const GridSetting&) = delete;
+  GridSetting& operator=(const GridSetting&) = delete;
+
+ private:
+  WgmmaGrid grid_;
+  int max_ctas_;
+};
+
+class WgmmaGridBits : public ::testing::TestWithParam<KernelCase> {};
+
+TEST_P(WgmmaGridBits, EveryGridWritesTheSameBits) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the GPU kernel tests need one";
+  const KernelCase& c = GetParam();
+  const GuardedInputs in = make_guarded_inputs(c, /*seed=*/31);
+  sageattn::AttentionOptions options = c.options();
+  options.return_lse = true;
+  const sageattn::Selection selection = sageattn::select_route(in.q, in.k, in.v, options);
+  if (selection.route != sageattn::Route::kCudaKernel ||
+      selection.plan.family != KernelFamily::kWgmma) {
+    GTEST_SKIP() << "the wgmma kernel does not run this case here: " << selection.describe();
+  }
+  const GridSetting restore;
+  auto run = [&](WgmmaGrid grid, int max_ctas) {
+    sageattn::cuda_backend::set_wgmma_grid(grid, max_ctas);
+    poison_cuda_allocator(int64_t{64} << 20);
+    return sageattn::attention(in.q, in.k, in.v, options);
+  };
+  const sageattn::AttentionResult full = run(WgmmaGrid::kFull, 0);
+  ASSERT_EQ((~at::isfinite(full.out)).sum().item<int64_t>(), 0)
+      << "NaN/Inf in the output: unwritten (poisoned) elements";
+  // 0: one CTA per SM (at most one per item).
+  for (const int max_ctas : {1, 2, 5, 0}) {
+    SCOPED_TRACE("persistent grid, max_ctas " + std::to_string(max_ctas));
+    const sageattn::AttentionResult walked = run(WgmmaGrid::kPersistent, max_ctas);
+    const at::Tensor full_bits = full.out.view(at::kShort);
+    const at::Tensor walked_bits = walked.out.view(at::kShort);
+    EXPECT_TRUE(at::equal(full_bits, walked_bits))
+        << (full_bits != walked_bits).sum().item<int64_t>() << " of " << full.out.numel()
+        << " elements differ, max |diff| "
+        << (full.out.to(at::kFloat) - walked.out.to(at::kFloat)).abs().max().item<float>();
+    EXPECT_TRUE(at::equal(full.lse.view(at::kInt), walked.lse.view(at::kInt)));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, WgmmaGridBits, ::testing::ValuesIn(grid_cases()),
+                         [](const ::testing::TestParamInfo<KernelCase>& info) {
+                           return info.param.name();
+                         });
+
+// The setting itself (no device needed): a negative cap is refused with the function's name.
+TEST(WgmmaGridSetting, RefusesANegativeCap) {
+  if (!sageattn::cuda_backend::compiled()) GTEST_SKIP() << "this build has no CUDA kernels";
+  const GridSetting restore;
+  try {
+    sageattn::cuda_backend::set_wgmma_grid(WgmmaGrid::kPersistent, -1);
+    FAIL() << "a negative max_ctas was accepted";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("set_wgmma_grid: max_ctas -1"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sagegen::kernel_tests
