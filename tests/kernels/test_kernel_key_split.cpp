@@ -17,6 +17,7 @@
 #include "kernel_checks.h"
 #include "sageattn/attention.h"
 #include "sageattn/tiles.h"
+#include "wgmma_grid_setting.h"
 
 namespace sagegen::kernel_tests {
 namespace {
@@ -60,8 +61,7 @@ TEST(KernelKeySplit, TheDevicePlanFollowsItsSmCount) {
   EXPECT_EQ(split.k_blocks, 8);
 }
 
-TEST(KernelKeySplit, CallsOnTwoStreamsAtOnceGiveTheSequentialResults) {
-  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+void expect_two_streams_give_the_sequential_results() {
   const KernelCase c = split_case();
   const GuardedInputs a = make_guarded_inputs(c, /*seed=*/22);
   const GuardedInputs b = make_guarded_inputs(c, /*seed=*/23);
@@ -94,8 +94,7 @@ TEST(KernelKeySplit, CallsOnTwoStreamsAtOnceGiveTheSequentialResults) {
   }
 }
 
-TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
-  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+void expect_graph_replays_give_the_eager_result() {
   const KernelCase c = split_case();
   const GuardedInputs in = make_guarded_inputs(c, /*seed=*/24);
   SKIP_WITHOUT_SPLIT(device_split(c, in));
@@ -118,6 +117,30 @@ TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
     at::cuda::device_synchronize();
     EXPECT_TRUE(at::equal(captured, eager)) << "replay " << replay;
   }
+}
+
+TEST(KernelKeySplit, CallsOnTwoStreamsAtOnceGiveTheSequentialResults) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  expect_two_streams_give_the_sequential_results();
+}
+
+TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  expect_graph_replays_give_the_eager_result();
+}
+
+// Five CTAs claiming the items through the stream's (or the graph's) counter, which each call
+// must leave at zero for the next.
+TEST(KernelKeySplit, PersistentCtasClaimItemsOnTwoStreamsAtOnce) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const ScopedWgmmaGrid five(sageattn::cuda_backend::WgmmaGrid::kPersistent, 5);
+  expect_two_streams_give_the_sequential_results();
+}
+
+TEST(KernelKeySplit, PersistentCtasClaimItemsInGraphReplays) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const ScopedWgmmaGrid five(sageattn::cuda_backend::WgmmaGrid::kPersistent, 5);
+  expect_graph_replays_give_the_eager_result();
 }
 #else
 TEST(KernelKeySplit, NeedsLibtorchsCudaPart) {

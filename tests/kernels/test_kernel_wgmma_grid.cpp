@@ -15,6 +15,7 @@
 #include "kernel_case.h"
 #include "kernel_checks.h"
 #include "sageattn/attention.h"
+#include "wgmma_grid_setting.h"
 
 namespace sagegen::kernel_tests {
 namespace {
@@ -57,21 +58,6 @@ std::vector<KernelCase> grid_cases() {
   return cases;
 }
 
-// Puts the process's grid setting back however the test ends.
-class GridSetting {
- public:
-  GridSetting()
-      : grid_(sageattn::cuda_backend::wgmma_grid()),
-        max_ctas_(sageattn::cuda_backend::wgmma_grid_max_ctas()) {}
-  ~GridSetting() { sageattn::cuda_backend::set_wgmma_grid(grid_, max_ctas_); }
-  GridSetting(const GridSetting&) = delete;
-  GridSetting& operator=(const GridSetting&) = delete;
-
- private:
-  WgmmaGrid grid_;
-  int max_ctas_;
-};
-
 class WgmmaGridBits : public ::testing::TestWithParam<KernelCase> {};
 
 TEST_P(WgmmaGridBits, EveryGridWritesTheSameBits) {
@@ -85,9 +71,8 @@ TEST_P(WgmmaGridBits, EveryGridWritesTheSameBits) {
       selection.plan.family != KernelFamily::kWgmma) {
     GTEST_SKIP() << "the wgmma kernel does not run this case here: " << selection.describe();
   }
-  const GridSetting restore;
   auto run = [&](WgmmaGrid grid, int max_ctas) {
-    sageattn::cuda_backend::set_wgmma_grid(grid, max_ctas);
+    const ScopedWgmmaGrid setting(grid, max_ctas);
     poison_cuda_allocator(int64_t{64} << 20);
     return sageattn::attention(in.q, in.k, in.v, options);
   };
@@ -116,7 +101,8 @@ INSTANTIATE_TEST_SUITE_P(Kernel, WgmmaGridBits, ::testing::ValuesIn(grid_cases()
 // The setting itself (no device needed): a negative cap is refused with the function's name.
 TEST(WgmmaGridSetting, RefusesANegativeCap) {
   if (!sageattn::cuda_backend::compiled()) GTEST_SKIP() << "this build has no CUDA kernels";
-  const GridSetting restore;
+  const ScopedWgmmaGrid restore(sageattn::cuda_backend::wgmma_grid(),
+                                sageattn::cuda_backend::wgmma_grid_max_ctas());
   try {
     sageattn::cuda_backend::set_wgmma_grid(WgmmaGrid::kPersistent, -1);
     FAIL() << "a negative max_ctas was accepted";
