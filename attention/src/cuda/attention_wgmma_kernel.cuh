@@ -396,11 +396,13 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       const int stage = ring % T::kStages;
       wgmma::mbar_wait(full_bar(stage), (ring / T::kStages) & 1);
       const std::uint64_t k_desc = wgmma::make_desc<T::kQkSwizzle>(k_tile(stage));
-      // This consumer's Q rows, from buf passed through an opaque move: derived here per block
-      // (as when Q had one buffer), not hoisted into a descriptor held across the loop (at hd128
-      // that cost a register pair and 64-bit adds per k-step there).
+      // This consumer's Q rows. At hd128 from buf passed through an opaque move: derived here
+      // per block (as when Q had one buffer), not hoisted into a descriptor held across the loop
+      // (that cost a register pair and 64-bit adds per k-step there). At hd64 hoisted: that
+      // schedule measured faster (H200, run 83).
       const std::uint64_t q_desc = wgmma::make_desc<T::kQkSwizzle>(
-          q_tile(ptx::opaque(buf)) + (threadIdx.x / 128 - 1) * T::kConsumerRows * kDp);
+          q_tile(kDp == 128 ? ptx::opaque(buf) : buf) +
+          (threadIdx.x / 128 - 1) * T::kConsumerRows * kDp);
       wgmma::fence_operands(acc);
       wgmma::fence();
 #pragma unroll
@@ -569,8 +571,17 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     // Two loops, not a branch per block: one body of each kind keeps the register allocation of
     // each loop to itself (a branch between both bodies spilled at 160 registers). The unmasked
     // blocks, then the masked ones; their bounds come from the item's slot at each test.
-    for (; ring < wgmma::shared_load(slot_unmasked_end(buf)); ++ring) {
-      block(ring, 0, std::false_type{});
+    // At hd128 the unmasked loop reads its bound from the slot at each test (held in a register,
+    // it spilled there); at hd64 once (that schedule measured 1-2% faster than a read per test,
+    // H200, run 83).
+    if constexpr (kDp == 64) {
+      for (const int end = wgmma::shared_load(slot_unmasked_end(buf)); ring < end; ++ring) {
+        block(ring, 0, std::false_type{});
+      }
+    } else {
+      for (; ring < wgmma::shared_load(slot_unmasked_end(buf)); ++ring) {
+        block(ring, 0, std::false_type{});
+      }
     }
     for (; ring < wgmma::shared_load(slot_end(buf)); ++ring) {
       block(ring, ring + wgmma::shared_load(slot_kb_minus_ring(buf)), std::true_type{});
