@@ -1,7 +1,9 @@
 // The wgmma attention kernel of sage2-8b on sm_90a (hopper-path.md section 4, stage 3a):
-//   warpgroup 0, producer: one thread issues TMA copies of the Q tile once and of K, V^T, the
-//     block's delta_s row and K scales per 128-key block into a ring of kStages stages, gated by
-//     full/empty mbarriers; the warpgroup gives most of its registers to the consumers.
+//   warpgroup 0, producer: one thread walks the CTA's work items (its own, then those it claims:
+//     a persistent grid, WgmmaAttentionParams) and issues TMA copies of each tile's Q (double-
+//     buffered) and of K, V^T, the block's delta_s row and K scales per 128-key block into a
+//     ring of kStages stages, gated by full/empty mbarriers; the warpgroup gives most of its
+//     registers to the consumers.
 //   warpgroups 1..block_q/64, consumers: 64 Q rows each; per K block S = Q K^T on INT8 wgmma
 //     (m64n128k32, both operands in swizzled shared memory), online softmax in base 2 with P
 //     born in [0, 256] (exponent offset 8), P to FP8 E4M3 in registers, O_blk = P V^T on FP8 wgmma

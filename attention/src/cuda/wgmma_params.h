@@ -30,11 +30,11 @@ struct WgmmaAttentionParams {
   // with TMA; false: every thread stores its fragment (store_output_fragment). Both write the
   // same bits; backend.cpp picks TMA where a tensor map can describe the output.
   bool tma_store = false;
-  // The key split of the grid's last tiles (sageattn/tiles.h KeySplit): the grid is 1D, tiles in
-  // launch order, t = (b * H_q + h) * q_blocks + q_block (causal: longest rows first within
-  // groups of 8 heads, WgmmaTile::kCausalHeadGroup);
-  // CTAs [0, split_first_tile) compute one whole tile each, then `splits` CTAs per tile, split s
-  // over the key blocks [split_begin[s], split_begin[s + 1]). Each writes its partial (O, m, l)
+  // The key split of the last wave's tiles (sageattn/tiles.h KeySplit): tiles in item order,
+  // t = (b * H_q + h) * q_blocks + q_block (causal: longest rows first within groups of 8 heads,
+  // WgmmaTile::kCausalHeadGroup); items [0, split_first_tile) are one whole tile each, then
+  // `splits` items per tile, split s over the key blocks [split_begin[s], split_begin[s + 1]).
+  // Each writes its partial (O, m, l)
   // to split_partials; the last to finish (split_counters: zero before the launch and left zero,
   // arrival_counters.h) merges them (wgmma_key_split.cuh). splits == 1: no split, split_first_tile
   // is the tile count.
