@@ -54,6 +54,22 @@ std::string KernelCase::name() const {
 
 void PrintTo(const KernelCase& c, std::ostream* os) { *os << c.name(); }
 
+KernelCase shaped_case(int64_t batch, int64_t heads_q, int64_t heads_kv, int64_t len_q,
+                       int64_t len_k, int64_t head_dim, bool causal, at::ScalarType dtype,
+                       sageattn::Layout layout) {
+  KernelCase c;
+  c.dtype = dtype;
+  c.layout = layout;
+  c.batch = batch;
+  c.heads_q = heads_q;
+  c.heads_kv = heads_kv;
+  c.len_q = len_q;
+  c.len_k = len_k;
+  c.head_dim = head_dim;
+  c.causal = causal;
+  return c;
+}
+
 sageattn::AttentionOptions KernelCase::options() const {
   sageattn::AttentionOptions options;
   options.variant = variant;

@@ -43,6 +43,11 @@ struct KernelCase {
 // gtest prints parameters through this: the name instead of the struct's bytes.
 void PrintTo(const KernelCase& c, std::ostream* os);
 
+// A sage2-8b case of this shape (the other fields at their defaults).
+KernelCase shaped_case(int64_t batch, int64_t heads_q, int64_t heads_kv, int64_t len_q,
+                       int64_t len_k, int64_t head_dim, bool causal, at::ScalarType dtype,
+                       sageattn::Layout layout);
+
 // Every variant x the shapes the issue lists: lengths 1, 75, 113, 1000, 4096, 32768;
 // Lq != Lk; GQA; causal; HND and NHD; fp16 and bf16; head dims 64, 72, 96, 128, 256.
 std::vector<KernelCase> all_kernel_cases();

@@ -35,17 +35,7 @@ std::vector<OutputStoreCase> output_store_cases() {
   std::vector<OutputStoreCase> cases;
   auto add = [&](int64_t b, int64_t hq, int64_t hkv, int64_t lq, int64_t lk, int64_t d, bool causal,
                  at::ScalarType dtype, Layout layout, bool tma) {
-    KernelCase c;
-    c.dtype = dtype;
-    c.layout = layout;
-    c.batch = b;
-    c.heads_q = hq;
-    c.heads_kv = hkv;
-    c.len_q = lq;
-    c.len_k = lk;
-    c.head_dim = d;
-    c.causal = causal;
-    cases.push_back({c, tma});
+    cases.push_back({shaped_case(b, hq, hkv, lq, lk, d, causal, dtype, layout), tma});
   };
   // TMA: both layouts and dtypes, both padded head dims, lengths off the Q tile (192 rows at
   // hd128, 256 at hd64; the box clips the rows past len_q), one row, narrower head dims (the box

@@ -28,17 +28,7 @@ std::vector<KernelCase> grid_cases() {
   std::vector<KernelCase> cases;
   auto add = [&](int64_t b, int64_t hq, int64_t hkv, int64_t lq, int64_t lk, int64_t d, bool causal,
                  at::ScalarType dtype, Layout layout) -> KernelCase& {
-    KernelCase c;
-    c.dtype = dtype;
-    c.layout = layout;
-    c.batch = b;
-    c.heads_q = hq;
-    c.heads_kv = hkv;
-    c.len_q = lq;
-    c.len_k = lk;
-    c.head_dim = d;
-    c.causal = causal;
-    cases.push_back(c);
+    cases.push_back(shaped_case(b, hq, hkv, lq, lk, d, causal, dtype, layout));
     return cases.back();
   };
   // Causal over 12 heads (the head groups of 8 and a partial one), GQA, both layouts and dtypes.
