@@ -82,9 +82,12 @@ struct WgmmaTile {
   static constexpr int kOutBytes = kConsumers * OutputTile<kDp>::kBytes;
   // The head's v_factor and v_mean (kDp floats each), brought in with the Q tile for the
   // epilogue: read from shared memory there instead of global loads behind the output stores.
-  // Then the tile's Q scales (kBlockQ / kWarpQ groups of kScaleGroupsPerWarp floats), with them:
-  // a consumer reads its row pair's scale from shared memory once Q is in.
-  static constexpr int kChannelBytes = 2 * kDp * 4 + kBlockQ / kWarpQ * kScaleGroupsPerWarp * 4;
+  // Then, at kQScaleOffset, the tile's Q scales (kBlockQ / kWarpQ groups of kScaleGroupsPerWarp
+  // floats), with them: a consumer reads its row pair's scale from shared memory once Q is in.
+  static constexpr int kChannelRowBytes = kDp * 4;
+  static constexpr int kQScaleOffset = 2 * kChannelRowBytes;
+  static constexpr int kQScaleBytes = kBlockQ / kWarpQ * kScaleGroupsPerWarp * 4;
+  static constexpr int kChannelBytes = kQScaleOffset + kQScaleBytes;
   // A CTA may walk several tiles (params.ctas < params.items): Q and the channels are double
   // buffered, so the producer loads the next tile's while the consumers finish this one. Item k of
   // the CTA uses buffer k % 2, filled behind q_full[k % 2] and freed by q_empty[k % 2].
@@ -98,7 +101,8 @@ struct WgmmaTile {
   static constexpr int kTurnBytes = 4 * exp_turn_words<kExpTurn>();
   // Then one word: whether this CTA is the last of a split tile's CTAs (wgmma_key_split.cuh).
   static constexpr int kSplitFlagBytes = 4;
-  // Then per Q buffer the producer's schedule of the item in it (ItemSlot in the kernel).
+  // Then per Q buffer the producer's schedule of the item in it: four words (slot_* in the
+  // kernel).
   static constexpr int kSlotBytes = 16;
   // + kAlign: the dynamic shared memory base is rounded up to the atom in the kernel.
   static constexpr int kOutOffset =
@@ -280,7 +284,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     wgmma::prefetch_tensor_map(&params.k_map);
     wgmma::prefetch_tensor_map(&params.v_map);
     if (params.tma_store) wgmma::prefetch_tensor_map(&params.out_map);
-    constexpr std::uint32_t kChannelRowBytes = kDp * 4;
+    constexpr std::uint32_t kChannelRowBytes = T::kChannelRowBytes;
     const std::uint32_t tx_bytes =
         T::kKBytes + T::kVBytes + T::kKScaleBytes + (kDelta ? T::kDeltaBytes : 0);
     const int k_blocks_total = p.len_k_pad / T::kBlockK;
@@ -318,13 +322,12 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       wgmma::shared_store(slot_kb_minus_ring(buf), keys.begin - ring);
       // The slot's stores are ordered before the consumers' reads by this arrive (release) and
       // their wait (acquire).
-      constexpr std::uint32_t kQScaleBytes = T::kBlockQ / T::kWarpQ * kScaleGroupsPerWarp * 4;
-      wgmma::mbar_arrive_expect_tx(q_full(buf), T::kQBytes + kQScaleBytes +
+      wgmma::mbar_arrive_expect_tx(q_full(buf), T::kQBytes + T::kQScaleBytes +
                                                     (p.v_factor ? kChannelRowBytes : 0) +
                                                     (p.v_mean ? kChannelRowBytes : 0));
-      wgmma::bulk_load(base + channel_offset(buf) + 2 * kChannelRowBytes,
-                       p.q_scale + (at.bh * q_blocks + at.qb) * (kQScaleBytes / 4), kQScaleBytes,
-                       q_full(buf));
+      wgmma::bulk_load(base + channel_offset(buf) + T::kQScaleOffset,
+                       p.q_scale + (at.bh * q_blocks + at.qb) * (T::kQScaleBytes / 4),
+                       T::kQScaleBytes, q_full(buf));
       wgmma::tma_load_2d(q_tile(buf), &params.q_map, q_full(buf), 0,
                          static_cast<int>(at.bh * p.len_q_pad + at.qb * T::kBlockQ));
       if (p.v_factor) {
@@ -386,7 +389,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     // Both rows share Q scale group (row / 16, row % 8) of tiles.h.
     const int scale_group = (consumer * T::kConsumerRows + warp * 16) / T::kWarpQ;
     const float q_scale = reinterpret_cast<const float*>(
-        smem + channel_offset(buf) + 2 * kDp * 4)[scale_group * kScaleGroupsPerWarp + g];
+        smem + channel_offset(buf) + T::kQScaleOffset)[scale_group * kScaleGroupsPerWarp + g];
 
     float o[T::kOValues];
 #pragma unroll
@@ -572,10 +575,9 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     };
     // Two loops, not a branch per block: one body of each kind keeps the register allocation of
     // each loop to itself (a branch between both bodies spilled at 160 registers). The unmasked
-    // blocks, then the masked ones; their bounds come from the item's slot at each test.
-    // At hd128 the unmasked loop reads its bound from the slot at each test (held in a register,
-    // it spilled there); at hd64 once (that schedule measured 1-2% faster than a read per test,
-    // H200, run 83).
+    // blocks, then the masked ones, their bounds from the item's slot: read at each test (held in
+    // a register across the hd128 unmasked loop, the bound spilled there), except the hd64
+    // unmasked loop's, read once (that schedule measured 1-2% faster; H200, run 83).
     if constexpr (kDp == 64) {
       for (const int end = wgmma::shared_load(slot_unmasked_end(buf)); ring < end; ++ring) {
         block(ring, 0, std::false_type{});
@@ -609,55 +611,56 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     }
     if (store) {
 
-    // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
-    // v_factor and v_mean arrived with Q (q_full, waited before the loop).
-    const auto* const channels = reinterpret_cast<const float*>(smem + channel_offset(buf));
-    std::int64_t out_off[2];
-    bool row_valid[2];
-    float inv_l[2];
+      // ---- epilogue: O = buf * (1 / l) * v_factor + v_mean (epilogue.cuh) ----
+      // v_factor and v_mean arrived with Q (q_full, waited before the loop).
+      const auto* const channels = reinterpret_cast<const float*>(smem + channel_offset(buf));
+      std::int64_t out_off[2];
+      bool row_valid[2];
+      float inv_l[2];
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      // Every thread of the row's quad holds the whole row sum (the tensor cores summed all keys).
-      const float l = row_sum[half];
-      const int row = row_base + half * 8;
-      row_valid[half] = row < p.len_q;
-      out_off[half] = done.b * p.out_stride_b + done.h * p.out_stride_h + row * p.out_stride_l;
-      inv_l[half] = output_row_scale(l);
-      // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.
-      if (p.lse != nullptr && t == 0 && row_valid[half]) {
-        p.lse[done.bh * p.len_q + row] = (row_max[half] + log2f(l) - kPExponentOffset) * kLn2;
+      for (int half = 0; half < 2; ++half) {
+        // Every thread of the row's quad holds the whole row sum (the tensor cores summed all keys).
+        const float l = row_sum[half];
+        const int row = row_base + half * 8;
+        row_valid[half] = row < p.len_q;
+        out_off[half] = done.b * p.out_stride_b + done.h * p.out_stride_h + row * p.out_stride_l;
+        inv_l[half] = output_row_scale(l);
+        // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.
+        if (p.lse != nullptr && t == 0 && row_valid[half]) {
+          p.lse[done.bh * p.len_q + row] = (row_max[half] + log2f(l) - kPExponentOffset) * kLn2;
+        }
+      }
+      // Accumulator element 4 j + 2 half + e: row g + 8 half, channel 8 j + 2 t + e.
+      const SharedChannels shared_channels{channels, channels + kDp, p.v_factor != nullptr,
+                                           p.v_mean != nullptr};
+      auto value = [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; };
+      if (params.tma_store) {
+        // Through shared memory and one TMA store per consumer (wgmma_output_tile.cuh). The indices
+        // come from row_base, which the loop kept live anyway: at hd128 the loop runs at the register
+        // limit, and one more value kept across it (consumer or warp) spilled in the unmasked loop.
+        const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
+        const int tile_row = cta_row % T::kConsumerRows;
+        const int tile_offset =
+            T::kOutOffset + (cta_row / T::kConsumerRows) * OutputTile<kDp>::kBytes;
+        const int tile_barrier = T::kOutputTileBarrier + cta_row / T::kConsumerRows;
+        // The tile's shared memory still feeds the previous item's store.
+        const bool leader = tile_row == 0 && t == 0;
+        if (k > 0) await_output_tile_read(tile_barrier, leader);
+        stage_output_fragment<kDp>(p.out_type, smem + tile_offset, tile_row, t, inv_l,
+                                   shared_channels, value);
+        store_output_tile<kDp>(&params.out_map, base + tile_offset, tile_barrier, leader,
+                               row_base - tile_row, p.len_q, done.h, done.b);
+      } else {
+        store_output_fragment<2, kDp / 8>(p, out_off, row_valid, inv_l, t, shared_channels, value);
       }
     }
-    // Accumulator element 4 j + 2 half + e: row g + 8 half, channel 8 j + 2 t + e.
-    const SharedChannels shared_channels{channels, channels + kDp, p.v_factor != nullptr,
-                                         p.v_mean != nullptr};
-    auto value = [&](int half, int j, int e) { return o[4 * j + 2 * half + e]; };
-    if (params.tma_store) {
-      // Through shared memory and one TMA store per consumer (wgmma_output_tile.cuh). The indices
-      // come from row_base, which the loop kept live anyway: at hd128 the loop runs at the register
-      // limit, and one more value kept across it (consumer or warp) spilled in the unmasked loop.
-      const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
-      const int tile_row = cta_row % T::kConsumerRows;
-      const int tile_offset =
-          T::kOutOffset + (cta_row / T::kConsumerRows) * OutputTile<kDp>::kBytes;
-      const int tile_barrier = T::kOutputTileBarrier + cta_row / T::kConsumerRows;
-      // The tile's shared memory still feeds the previous item's store.
-      const bool leader = tile_row == 0 && t == 0;
-      if (k > 0) await_output_tile_read<kDp>(tile_barrier, leader);
-      stage_output_fragment<kDp>(p.out_type, smem + tile_offset, tile_row, t, inv_l,
-                                 shared_channels, value);
-      store_output_tile<kDp>(&params.out_map, base + tile_offset, tile_barrier, leader,
-                             row_base - tile_row, p.len_q, done.h, done.b);
-    } else {
-      store_output_fragment<2, kDp / 8>(p, out_off, row_valid, inv_l, t, shared_channels, value);
-    }
-    }  // store
     // Q buffer buf and its channels are free for the producer's item k + 2.
     wgmma::mbar_arrive(q_empty(buf));
   }  // items
   turn.finish();
-  // The shared memory must outlive the TMA unit's reads of the last output tile.
-  if (params.tma_store && threadIdx.x % 128 == 0) await_output_tile_read<kDp>(-1, true);
+  // The shared memory must outlive the TMA unit's reads of the last output tile (its leader's
+  // bulk group).
+  if (params.tma_store && threadIdx.x % 128 == 0) wgmma::bulk_wait_group_read<0>();
 #else
   wgmma::sageattn_wgmma_unavailable();
 #endif

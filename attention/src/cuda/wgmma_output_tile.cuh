@@ -83,9 +83,9 @@ __device__ __forceinline__ void stage_output_fragment(ElemType out_type, std::ui
 // After every thread of the warpgroup has staged its fragment: each makes its writes visible to
 // the async proxy, the warpgroup meets at named barrier `barrier` (128 threads), and the leader
 // stores the panels at (channel 64 p, row `row`, head h, batch b) of out_map. It does not wait
-// for the TMA unit's reads of them: await_output_tile_read does, before the tile is staged again
-// and before the CTA ends (the global writes complete before the grid does). A tile whose first
-// row is past len_q stores nothing.
+// for the TMA unit's reads of them: await_output_tile_read does before the tile is staged again,
+// and the kernel's end (the global writes complete before the grid does). A tile whose first row
+// is past len_q stores nothing.
 template <int kDp>
 __device__ __forceinline__ void store_output_tile(const void* out_map, std::uint32_t tile_addr,
                                                   int barrier, bool leader, int row, int len_q,
@@ -103,13 +103,11 @@ __device__ __forceinline__ void store_output_tile(const void* out_map, std::uint
   }
 }
 
-// The leader waits until the TMA unit has read the tile its last store_output_tile stored; then,
-// unless barrier < 0 (the CTA's end: only the leader calls), the warpgroup meets at `barrier`,
-// after which every thread may write the tile again.
-template <int kDp>
+// The leader waits until the TMA unit has read the tile its last store_output_tile stored; then
+// the warpgroup meets at `barrier`, after which every thread may write the tile again.
 __device__ __forceinline__ void await_output_tile_read(int barrier, bool leader) {
   if (leader) wgmma::bulk_wait_group_read<0>();
-  if (barrier >= 0) wgmma::named_barrier_sync(barrier, 128);
+  wgmma::named_barrier_sync(barrier, 128);
 }
 
 }  // namespace sageattn::cuda
