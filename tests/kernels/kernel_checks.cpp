@@ -3,9 +3,10 @@
 #include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -87,5 +88,15 @@ void poison_cuda_allocator(int64_t bytes) {
       blocks.push_back(at::full({size}, 0xFF, byte_options));
   }
 }  // blocks freed here: back to the allocator's cache, full of NaN
+
+std::string bit_difference(const at::Tensor& actual, const at::Tensor& expected) {
+  const at::ScalarType bits = actual.element_size() == 2 ? at::kShort : at::kInt;
+  const at::Tensor a = actual.view(bits), e = expected.view(bits);
+  if (at::equal(a, e)) return "";
+  return std::to_string((a != e).sum().item<int64_t>()) + " of " + std::to_string(actual.numel()) +
+         " elements differ, max |diff| " +
+         std::to_string(
+             (actual.to(at::kFloat) - expected.to(at::kFloat)).abs().max().item<float>());
+}
 
 }  // namespace sagegen::kernel_tests

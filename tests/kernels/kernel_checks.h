@@ -29,4 +29,8 @@ UlpStats ulp_distance(const at::Tensor& actual, const at::Tensor& expected, at::
 // outputs itself, so there is no out tensor to poison. `bytes`: at least what the call allocates.
 void poison_cuda_allocator(int64_t bytes);
 
+// Where `actual` differs from `expected` bit for bit (same shape; 2- or 4-byte floats: -0 and +0
+// differ, as would any other rounding), in words; empty when every bit is the same.
+std::string bit_difference(const at::Tensor& actual, const at::Tensor& expected);
+
 }  // namespace sagegen::kernel_tests

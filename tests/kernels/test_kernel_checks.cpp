@@ -50,6 +50,27 @@ TEST(UlpDistance, NanInActualIsReportedAndFailsEveryBound) {
   EXPECT_GT(stats.max_ulp, 1e30);
 }
 
+// The bit comparison of two outputs: same bits read empty; a zero's sign and a one-ULP step are
+// differences, counted, in both element sizes.
+TEST(BitDifference, SeesASignedZeroAndOneUlp) {
+  const at::Tensor expected = at::arange(8, at::kFloat).to(at::kBFloat16);
+  EXPECT_EQ(bit_difference(expected.clone(), expected), "");
+  at::Tensor actual = expected.clone();
+  actual[0] = -0.0;  // equal as a value to +0.0
+  EXPECT_TRUE(at::equal(actual, expected)) << "the values must compare equal";
+  const std::string sign = bit_difference(actual, expected);
+  EXPECT_NE(sign.find("1 of 8 elements differ"), std::string::npos) << sign;
+  actual[5] = 5.0f + 1.0f / 32;  // one bf16 step above 5
+  const std::string two = bit_difference(actual, expected);
+  EXPECT_NE(two.find("2 of 8 elements differ, max |diff| 0.03125"), std::string::npos) << two;
+  const at::Tensor lse = at::ones({4}, at::kFloat);
+  at::Tensor lse_off = lse.clone();
+  lse_off[2] = std::nextafter(1.0f, 2.0f);
+  EXPECT_EQ(bit_difference(lse.clone(), lse), "");
+  const std::string fp32 = bit_difference(lse_off, lse);
+  EXPECT_NE(fp32.find("1 of 4 elements differ"), std::string::npos) << fp32;
+}
+
 TEST(GuardedInputs, DetectsAWriteIntoAGuardAndAModifiedInput) {
   KernelCase c;
   c.len_q = c.len_k = 75;

@@ -99,13 +99,8 @@ TEST_P(WgmmaOutputStore, TmaAndThreadStoresWriteTheSameBits) {
         << "NaN/Inf in the output: unwritten (poisoned) elements";
   }
   // Bits, not values: -0 and +0 differ, and so would any other rounding.
-  const at::Tensor tma_bits = tma.out.view(at::kShort);
-  const at::Tensor thread_bits = threads.out.view(at::kShort);
-  EXPECT_TRUE(at::equal(tma_bits, thread_bits))
-      << (tma_bits != thread_bits).sum().item<int64_t>() << " of " << tma.out.numel()
-      << " elements differ, max |diff| "
-      << (tma.out.to(at::kFloat) - threads.out.to(at::kFloat)).abs().max().item<float>();
-  EXPECT_TRUE(at::equal(tma.lse.view(at::kInt), threads.lse.view(at::kInt)));
+  EXPECT_EQ(bit_difference(threads.out, tma.out), "") << "output";
+  EXPECT_EQ(bit_difference(threads.lse, tma.lse), "") << "LSE";
 }
 
 // The eligibility rule alone, on CPU tensors (it reads only the address and the strides): rows
