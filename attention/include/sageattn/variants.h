@@ -86,14 +86,16 @@ constexpr int padded_head_dim(Variant v, std::int64_t head_dim) {
 
 // Where `auto` runs sage2-8b rather than torch SDPA (cuDNN) on an arch with measured costs: from
 // this sequence length on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls
-// (quantization included), bf16, B2 H24, sage2-8b and cuDNN in one process, HND and NHD alike
-// (docs/benchmarks.md, 2026-11-30 eighth session, run 70 of docs/gpu-notes.md, NVIDIA H200;
-// configs/costs/sm90.yaml holds the L16384 figures as relative costs). cuDNN / sage2-8b time:
-//   hd128 full:   L 3072 0.98 (649 vs 664 TOPS), L 3584 1.07 (689 vs 643), L 4096 1.07
-//   hd128 causal: L 5120 1.00-1.01 (598 vs 596), L 6144 1.07 (656 vs 614), L 8192 1.13
-//   hd64 full:    L 3584 0.94-0.95 (427 vs 451), L 4096 1.02 (490 vs 479), L 5120 1.03
-//   hd64 causal:  L 6144 1.02 (443 vs 434), L 7168 1.05-1.06 (468 vs 445), L 8192 1.08-1.09
-// (hd128 causal stays at 6144: 5120 is a tie.)
+// (quantization included), bf16, B2 H24, sage2-8b and cuDNN in one process, two rounds
+// (docs/benchmarks.md, 2026-12-01 tenth session, run 89 of docs/gpu-notes.md, NVIDIA H200, the
+// persistent grid; HND and NHD within 1% in run 70; configs/costs/sm90.yaml holds the L16384
+// figures as relative costs). cuDNN / sage2-8b time:
+//   hd128 full:   L 3072 0.99 (674-676 vs 680 TOPS), L 3584 1.08-1.09 (712-714 vs 657), L 4096 1.08
+//   hd128 causal: L 4096 0.93 (526 vs 568), L 5120 1.02 (607-608 vs 598), L 6144 1.09-1.10
+//   hd64 full:    L 3584 0.96-0.97 (436-437 vs 450-452), L 4096 1.05 (500-501 vs 479), L 5120 1.04
+//   hd64 causal:  L 5120 0.95, L 6144 1.00 (434-435 vs 432-435), L 7168 1.05 (466 vs 443-445)
+// (hd128 causal moved from 6144 to 5120 with the persistent grid; hd64 causal stays at 6144,
+// a tie now, 1.02 in run 70.)
 // An arch without rows has no measurement: there auto runs sage2-8b wherever its kernel runs.
 struct AutoCrossover {
   int arch;
@@ -106,7 +108,7 @@ inline constexpr AutoCrossover kAutoCrossovers[] = {
     {90, 64, false, 4096},
     {90, 64, true, 6144},
     {90, 128, false, 3584},
-    {90, 128, true, 6144},
+    {90, 128, true, 5120},
 };
 
 // The measured crossover for an arch, head dim (any; classed by the kernel it pads to) and mask,
