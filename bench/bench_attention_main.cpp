@@ -11,12 +11,15 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_accuracy.h"
 #include "bench_accuracy_cases.h"
+#include "bench_energy.h"
 #include "bench_gemm_ceiling.h"
 #include "bench_options.h"
 #include "bench_runners.h"
@@ -101,7 +104,7 @@ std::vector<RowSlice> accuracy_slices(const Case& c) {
 }
 
 Row measure(const Runner& runner, const Case& c, const std::vector<Inputs>& sets,
-            const at::Tensor& exact, const BenchOptions& options) {
+            const at::Tensor& exact, const BenchOptions& options, const EnergyCounter* energy) {
   Row row;
   row.variant = runner.name;
   try {
@@ -122,7 +125,7 @@ Row measure(const Runner& runner, const Case& c, const std::vector<Inputs>& sets
     if (row.status != "ok") return row;
     const auto count = static_cast<int>(sets.size());
     row.timing = time_on_gpu([&](int i) { runner.run(sets[i % count]); }, options.warmup,
-                             options.iters);
+                             options.iters, energy);
     row.tops = attention_flops(c) / (row.timing.median_ms * 1e-3) / 1e12;
     row.timed = true;
     if (runner.quantize_only) {
@@ -190,10 +193,20 @@ int run(const BenchOptions& options) {
   }
   std::printf("%s\n", gemm_line.c_str());
 
+  // Asked for and unavailable is an error before any measurement, with NVML's reason.
+  std::unique_ptr<EnergyCounter> energy;
+  if (options.energy) {
+    std::string why;
+    energy = EnergyCounter::open(at::cuda::current_device(), &why);
+    if (!energy) throw std::invalid_argument("--energy: " + why);
+    std::printf("Energy: the board's (NVML) over the timed calls: J/call, TOPS/W = TOP per J, "
+                "W = mean power.\n");
+  }
+
   std::ofstream csv(options.csv_path);
   TORCH_CHECK(csv, "--csv: cannot write '", options.csv_path, "'");
   csv << "date,card,batch,heads,len_q,len_k,head_dim,causal,dtype,layout,variant,median_ms,"
-         "min_ms,tops,x_flash,x_cudnn,quantize_ms,cos,rel_l1,status\n";
+         "min_ms,tops,x_flash,x_cudnn,quantize_ms,cos,rel_l1,status,joules_per_call,watts\n";
   std::ostringstream summary;
   summary << "-- bench (TOPS; cos = worst vs exact; " << card << ")\n";
 
@@ -215,13 +228,15 @@ int run(const BenchOptions& options) {
           std::map<std::string, Row> by_name;
           std::vector<Row> rows;
           for (const auto& name : options.variants) {
-            rows.push_back(measure(make_runner(name, options.layout, causal), c, sets, exact, options));
+            rows.push_back(measure(make_runner(name, options.layout, causal), c, sets, exact, options,
+                                   energy.get()));
             by_name[name] = rows.back();
           }
           std::printf("\n%s  (%lld input sets)\n", case_label(c).c_str(),
                       static_cast<long long>(set_count));
-          std::printf("  %-11s %9s %8s %7s %7s %9s %9s %8s  %s\n", "variant", "ms", "TOPS",
-                      "xflash", "xcudnn", "quant_ms", "cos", "relL1", "status");
+          std::printf("  %-11s %9s %8s %7s %7s %9s %9s %8s  %s%s\n", "variant", "ms", "TOPS",
+                      "xflash", "xcudnn", "quant_ms", "cos", "relL1", "status",
+                      energy ? "  (J/call TOPS/W W)" : "");
           double worst_cos = 1.0;
           summary << case_label(c) << " |";
           for (const auto& row : rows) {
@@ -229,9 +244,15 @@ int run(const BenchOptions& options) {
             const std::string x_cudnn = format_ratio(row, by_name, "sdpa-cudnn");
             char quant[16] = "n/a";
             if (row.quantize_ms >= 0) std::snprintf(quant, sizeof quant, "%.3f", row.quantize_ms);
-            std::printf("  %-11s %9.3f %8.1f %7s %7s %9s %9.6f %8.5f  %s%s\n", row.variant.c_str(),
+            char energy_text[64] = "";
+            if (row.timing.joules_per_call >= 0) {
+              std::snprintf(energy_text, sizeof energy_text, "  (%.3f J %.2f TOPS/W %.0f W)",
+                            row.timing.joules_per_call,
+                            attention_flops(c) / row.timing.joules_per_call / 1e12, row.timing.watts);
+            }
+            std::printf("  %-11s %9.3f %8.1f %7s %7s %9s %9.6f %8.5f  %s%s%s\n", row.variant.c_str(),
                         row.timing.median_ms, row.tops, x_flash.c_str(), x_cudnn.c_str(), quant,
-                        row.accuracy.cos, row.accuracy.rel_l1, row.status.c_str(),
+                        row.accuracy.cos, row.accuracy.rel_l1, row.status.c_str(), energy_text,
                         row.route.empty() ? "" : ("  [" + row.route + "]").c_str());
             csv << date << ',' << card << ',' << c.batch << ',' << c.heads << ',' << c.len << ','
                 << c.len << ',' << c.head_dim << ',' << (c.causal ? 1 : 0) << ','
@@ -240,7 +261,10 @@ int run(const BenchOptions& options) {
                 << row.timing.median_ms << ',' << row.timing.min_ms << ',' << row.tops << ','
                 << x_flash << ',' << x_cudnn << ',' << (row.quantize_ms >= 0 ? quant : "")
                 << ',' << row.accuracy.cos << ',' << row.accuracy.rel_l1 << ",\""
-                << row.status << "\"\n";
+                << row.status << "\",";
+            if (row.timing.joules_per_call >= 0) csv << row.timing.joules_per_call << ',' << row.timing.watts;
+            else csv << ',';
+            csv << '\n';
             if (row.timed) {
               summary << ' ' << row.variant << ' ' << static_cast<int>(std::lround(row.tops));
               if (row.variant.rfind("sdpa", 0) != 0) worst_cos = std::min(worst_cos, row.accuracy.cos);

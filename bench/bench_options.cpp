@@ -90,6 +90,9 @@ std::string usage_text() {
   --warmup N --iters N       untimed and timed runs per case (defaults 3, 10; median reported)
   --quick                    2x24, hd 128, lens 4096,16384, causal off
   --no-gemm                  skip the FP8 _scaled_mm 8192^3 ceiling
+  --energy                   also the board's energy over the timed calls (NVML): joules per
+                             call, TOPS per watt and the mean power; give --iters enough for
+                             a second or more of calls (the counter updates every few 10 ms)
   --accuracy-cases           no timing: cos / rel L1 of the whole output vs exact FP64 on six
                              input kinds (Gaussian, K bias, Q channels x10, logits x3, Q tokens
                              x8, V tokens x50) at B1 H8 L4096 D128
@@ -146,6 +149,8 @@ BenchOptions parse_options(int argc, char** argv, bool* help_requested) {
       options.accuracy_cases = true;
     } else if (flag == "--no-gemm") {
       options.gemm_ceiling = false;
+    } else if (flag == "--energy") {
+      options.energy = true;
     } else if (flag == "--csv") {
       options.csv_path = value();
     } else if (flag == "--summary") {

@@ -30,6 +30,7 @@ struct BenchOptions {
   int warmup = 3;
   int iters = 10;
   bool gemm_ceiling = true;
+  bool energy = false;  // the board's energy over the timed calls (bench_energy.h)
   std::string csv_path = "bench_attention.csv";
   std::string summary_path;  // a short per-shape table, empty: none
   bool accuracy_cases = false;  // the accuracy table of bench_accuracy_cases.h instead of timing
