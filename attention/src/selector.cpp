@@ -110,10 +110,9 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
     const long long tile_count =
         p.batch * p.heads_q * ((p.len_q + tiles.block_q - 1) / tiles.block_q);
     const int k_blocks = static_cast<int>((p.len_k + tiles.block_k - 1) / tiles.block_k);
-    // The last wave's tiles split over their keys (tiles.h KeySplit) at hd128: +3-6% at the
-    // long shapes, FLUX 652 -> 690 TOPS (H200, run 69). Not at hd64, whose kernel has no split
-    // code (with it the hd64 loop compiled 5% slower).
-    plan.numerics.key_split = key_split_enabled() && dp == 128
+    // The last wave's tiles split over their keys (tiles.h KeySplit): at hd128 +3-6% at the
+    // long shapes, FLUX 652 -> 690 TOPS (H200, run 69); at hd64 since the tenth session.
+    plan.numerics.key_split = key_split_enabled()
                                   ? plan_key_split(tile_count, k_blocks, facts.sm_count, p.causal)
                                   : KeySplit{0, 1, k_blocks};
     out.plan = plan;

@@ -92,10 +92,14 @@ TEST(KeySplitPlan, TheSelectorPlansItFromTheDevicesSmCount) {
   EXPECT_EQ(flux.plan.numerics.key_split.k_blocks, 36);
   EXPECT_NE(flux.describe().find("tiles from 528 over 2 key splits"), std::string::npos)
       << flux.describe();
-  // hd64 (its kernel has no split code), causal grids and devices of unknown size run unsplit.
+  // hd64 splits too: 24 x 18 = 432 tiles of 256 rows, the last 36 over 3 CTAs each.
   Problem hd64 = sm90_problem(1, 24, 4608, false);
   hd64.head_dim = 64;
-  EXPECT_EQ(select_route(hd64, opts, h200).plan.numerics.key_split.splits, 1);
+  const KeySplit hd64_split = select_route(hd64, opts, h200).plan.numerics.key_split;
+  EXPECT_EQ(hd64_split.first_tile, 396);
+  EXPECT_EQ(hd64_split.splits, 3);
+  EXPECT_EQ(hd64_split.k_blocks, 36);
+  // Causal grids and devices of unknown size run unsplit.
   EXPECT_EQ(
       select_route(sm90_problem(1, 24, 4608, true), opts, h200).plan.numerics.key_split.splits, 1);
   h200.sm_count = 0;

@@ -5,6 +5,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #if SAGEGEN_TEST_CUDA_GRAPHS
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAEvent.h>
@@ -24,15 +27,16 @@ namespace {
 
 using sageattn::Variant;
 
-// B2 H4 (2 KV heads) L1000 hd128: 2 x 4 x 6 = 48 tiles of 192 rows, 8 key blocks: on a device
-// of 96 SMs or more, 2 splits per tile.
-KernelCase split_case(int64_t len = 1000) {
+// B2 H4 (2 KV heads) L1000: at hd128 2 x 4 x 6 = 48 tiles of 192 rows, at hd64 2 x 4 x 4 = 32
+// of 256, 8 key blocks: on a device of 96 SMs or more, 2 splits per tile.
+KernelCase split_case(int64_t head_dim = 128) {
   KernelCase c;
   c.variant = Variant::kSage2Int8;
   c.batch = 2;
   c.heads_q = 4;
   c.heads_kv = 2;
-  c.len_q = c.len_k = len;
+  c.len_q = c.len_k = 1000;
+  c.head_dim = head_dim;
   return c;
 }
 
@@ -50,19 +54,22 @@ sageattn::KeySplit device_split(const KernelCase& c, const GuardedInputs& in) {
 
 TEST(KernelKeySplit, TheDevicePlanFollowsItsSmCount) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  const KernelCase c = split_case();
-  const GuardedInputs in = make_guarded_inputs(c, /*seed=*/21);
-  const sageattn::KeySplit split = device_split(c, in);
-  SKIP_WITHOUT_SPLIT(split);
-  const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const sageattn::KeySplit expected = sageattn::plan_key_split(2 * 4 * 6, 8, sms, false);
-  EXPECT_EQ(split.first_tile, expected.first_tile);
-  EXPECT_EQ(split.splits, expected.splits);
-  EXPECT_EQ(split.k_blocks, 8);
+  for (const auto& [head_dim, tiles] : {std::pair<int64_t, long long>{128, 2 * 4 * 6}, {64, 2 * 4 * 4}}) {
+    SCOPED_TRACE("hd" + std::to_string(head_dim));
+    const KernelCase c = split_case(head_dim);
+    const GuardedInputs in = make_guarded_inputs(c, /*seed=*/21);
+    const sageattn::KeySplit split = device_split(c, in);
+    SKIP_WITHOUT_SPLIT(split);
+    const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+    const sageattn::KeySplit expected = sageattn::plan_key_split(tiles, 8, sms, false);
+    EXPECT_EQ(split.first_tile, expected.first_tile);
+    EXPECT_EQ(split.splits, expected.splits);
+    EXPECT_EQ(split.k_blocks, 8);
+  }
 }
 
-void expect_two_streams_give_the_sequential_results() {
-  const KernelCase c = split_case();
+void expect_two_streams_give_the_sequential_results(int64_t head_dim) {
+  const KernelCase c = split_case(head_dim);
   const GuardedInputs a = make_guarded_inputs(c, /*seed=*/22);
   const GuardedInputs b = make_guarded_inputs(c, /*seed=*/23);
   SKIP_WITHOUT_SPLIT(device_split(c, a));
@@ -94,8 +101,8 @@ void expect_two_streams_give_the_sequential_results() {
   }
 }
 
-void expect_graph_replays_give_the_eager_result() {
-  const KernelCase c = split_case();
+void expect_graph_replays_give_the_eager_result(int64_t head_dim) {
+  const KernelCase c = split_case(head_dim);
   const GuardedInputs in = make_guarded_inputs(c, /*seed=*/24);
   SKIP_WITHOUT_SPLIT(device_split(c, in));
   const at::Tensor eager = sageattn::attention(in.q, in.k, in.v, c.options()).out;
@@ -121,12 +128,18 @@ void expect_graph_replays_give_the_eager_result() {
 
 TEST(KernelKeySplit, CallsOnTwoStreamsAtOnceGiveTheSequentialResults) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  expect_two_streams_give_the_sequential_results();
+  for (const int64_t head_dim : {128, 64}) {
+    SCOPED_TRACE("hd" + std::to_string(head_dim));
+    expect_two_streams_give_the_sequential_results(head_dim);
+  }
 }
 
 TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  expect_graph_replays_give_the_eager_result();
+  for (const int64_t head_dim : {128, 64}) {
+    SCOPED_TRACE("hd" + std::to_string(head_dim));
+    expect_graph_replays_give_the_eager_result(head_dim);
+  }
 }
 
 // Five CTAs claiming the items through the stream's (or the graph's) counter, which each call
@@ -134,13 +147,19 @@ TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
 TEST(KernelKeySplit, PersistentCtasClaimItemsOnTwoStreamsAtOnce) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const ScopedWgmmaGrid five(sageattn::cuda_backend::WgmmaGrid::kPersistent, 5);
-  expect_two_streams_give_the_sequential_results();
+  for (const int64_t head_dim : {128, 64}) {
+    SCOPED_TRACE("hd" + std::to_string(head_dim));
+    expect_two_streams_give_the_sequential_results(head_dim);
+  }
 }
 
 TEST(KernelKeySplit, PersistentCtasClaimItemsInGraphReplays) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const ScopedWgmmaGrid five(sageattn::cuda_backend::WgmmaGrid::kPersistent, 5);
-  expect_graph_replays_give_the_eager_result();
+  for (const int64_t head_dim : {128, 64}) {
+    SCOPED_TRACE("hd" + std::to_string(head_dim));
+    expect_graph_replays_give_the_eager_result(head_dim);
+  }
 }
 #else
 TEST(KernelKeySplit, NeedsLibtorchsCudaPart) {

@@ -135,9 +135,10 @@ struct WgmmaTile {
   // 845-846 / 846 / 843-845; hd64 L8192 438 / 489 / 489-491 / 488-489 / 488-489, L16384 525 /
   // 572 / 574-576 / 576-577 / 575-577.
   static constexpr int kCausalHeadGroup = 8;
-  // Key splits at hd128 only (the selector plans none at hd64): with their code the hd64 loop
-  // compiled to another schedule, 5% slower at L4096 where no tile is split (H200, run 69).
-  static constexpr bool kKeySplits = kDp == 128;
+  // Key splits at both head dims. Before the persistent grid the split's code cost the hd64 loop
+  // 5% at L4096 (H200, run 69) and hd64 ran unsplit; the persistent kernel's hd64 loop compiles
+  // with it to within 1-5 instructions of its unsplit form (tenth session).
+  static constexpr bool kKeySplits = true;
   static_assert(kStages * 2 == kKeySplitBlockMultiple,
                 "a key split starts on a multiple of 2 x kStages blocks: stage 0, phase 0");
   static_assert(128 * kProducerRegs + kConsumers * 128 * kConsumerRegs <= 65536, "register file");

@@ -455,7 +455,7 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
     at::Tensor split_partials;  // alive until the launch is queued
     if (split.splits > 1) {
       TORCH_CHECK(
-          dp == 128 && !p.causal && split.splits <= kMaxKeySplits && split.first_tile >= 0 &&
+          !p.causal && split.splits <= kMaxKeySplits && split.first_tile >= 0 &&
               split.first_tile < tiles && split.k_blocks * ops.tiles.block_k == ops.len_k_pad,
           "sageattn::cuda_backend::run: key split (first tile ", split.first_tile, ", ",
           split.splits, " splits, ", split.k_blocks, " key blocks) does not fit the problem (hd",
