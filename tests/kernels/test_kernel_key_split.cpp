@@ -126,20 +126,23 @@ void expect_graph_replays_give_the_eager_result(int64_t head_dim) {
   }
 }
 
-TEST(KernelKeySplit, CallsOnTwoStreamsAtOnceGiveTheSequentialResults) {
-  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+// Each check at hd128 and hd64, both of which split their last wave.
+template <typename Check>
+void for_both_head_dims(Check check) {
   for (const int64_t head_dim : {128, 64}) {
     SCOPED_TRACE("hd" + std::to_string(head_dim));
-    expect_two_streams_give_the_sequential_results(head_dim);
+    check(head_dim);
   }
+}
+
+TEST(KernelKeySplit, CallsOnTwoStreamsAtOnceGiveTheSequentialResults) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  for_both_head_dims(expect_two_streams_give_the_sequential_results);
 }
 
 TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  for (const int64_t head_dim : {128, 64}) {
-    SCOPED_TRACE("hd" + std::to_string(head_dim));
-    expect_graph_replays_give_the_eager_result(head_dim);
-  }
+  for_both_head_dims(expect_graph_replays_give_the_eager_result);
 }
 
 // Five CTAs claiming the items through the stream's (or the graph's) counter, which each call
@@ -147,19 +150,13 @@ TEST(KernelKeySplit, ACallReplayedFromACudaGraphGivesTheEagerResult) {
 TEST(KernelKeySplit, PersistentCtasClaimItemsOnTwoStreamsAtOnce) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const ScopedWgmmaGrid five(sageattn::cuda_backend::WgmmaGrid::kPersistent, 5);
-  for (const int64_t head_dim : {128, 64}) {
-    SCOPED_TRACE("hd" + std::to_string(head_dim));
-    expect_two_streams_give_the_sequential_results(head_dim);
-  }
+  for_both_head_dims(expect_two_streams_give_the_sequential_results);
 }
 
 TEST(KernelKeySplit, PersistentCtasClaimItemsInGraphReplays) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const ScopedWgmmaGrid five(sageattn::cuda_backend::WgmmaGrid::kPersistent, 5);
-  for (const int64_t head_dim : {128, 64}) {
-    SCOPED_TRACE("hd" + std::to_string(head_dim));
-    expect_graph_replays_give_the_eager_result(head_dim);
-  }
+  for_both_head_dims(expect_graph_replays_give_the_eager_result);
 }
 #else
 TEST(KernelKeySplit, NeedsLibtorchsCudaPart) {
