@@ -256,9 +256,13 @@ at::Tensor e4m3_round(const at::Tensor& x) {
 
 int qmax(IntFormat format) { return format == IntFormat::kInt4 ? kInt4Max : kInt8Max; }
 
-TokenGroups q_token_groups(int64_t len_q, Granularity granularity, TileShape tiles) {
+TokenGroups q_token_groups(int64_t len_q, Granularity granularity, TileShape tiles,
+                           int64_t lead_rows) {
   TORCH_CHECK(len_q > 0, "sageattn::quant::q_token_groups: len_q must be > 0, got ", len_q);
-  const at::Tensor t = at::arange(len_q, at::kLong);
+  TORCH_CHECK(lead_rows >= 0 && lead_rows < tiles.block_q,
+              "sageattn::quant::q_token_groups: lead_rows must be in [0, block_q ", tiles.block_q,
+              "), got ", lead_rows);
+  const at::Tensor t = at::arange(lead_rows, lead_rows + len_q, at::kLong);
   TokenGroups groups;
   switch (granularity) {
     case Granularity::kPerBlock:

@@ -115,6 +115,7 @@ PlanOrReason plan_kernel(const Problem& p, Variant variant, KernelFamily request
     plan.numerics.key_split = key_split_enabled()
                                   ? plan_key_split(tile_count, k_blocks, facts.sm_count, p.causal)
                                   : KeySplit{0, 1, k_blocks};
+    plan.numerics.q_lead_rows = causal_q_lead_rows(p.len_q, tiles.block_q, p.causal);
     out.plan = plan;
     return out;
   }
@@ -264,6 +265,9 @@ std::string Selection::describe() const {
     const KeySplit& split = plan.numerics.key_split;
     if (split.splits > 1) {
       text += fmt::format(", tiles from {} over {} key splits", split.first_tile, split.splits);
+    }
+    if (plan.numerics.q_lead_rows > 0) {
+      text += fmt::format(", {} padding rows before Q", plan.numerics.q_lead_rows);
     }
     text += ")";
   }

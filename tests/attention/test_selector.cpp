@@ -78,6 +78,32 @@ TEST(Selector, Sm80RunsSage1AndRefusesTheFp8Variants) {
   EXPECT_TRUE(contains(old.reason, "sage1 needs sm_80 or newer")) << old.reason;
 }
 
+// Causal grids of the wgmma kernel put Q's padding rows first (tiles.h causal_q_lead_rows); the
+// non-causal ones and the mma kernels keep it last.
+TEST(Selector, CausalWgmmaPlansPutThePaddingFirst) {
+  const Selection causal =
+      select_route(cuda_problem(128, 16384, true), ask(Variant::kSage2Int8), gpu(90));
+  ASSERT_EQ(causal.route, Route::kCudaKernel) << causal.reason;
+  EXPECT_EQ(causal.plan.numerics.q_lead_rows, 128);
+  EXPECT_TRUE(contains(causal.describe(), ", 128 padding rows before Q")) << causal.describe();
+  const Selection narrow =
+      select_route(cuda_problem(64, 16000, true), ask(Variant::kSage2Int8), gpu(90));
+  EXPECT_EQ(narrow.plan.numerics.q_lead_rows, 128);  // 256-row tiles, 128 padding rows
+  // Padding of less than one consumer's 64 rows stays last.
+  EXPECT_EQ(select_route(cuda_problem(64, 1000, true), ask(Variant::kSage2Int8), gpu(90))
+                .plan.numerics.q_lead_rows,
+            0);
+  EXPECT_EQ(select_route(cuda_problem(128, 16384, false), ask(Variant::kSage2Int8), gpu(90))
+                .plan.numerics.q_lead_rows,
+            0);
+  EXPECT_EQ(select_route(cuda_problem(128, 1000, true), ask(Variant::kSage2Int8), gpu(89))
+                .plan.numerics.q_lead_rows,
+            0);
+  EXPECT_EQ(select_route(cuda_problem(128, 1000, true), ask(Variant::kSage1), gpu(90))
+                .plan.numerics.q_lead_rows,
+            0);
+}
+
 TEST(Selector, Sm90RunsSage2Int8OnWgmmaAndTheOthersOnMma) {
   const Selection int8 = select_route(cuda_problem(128), ask(Variant::kSage2Int8), gpu(90));
   ASSERT_EQ(int8.route, Route::kCudaKernel) << int8.reason;

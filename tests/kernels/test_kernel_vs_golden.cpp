@@ -35,17 +35,19 @@ struct RowRange {
 };
 
 // The first, a middle and the last Q block of the kernel's tiles: the last one is partial at odd
-// lengths and, causal, sees every key. With two blocks there is no middle one (with 256-row
-// tiles and 500 rows the "middle" block would have been the partial last one, read past len_q).
-std::vector<RowRange> compared_rows(const KernelCase& c, int64_t block_q) {
+// lengths and, causal, sees every key; causal on the wgmma kernel, the first one is partial
+// instead (its padding rows come first, KernelNumerics::q_lead_rows). With two blocks there is no
+// middle one (with 256-row tiles and 500 rows the "middle" block would have been the partial last
+// one, read past len_q).
+std::vector<RowRange> compared_rows(const KernelCase& c, int64_t block_q, int64_t lead) {
   if (c.len_q <= kWholeCompareRows) return {{0, c.len_q}};
-  const int64_t blocks = (c.len_q + block_q - 1) / block_q;
-  std::vector<RowRange> rows{{0, std::min(block_q, c.len_q)}};
+  const int64_t blocks = (lead + c.len_q + block_q - 1) / block_q;
+  std::vector<RowRange> rows{{0, std::min(block_q - lead, c.len_q)}};
   if (blocks > 2) {
-    const int64_t middle = blocks / 2 * block_q;
+    const int64_t middle = blocks / 2 * block_q - lead;
     rows.push_back({middle, middle + block_q});
   }
-  if (blocks > 1) rows.push_back({(blocks - 1) * block_q, c.len_q});
+  if (blocks > 1) rows.push_back({(blocks - 1) * block_q - lead, c.len_q});
   return rows;
 }
 
@@ -56,6 +58,7 @@ std::string numerics_name(const sageattn::KernelNumerics& n) {
     name += ", tiles from " + std::to_string(n.key_split.first_tile) + " in " +
             std::to_string(n.key_split.splits) + " key splits";
   }
+  if (n.q_lead_rows > 0) name += ", " + std::to_string(n.q_lead_rows) + " padding rows first";
   return name + ")";
 }
 
@@ -95,7 +98,7 @@ TEST_P(KernelVsGolden, MatchesGoldenModelAndExact) {
   golden_options.engine = sageattn::Engine::kGolden;
   const GoldenBound golden_limit = golden_bound(c.variant, c.dtype);
   const ExactBound exact_limit = exact_bound(c.variant);
-  for (const RowRange rows : compared_rows(c, numerics.tiles.block_q)) {
+  for (const RowRange rows : compared_rows(c, numerics.tiles.block_q, numerics.q_lead_rows)) {
     const at::Tensor got =
         result.out.narrow(token_dim(c.layout), rows.begin, rows.end - rows.begin);
     const at::Tensor golden = sageattn::reference::golden_attention_rows(

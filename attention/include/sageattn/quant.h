@@ -58,13 +58,16 @@ int qmax(IntFormat format);
 //   Q, per-block : token t -> t / block_q
 //   Q, per-warp  : t -> t / warp_q
 //   Q, per-thread: t -> (t / warp_q) * 8 + t % 8   (row r of a warp is in thread group r % 8)
+//   with lead_rows padding rows before Q's row 0 (KernelNumerics::q_lead_rows), t is the row
+//   plus lead_rows (the groups of the padding are empty, their scales 0)
 //   K, per-block and per-warp: t -> t / block_k
 //   K, per-thread: t -> (t / block_k) * 8 + t % 8  (key j of a K block is in group j % 8)
 struct TokenGroups {
   at::Tensor group_of_token;  // int64 [L]
   int64_t count = 0;          // number of groups (some may be partially filled at the tail)
 };
-TokenGroups q_token_groups(int64_t len_q, Granularity granularity, TileShape tiles = kMmaTiles);
+TokenGroups q_token_groups(int64_t len_q, Granularity granularity, TileShape tiles = kMmaTiles,
+                           int64_t lead_rows = 0);
 TokenGroups k_token_groups(int64_t len_k, Granularity granularity, TileShape tiles = kMmaTiles);
 
 struct IntQuantized {

@@ -24,9 +24,9 @@ AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const
 
 // The golden model on the query rows [row_begin, row_end) of the full q only, for checking a
 // slice of a long sequence (L = 32768) against a kernel's output on the full problem. k and v
-// are whole (K/V smoothing and V scales use every token); row_begin must be a multiple of
-// numerics.tiles.block_q and row_end a multiple of it or L_q, so every Q block (smoothing mean, scale
-// groups) is whole and the slice equals the same rows of golden_attention() up to FP32
+// are whole (K/V smoothing and V scales use every token); row_begin must be 0 or start a Q block
+// and row_end end one or be L_q (Q block b: rows [b * block_q - numerics.q_lead_rows,
+// (b + 1) * block_q - q_lead_rows)), so every Q block (smoothing mean, scale groups) is whole and the slice equals the same rows of golden_attention() up to FP32
 // summation order (the CPU matrix products block differently for other row counts). The
 // causal mask uses the absolute row index. out: [B, H_q, rows, D] (HND) or [B, rows, H_q, D]
 // (NHD); lse: [B, H_q, rows]. Compare with kernel_out.narrow(token_dim, row_begin, rows).

@@ -107,7 +107,25 @@ struct KernelNumerics {
   PvAccumulation pv_accumulation;
   RowSum row_sum = RowSum::kFp32P;
   KeySplit key_split{};
+  // Rows of padding before Q's row 0 (causal_q_lead_rows): Q block b holds the rows
+  // [b * block_q - q_lead_rows, (b + 1) * block_q - q_lead_rows), and the Q groups (smoothing
+  // mean, delta_s, scales) follow those blocks. 0: the padding, if any, ends the last block.
+  int q_lead_rows = 0;
 };
+// The sm_90a kernel's causal grids put Q's padding (len_q rounded up to block_q) before row 0
+// instead of after the last row, in whole consumer warpgroups of kWgmmaConsumerRows: causal, the
+// last Q block runs every key block and the first only one, so a consumer holding only padding
+// rows wastes one key block instead of all of them (causal L16384 at hd128: two such consumers,
+// ~1.5% of the call's tensor work). The rest of the padding (< 64 rows) stays last: that consumer
+// runs for its valid rows anyway, and the kernel's TMA store takes no box that starts before
+// row 0. Non-causal tiles all run every key, so there the padding stays last.
+inline constexpr int kWgmmaConsumerRows = 64;
+constexpr int causal_q_lead_rows(long long len_q, int block_q, bool causal) {
+  if (!causal || block_q <= 0) return 0;
+  const int padding = static_cast<int>((block_q - len_q % block_q) % block_q);
+  return padding / kWgmmaConsumerRows * kWgmmaConsumerRows;
+}
+
 inline constexpr KernelNumerics kMmaNumerics{kMmaTiles, PScale::kTimes448,
                                              PvAccumulation::kExactFp32, RowSum::kFp32P};
 inline constexpr KernelNumerics kWgmmaNumerics{kWgmmaTiles, PScale::kExp2Offset8,

@@ -39,7 +39,7 @@ namespace sageattn::cuda {
 template <int kDp, int kConsumers_>
 struct WgmmaTile {
   static constexpr int kConsumers = kConsumers_;
-  static constexpr int kConsumerRows = 64;  // the M of one wgmma
+  static constexpr int kConsumerRows = kWgmmaConsumerRows;  // the M of one wgmma (tiles.h)
   static constexpr TileShape kTiles =
       kConsumers == 4 ? kWgmmaTiles4 : kConsumers == 3 ? kWgmmaTiles3 : kWgmmaTiles2;
   static constexpr int kBlockQ = kTiles.block_q;
@@ -242,7 +242,12 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   const auto keys_of = [&](const TilePlace& at) {
     const int k_blocks_total = p.len_k_pad / T::kBlockK;
     KeyRange keys{0, k_blocks_total};
-    if (p.causal) keys.end = min(keys.end, ((at.qb + 1) * T::kBlockQ + T::kBlockK - 1) / T::kBlockK);
+    // Causal: up to the tile's last row, (qb + 1) * kBlockQ - 1 - q_lead_rows (the padding rows
+    // come first, params.h).
+    if (p.causal) {
+      keys.end = min(keys.end,
+                     ((at.qb + 1) * T::kBlockQ - p.q_lead_rows + T::kBlockK - 1) / T::kBlockK);
+    }
     if (T::kKeySplits && at.split_tile) {  // never causal (tiles.h plan_key_split)
       keys.begin = params.split_begin[at.split];
       keys.end = params.split_begin[at.split + 1];
@@ -316,7 +321,9 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       // Blocks before first_masked need no mask (all keys valid and, causal, below every row's
       // diagonal): the consumers run them in a copy of the score code without the mask.
       int first_masked = p.len_k / T::kBlockK;
-      if (p.causal) first_masked = min(first_masked, at.qb * T::kBlockQ / T::kBlockK);
+      if (p.causal) {
+        first_masked = min(first_masked, max(0, at.qb * T::kBlockQ - p.q_lead_rows) / T::kBlockK);
+      }
       const int unmasked_blocks = max(0, min(first_masked, keys.end) - keys.begin);
       wgmma::shared_store(slot_unmasked_end(buf), ring + unmasked_blocks);
       wgmma::shared_store(slot_end(buf), ring + keys.end - keys.begin);
@@ -385,8 +392,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     const int tid = threadIdx.x % 128;
     const int warp = tid / 32, lane = tid % 32;
     const int g = lane / 4, t = lane % 4;  // accumulator row group and column pair
-    // This thread's rows: row_base and row_base + 8 (the accumulator's two halves).
-    const int row_base = at.qb * T::kBlockQ + consumer * T::kConsumerRows + warp * 16 + g;
+    // This thread's rows: row_base and row_base + 8 (the accumulator's two halves); negative in
+    // the padding rows before row 0 (p.q_lead_rows), which the causal mask masks entirely.
+    const int row_base =
+        at.qb * T::kBlockQ - p.q_lead_rows + consumer * T::kConsumerRows + warp * 16 + g;
     // Both rows share Q scale group (row / 16, row % 8) of tiles.h.
     const int scale_group = (consumer * T::kConsumerRows + warp * 16) / T::kWarpQ;
     const float q_scale = reinterpret_cast<const float*>(
@@ -601,7 +610,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       const int slot = done.tile - params.split_first_tile;
       // This thread among the consumers' (consumer * 128 + warp * 32 + lane), from row_base and t
       // which the loop kept live (threadIdx.x held across it spilled at hd128).
-      const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
+      const int cta_row = (row_base + p.q_lead_rows) % T::kBlockQ;  // consumer * 64 + warp * 16 + g
       const int consumer_thread = (cta_row / 16) * 32 + (cta_row % 16) * 4 + t;
       float4* const tile_partials =
           reinterpret_cast<float4*>(params.split_partials) +
@@ -623,7 +632,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
         // Every thread of the row's quad holds the whole row sum (the tensor cores summed all keys).
         const float l = row_sum[half];
         const int row = row_base + half * 8;
-        row_valid[half] = row < p.len_q;
+        row_valid[half] = row >= 0 && row < p.len_q;
         out_off[half] = done.b * p.out_stride_b + done.h * p.out_stride_h + row * p.out_stride_l;
         inv_l[half] = output_row_scale(l);
         // l sums P scaled by 2^8: log2 of the true row sum is log2(l) - 8.
@@ -639,7 +648,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
         // Through shared memory and one TMA store per consumer (wgmma_output_tile.cuh). The indices
         // come from row_base, which the loop kept live anyway: at hd128 the loop runs at the register
         // limit, and one more value kept across it (consumer or warp) spilled in the unmasked loop.
-        const int cta_row = row_base % T::kBlockQ;  // consumer * 64 + warp * 16 + g
+        const int cta_row = (row_base + p.q_lead_rows) % T::kBlockQ;  // consumer * 64 + warp * 16 + g
         const int tile_row = cta_row % T::kConsumerRows;
         const int tile_offset =
             T::kOutOffset + (cta_row / T::kConsumerRows) * OutputTile<kDp>::kBytes;

@@ -218,6 +218,11 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
   at::Tensor q_mean;
   cuda::QuantRowsParams q_params = row_quant_params(qh, q_int, len_q_pad, bits, q_scale, p.granularity);
   q_params.scale_mult = scale_log2;
+  // The wgmma kernel's causal grids put the padding rows first (tiles.h causal_q_lead_rows).
+  q_params.lead_rows = choice.numerics.q_lead_rows;
+  TORCH_CHECK(q_params.lead_rows == 0 || choice.family != KernelFamily::kMma,
+              "sageattn::cuda_backend: the mma kernels have no padding rows before Q (planned ",
+              q_params.lead_rows, ")");
   if (p.smooth_q) {
     q_mean = at::empty({p.batch, p.heads_q, q_blocks, p.head_dim}, f32);
     q_params.mean_source = cuda::MeanSource::kBlockRows;
@@ -430,6 +435,7 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
   params.len_q_pad = static_cast<int>(ops.len_q_pad);
   params.len_k_pad = static_cast<int>(ops.len_k_pad);
   params.causal = p.causal;
+  params.q_lead_rows = plan.numerics.q_lead_rows;
   if (ops.family == KernelFamily::kWgmma) {
     cuda::WgmmaAttentionParams wgmma;
     wgmma.attn = params;
@@ -508,7 +514,8 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
     at::Tensor q_part = hnd_view(q, p.layout).to(at::kFloat);  // [B, Hq, Lq, D]
     if (ops.delta_s.defined()) {
       const int64_t block_q = ops.len_q_pad / ops.q_mean.size(2);
-      q_part = q_part - ops.q_mean.repeat_interleave(block_q, 2).narrow(2, 0, p.len_q);
+      q_part = q_part - ops.q_mean.repeat_interleave(block_q, 2)
+                            .narrow(2, plan.numerics.q_lead_rows, p.len_q);
     }
     const at::Tensor shift = at::matmul(q_part, k_mean_q.unsqueeze(-1)).squeeze(-1);  // [B, Hq, Lq]
     result.lse.add_(shift * static_cast<float>(p.sm_scale));

@@ -62,6 +62,9 @@ struct QuantRowsParams {
   bool vector_loads = false;  // 16-byte loads are legal (alignment and strides checked on host)
   std::int8_t* out = nullptr;  // [B, H, len_pad, row_bytes]
   int len_pad = 0;
+  // Row r is stored at padded row r + lead_rows (KernelNumerics::q_lead_rows; 0 for K): the
+  // padding, len_pad - len rows of zeros, comes first by lead_rows rows, then last.
+  int lead_rows = 0;
   QkBits bits = QkBits::kInt8;
   float* scale = nullptr;  // [B, H, blocks, warp groups per block, 8], times scale_mult
   float scale_mult = 1.0f;  // sm_scale * log2(e) for Q, 1 for K
@@ -102,6 +105,9 @@ struct AttentionParams {
   int batch = 0, heads_q = 0, heads_kv = 0, len_q = 0, len_k = 0, head_dim = 0;
   int len_q_pad = 0, len_k_pad = 0;
   bool causal = false;
+  // Padding rows before Q's row 0 in the first Q block (KernelNumerics::q_lead_rows): row r of
+  // the head sits at padded row r + q_lead_rows of q and its scales. The wgmma kernel only.
+  int q_lead_rows = 0;
 };
 
 }  // namespace sageattn::cuda

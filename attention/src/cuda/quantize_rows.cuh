@@ -83,6 +83,10 @@ __device__ __forceinline__ void quantize_rows_cta(const QuantRowsParams& p, int 
   const int chunk = threadIdx.x % kChunks, lane_row = threadIdx.x / kChunks;
   const int c0 = chunk * kChannelsPerChunk;
   const int row0 = block * kRows;
+  // Row `padded` of the block's rows is the sequence's row padded - lead_rows; rows outside
+  // [0, len) are padding (zeros, excluded from the block mean).
+  const int first_row = row0 - p.lead_rows;
+  auto row_valid = [&](int token) { return token >= 0 && token < p.len; };
   const std::int64_t bh = static_cast<std::int64_t>(b) * p.heads + h;
   const auto* base = static_cast<const std::uint16_t*>(p.x) + b * p.stride_b + h * p.stride_h;
 
@@ -90,8 +94,8 @@ __device__ __forceinline__ void quantize_rows_cta(const QuantRowsParams& p, int 
   uint4 raw[kRowsPerThread];
 #pragma unroll
   for (int i = 0; i < kRowsPerThread; ++i) {
-    const int token = row0 + lane_row + i * kLaneRows;
-    raw[i] = load_raw_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, token < p.len,
+    const int token = first_row + lane_row + i * kLaneRows;
+    raw[i] = load_raw_chunk(base + static_cast<std::int64_t>(token) * p.stride_l, row_valid(token),
                             c0, p.head_dim, p.vector_loads);
   }
 
@@ -119,7 +123,8 @@ __device__ __forceinline__ void quantize_rows_cta(const QuantRowsParams& p, int 
     if (threadIdx.x < kDp) {
       float s = 0.0f;
       for (int r = 0; r < kLaneRows; ++r) s += column_sums[r][threadIdx.x];
-      const float m = s / static_cast<float>(min(kRows, p.len - row0));
+      const int rows = min(first_row + kRows, p.len) - max(first_row, 0);
+      const float m = s / static_cast<float>(rows);
       block_mean[threadIdx.x] = m;
       if (threadIdx.x < p.head_dim) p.mean_out[(bh * blocks + block) * p.head_dim + threadIdx.x] = m;
     }
@@ -132,7 +137,7 @@ __device__ __forceinline__ void quantize_rows_cta(const QuantRowsParams& p, int 
   auto smoothed = [&](int i, float (&v)[kChannelsPerChunk]) {
     unpack_chunk(raw[i], p.x_type, v);
     if constexpr (kMean != MeanSource::kNone) {
-      const bool valid = row0 + lane_row + i * kLaneRows < p.len;
+      const bool valid = row_valid(first_row + lane_row + i * kLaneRows);
 #pragma unroll
       for (int j = 0; j < kChannelsPerChunk; ++j) v[j] = valid ? v[j] - mean[j] : 0.0f;
     }

@@ -85,7 +85,9 @@ __device__ __forceinline__ void stage_output_fragment(ElemType out_type, std::ui
 // stores the panels at (channel 64 p, row `row`, head h, batch b) of out_map. It does not wait
 // for the TMA unit's reads of them: await_output_tile_read does before the tile is staged again,
 // and the kernel's end (the global writes complete before the grid does). A tile whose first row
-// is past len_q stores nothing.
+// is past len_q, or which lies wholly before row 0 (padding rows first, params.h q_lead_rows: whole
+// tiles of them), stores nothing. A tile must not start before row 0 and end after it: a TMA store
+// with a negative coordinate stopped the kernel (illegal instruction, H200).
 template <int kDp>
 __device__ __forceinline__ void store_output_tile(const void* out_map, std::uint32_t tile_addr,
                                                   int barrier, bool leader, int row, int len_q,
@@ -93,7 +95,7 @@ __device__ __forceinline__ void store_output_tile(const void* out_map, std::uint
   using Tile = OutputTile<kDp>;
   wgmma::fence_proxy_async_shared();
   wgmma::named_barrier_sync(barrier, 128);
-  if (leader && row < len_q) {
+  if (leader && row < len_q && row + Tile::kRows > 0) {
 #pragma unroll
     for (int panel = 0; panel < Tile::kPanels; ++panel) {
       wgmma::tma_store_4d(out_map, tile_addr + panel * Tile::kPanelBytes,

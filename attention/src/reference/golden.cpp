@@ -39,20 +39,22 @@ at::Tensor channel_mean(const at::Tensor& x) {
   return (sum / static_cast<double>(x.size(2))).to(at::kFloat);
 }
 
-// Mean of each Q block's valid rows: q [B, H, L, D] -> [B, H, blocks, D].
-at::Tensor q_block_means(const at::Tensor& q, int64_t block_q) {
+// Mean of each Q block's valid rows: q [B, H, L, D] -> [B, H, blocks, D], the blocks starting
+// lead_rows before row 0 (KernelNumerics::q_lead_rows).
+at::Tensor q_block_means(const at::Tensor& q, int64_t block_q, int64_t lead_rows) {
   const int64_t len = q.size(2);
-  const int64_t blocks = (len + block_q - 1) / block_q;
-  const at::Tensor padded = at::constant_pad_nd(q, {0, 0, 0, blocks * block_q - len}, 0);
+  const int64_t blocks = (lead_rows + len + block_q - 1) / block_q;
+  const at::Tensor padded =
+      at::constant_pad_nd(q, {0, 0, lead_rows, blocks * block_q - len - lead_rows}, 0);
   const at::Tensor sums = padded.view({q.size(0), q.size(1), blocks, block_q, q.size(3)}).sum(3);
-  const at::Tensor rows = at::clamp_max(len - at::arange(blocks, at::kLong) * block_q, block_q)
-                              .to(at::kFloat)
-                              .view({1, 1, blocks, 1});
+  const at::Tensor first = at::clamp_min(at::arange(blocks, at::kLong) * block_q, lead_rows);
+  const at::Tensor end = at::clamp_max((at::arange(blocks, at::kLong) + 1) * block_q, lead_rows + len);
+  const at::Tensor rows = (end - first).to(at::kFloat).view({1, 1, blocks, 1});
   return sums / rows;
 }
 
-at::Tensor q_block_of_row(int64_t len_q, int64_t block_q) {
-  return at::floor_divide(at::arange(len_q, at::kLong), block_q);
+at::Tensor q_block_of_row(int64_t len_q, int64_t block_q, int64_t lead_rows) {
+  return at::floor_divide(at::arange(lead_rows, lead_rows + len_q, at::kLong), block_q);
 }
 
 quant::IntFormat int_format(Variant variant) {
@@ -70,8 +72,10 @@ at::Tensor through_storage(const at::Tensor& values, quant::IntFormat format) {
 }
 
 // Steps 1-3 on HND float32 CPU tensors.
+// q_lead_rows: padding rows before q's first row in its first Q block (KernelNumerics).
 QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Problem& p,
-                            Variant variant, const AttentionOptions& options, TileShape tiles) {
+                            Variant variant, const AttentionOptions& options, TileShape tiles,
+                            int64_t q_lead_rows) {
   QuantizedQK out;
   out.format = int_format(variant);
   const float log2_scale = scale_log2(p.sm_scale);
@@ -81,17 +85,18 @@ QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Prob
   const at::Tensor k_hat = k - out.k_mean;
 
   // 2. Q smoothing per Q block; delta_s restores the removed q_mean . k_hat exactly in FP32.
-  const int64_t q_blocks = (p.len_q + tiles.block_q - 1) / tiles.block_q;
-  out.q_mean = p.smooth_q ? q_block_means(q, tiles.block_q)
-                                : at::zeros({p.batch, p.heads_q, q_blocks, p.head_dim});
-  const at::Tensor q_hat = q - out.q_mean.index_select(2, q_block_of_row(p.len_q, tiles.block_q));
+  const int64_t q_blocks = (q_lead_rows + p.len_q + tiles.block_q - 1) / tiles.block_q;
+  out.q_mean = p.smooth_q ? q_block_means(q, tiles.block_q, q_lead_rows)
+                          : at::zeros({p.batch, p.heads_q, q_blocks, p.head_dim});
+  const at::Tensor q_hat =
+      q - out.q_mean.index_select(2, q_block_of_row(p.len_q, tiles.block_q, q_lead_rows));
   out.delta_s = p.smooth_q
                     ? at::matmul(out.q_mean, expand_kv_heads(k_hat, p.heads_q).transpose(2, 3)) *
                           log2_scale
                     : at::zeros({p.batch, p.heads_q, q_blocks, p.len_k});
 
   // 3. Symmetric quantization over the token groups of the tiles.
-  out.q_groups = quant::q_token_groups(p.len_q, p.granularity, tiles);
+  out.q_groups = quant::q_token_groups(p.len_q, p.granularity, tiles, q_lead_rows);
   out.k_groups = quant::k_token_groups(p.len_k, p.granularity, tiles);
   quant::IntQuantized qq = quant::quantize_symmetric(q_hat, out.q_groups, out.format);
   quant::IntQuantized kq = quant::quantize_symmetric(k_hat, out.k_groups, out.format);
@@ -125,14 +130,16 @@ struct SoftmaxState {
 };
 
 // Key split (tiles.h KeySplit): the rows whose tile (in the kernel's launch order) is split,
-// [B, H, L_q] bool, for the q rows [row_offset, row_offset + L_q) of a problem of full_len_q.
+// [B, H, L_q] bool, for the q rows [row_offset, row_offset + L_q) of a problem of full_len_q
+// whose Q blocks start lead_rows before row 0.
 at::Tensor split_rows(const Problem& p, const KeySplit& split, int64_t block_q, int64_t row_offset,
-                      int64_t full_len_q) {
-  const int64_t q_blocks = (full_len_q + block_q - 1) / block_q;
+                      int64_t full_len_q, int64_t lead_rows) {
+  const int64_t q_blocks = (lead_rows + full_len_q + block_q - 1) / block_q;
   const at::Tensor bh = at::arange(p.batch * p.heads_q, at::kLong).view({p.batch, p.heads_q, 1});
-  const at::Tensor qb =
-      at::floor_divide(at::arange(row_offset, row_offset + p.len_q, at::kLong), block_q)
-          .view({1, 1, p.len_q});
+  const at::Tensor qb = at::floor_divide(at::arange(lead_rows + row_offset,
+                                                    lead_rows + row_offset + p.len_q, at::kLong),
+                                         block_q)
+                            .view({1, 1, p.len_q});
   return (bh * q_blocks + qb).ge(split.first_tile);
 }
 
@@ -166,7 +173,10 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   const bool truncating =
       fp8_p && numerics.pv_accumulation == PvAccumulation::kWgmmaTruncating;
   const bool tensor_row_sum = fp8_p && numerics.row_sum == RowSum::kFp8PTensor;
-  const QuantizedQK qk = quantize_qk_hnd(q, k, p, variant, options, tiles);
+  // q holds whole Q blocks from row_offset (golden_attention_rows), so only the problem's first
+  // block has padding rows before q's first row.
+  const int64_t local_lead = (numerics.q_lead_rows + row_offset) % tiles.block_q;
+  const QuantizedQK qk = quantize_qk_hnd(q, k, p, variant, options, tiles, local_lead);
   const QuantizedV qv = quantize_v_hnd(v, variant, options);
 
   const at::Tensor q_int = qk.q_values.to(at::kFloat);                        // [B, H, Lq, D]
@@ -175,7 +185,7 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   const at::Tensor k_scale = expand_kv_heads(quant::scale_per_token(qk.k_scales, qk.k_groups)
                                                  .unsqueeze(2), p.heads_q);  // [B, H, 1, Lk]
   const at::Tensor v_values = expand_kv_heads(qv.values, p.heads_q);
-  const at::Tensor row_block = q_block_of_row(p.len_q, tiles.block_q);
+  const at::Tensor row_block = q_block_of_row(p.len_q, tiles.block_q, local_lead);
 
   constexpr float kInf = std::numeric_limits<float>::infinity();
   const int64_t last_row = row_offset + p.len_q - 1;
@@ -233,7 +243,8 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   // state, merged; the other rows over all keys at once.
   const KeySplit& split = numerics.key_split;
   const at::Tensor split_row = split.splits > 1
-                                   ? split_rows(p, split, tiles.block_q, row_offset, full_len_q)
+                                   ? split_rows(p, split, tiles.block_q, row_offset, full_len_q,
+                                                numerics.q_lead_rows)
                                    : at::zeros({p.batch, p.heads_q, p.len_q}, at::kBool);
   const bool any_split = split_row.any().item<bool>();
   SoftmaxState state;
@@ -323,11 +334,15 @@ AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
   TORCH_CHECK(row_begin >= 0 && row_begin < row_end && row_end <= len_q,
               "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
               ") are not inside [0, ", len_q, ")");
-  TORCH_CHECK(row_begin % tiles.block_q == 0 &&
-                  (row_end % tiles.block_q == 0 || row_end == len_q),
+  const int64_t lead = numerics.q_lead_rows;
+  TORCH_CHECK(lead >= 0 && lead < tiles.block_q,
+              "sageattn::reference::golden_attention_rows: q_lead_rows ", lead,
+              " is not in [0, block_q ", tiles.block_q, ")");
+  TORCH_CHECK((row_begin == 0 || (row_begin + lead) % tiles.block_q == 0) &&
+                  ((row_end + lead) % tiles.block_q == 0 || row_end == len_q),
               "sageattn::reference::golden_attention_rows: rows [", row_begin, ", ", row_end,
-              ") must start on a Q block boundary (block_q ", tiles.block_q,
-              ") and end on one or at L_q ", len_q);
+              ") must start on a Q block boundary (block_q ", tiles.block_q, ", ", lead,
+              " padding rows before row 0) and end on one or at L_q ", len_q);
   return golden_impl(q, k, v, options, Rows{row_begin, row_end}, numerics);
 }
 
@@ -338,7 +353,7 @@ QuantizedQK quantize_qk(const at::Tensor& q, const at::Tensor& k,
   const Problem p = validate(q, k, k, options);
   return quantize_qk_hnd(to_cpu_hnd(q, options.layout, at::kFloat),
                          to_cpu_hnd(k, options.layout, at::kFloat), p, options.variant, options,
-                         tiles);
+                         tiles, /*q_lead_rows=*/0);
 }
 
 QuantizedV quantize_v(const at::Tensor& v, const AttentionOptions& options) {
