@@ -86,22 +86,15 @@ TEST(Selector, CausalWgmmaPlansPutThePaddingFirst) {
   ASSERT_EQ(causal.route, Route::kCudaKernel) << causal.reason;
   EXPECT_EQ(causal.plan.numerics.q_lead_rows, 128);
   EXPECT_TRUE(contains(causal.describe(), ", 128 padding rows before Q")) << causal.describe();
-  const Selection narrow =
-      select_route(cuda_problem(64, 16000, true), ask(Variant::kSage2Int8), gpu(90));
-  EXPECT_EQ(narrow.plan.numerics.q_lead_rows, 128);  // 256-row tiles, 128 padding rows
+  const auto lead = [](int64_t hd, int64_t len, bool causal, Variant v, int arch) {
+    return select_route(cuda_problem(hd, len, causal), ask(v), gpu(arch)).plan.numerics.q_lead_rows;
+  };
+  EXPECT_EQ(lead(64, 16000, true, Variant::kSage2Int8, 90), 128);  // 256-row tiles
   // Padding of less than one consumer's 64 rows stays last.
-  EXPECT_EQ(select_route(cuda_problem(64, 1000, true), ask(Variant::kSage2Int8), gpu(90))
-                .plan.numerics.q_lead_rows,
-            0);
-  EXPECT_EQ(select_route(cuda_problem(128, 16384, false), ask(Variant::kSage2Int8), gpu(90))
-                .plan.numerics.q_lead_rows,
-            0);
-  EXPECT_EQ(select_route(cuda_problem(128, 1000, true), ask(Variant::kSage2Int8), gpu(89))
-                .plan.numerics.q_lead_rows,
-            0);
-  EXPECT_EQ(select_route(cuda_problem(128, 1000, true), ask(Variant::kSage1), gpu(90))
-                .plan.numerics.q_lead_rows,
-            0);
+  EXPECT_EQ(lead(64, 1000, true, Variant::kSage2Int8, 90), 0);
+  EXPECT_EQ(lead(128, 16384, false, Variant::kSage2Int8, 90), 0);
+  EXPECT_EQ(lead(128, 1000, true, Variant::kSage2Int8, 89), 0);  // mma.sync kernels
+  EXPECT_EQ(lead(128, 1000, true, Variant::kSage1, 90), 0);
 }
 
 TEST(Selector, Sm90RunsSage2Int8OnWgmmaAndTheOthersOnMma) {
