@@ -76,15 +76,15 @@ TEST(QLeadRows, GoldenMatchesExact) {
   EXPECT_EQ((~at::isfinite(first.lse)).sum().item<int64_t>(), 0);
 }
 
-// Slices of whole (moved) Q blocks equal the full run, as GoldenWgmma.RowSlicesEqualTheFullRun;
-// slices on the unmoved boundaries are refused.
+// Slices of whole (moved) Q blocks equal the full run, as GoldenWgmma.RowSlicesEqualTheFullRun
+// (here in the HND layout, with Q smoothing's per-block means); slices on the unmoved boundaries
+// are refused.
 TEST(QLeadRows, RowSlicesFollowTheMovedBlocks) {
-  const test::Inputs in = test::make_inputs({1, 2, 1, 400, 300, 64}, 78, at::kHalf, Layout::kNHD);
+  const test::Inputs in = test::make_inputs({1, 2, 1, 400, 300, 64}, 78, at::kHalf);
   AttentionOptions opts;
   opts.causal = true;
-  opts.layout = Layout::kNHD;
+  opts.smooth_q = true;
   opts.return_lse = true;
-  opts.smooth_q = true;  // per-block means: the moved blocks matter
   const int lead = causal_q_lead_rows(400, kWgmmaTiles.block_q, true);  // 128
   const KernelNumerics numerics = with_lead(lead);
   const int64_t bq = kWgmmaTiles.block_q;
