@@ -26,9 +26,10 @@ AttentionResult golden_attention(const at::Tensor& q, const at::Tensor& k, const
 // slice of a long sequence (L = 32768) against a kernel's output on the full problem. k and v
 // are whole (K/V smoothing and V scales use every token); row_begin must be 0 or start a Q block
 // and row_end end one or be L_q (Q block b: rows [b * block_q - numerics.q_lead_rows,
-// (b + 1) * block_q - q_lead_rows)), so every Q block (smoothing mean, scale groups) is whole and the slice equals the same rows of golden_attention() up to FP32
-// summation order (the CPU matrix products block differently for other row counts). The
-// causal mask uses the absolute row index. out: [B, H_q, rows, D] (HND) or [B, rows, H_q, D]
+// (b + 1) * block_q - q_lead_rows)), so every Q block (smoothing mean, scale groups) is whole
+// and the slice equals the same rows of golden_attention() up to FP32 summation order (the CPU
+// matrix products block differently for other row counts). The causal mask uses the absolute row
+// index. out: [B, H_q, rows, D] (HND) or [B, rows, H_q, D]
 // (NHD); lse: [B, H_q, rows]. Compare with kernel_out.narrow(token_dim, row_begin, rows).
 AttentionResult golden_attention_rows(const at::Tensor& q, const at::Tensor& k,
                                       const at::Tensor& v, const AttentionOptions& options,

@@ -53,8 +53,10 @@ at::Tensor q_block_means(const at::Tensor& q, int64_t block_q, int64_t lead_rows
   return sums / rows;
 }
 
-at::Tensor q_block_of_row(int64_t len_q, int64_t block_q, int64_t lead_rows) {
-  return at::floor_divide(at::arange(lead_rows, lead_rows + len_q, at::kLong), block_q);
+// The Q block of every row: the per-block Q groups (quant::q_token_groups says how the lead
+// moves them).
+at::Tensor q_block_of_row(int64_t len_q, TileShape tiles, int64_t lead_rows) {
+  return quant::q_token_groups(len_q, Granularity::kPerBlock, tiles, lead_rows).group_of_token;
 }
 
 quant::IntFormat int_format(Variant variant) {
@@ -89,7 +91,7 @@ QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Prob
   out.q_mean = p.smooth_q ? q_block_means(q, tiles.block_q, q_lead_rows)
                           : at::zeros({p.batch, p.heads_q, q_blocks, p.head_dim});
   const at::Tensor q_hat =
-      q - out.q_mean.index_select(2, q_block_of_row(p.len_q, tiles.block_q, q_lead_rows));
+      q - out.q_mean.index_select(2, q_block_of_row(p.len_q, tiles, q_lead_rows));
   out.delta_s = p.smooth_q
                     ? at::matmul(out.q_mean, expand_kv_heads(k_hat, p.heads_q).transpose(2, 3)) *
                           log2_scale
@@ -185,7 +187,7 @@ AttentionResult quantized_attention_hnd(const at::Tensor& q, const at::Tensor& k
   const at::Tensor k_scale = expand_kv_heads(quant::scale_per_token(qk.k_scales, qk.k_groups)
                                                  .unsqueeze(2), p.heads_q);  // [B, H, 1, Lk]
   const at::Tensor v_values = expand_kv_heads(qv.values, p.heads_q);
-  const at::Tensor row_block = q_block_of_row(p.len_q, tiles.block_q, local_lead);
+  const at::Tensor row_block = q_block_of_row(p.len_q, tiles, local_lead);
 
   constexpr float kInf = std::numeric_limits<float>::infinity();
   const int64_t last_row = row_offset + p.len_q - 1;
