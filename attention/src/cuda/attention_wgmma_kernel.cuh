@@ -1,9 +1,11 @@
 // The wgmma attention kernel of sage2-8b on sm_90a (hopper-path.md section 4, stage 3a):
-//   warpgroup 0, producer: one thread walks the CTA's work items (its own, then those it claims:
-//     a persistent grid, WgmmaAttentionParams) and issues TMA copies of each tile's Q (double-
-//     buffered) and of K, V^T, the block's delta_s row and K scales per 128-key block into a
-//     ring of kStages stages, gated by full/empty mbarriers; the warpgroup gives most of its
-//     registers to the consumers.
+//   warpgroup 0, producer, which gives most of its registers to the consumers; two threads:
+//     the Q thread (warp 1) walks the CTA's work items (its own, then those it claims: a
+//     persistent grid, WgmmaAttentionParams), writes each item's schedule into the slot of its
+//     Q buffer and copies the tile's Q (double-buffered) in by TMA, an item ahead;
+//     the K/V thread (warp 0) reads the items from the slots and copies K, V^T, the block's
+//     delta_s row and K scales per 128-key block into a ring of kStages stages, gated by
+//     full/empty mbarriers.
 //   warpgroups 1..block_q/64, consumers: 64 Q rows each; per K block S = Q K^T on INT8 wgmma
 //     (m64n128k32, both operands in swizzled shared memory), online softmax in base 2 with P
 //     born in [0, 256] (exponent offset 8), P to FP8 E4M3 in registers, O_blk = P V^T on FP8 wgmma
@@ -92,7 +94,8 @@ struct WgmmaTile {
   // buffered, so the producer loads the next tile's while the consumers finish this one. Item k of
   // the CTA uses buffer k % 2, filled behind q_full[k % 2] and freed by q_empty[k % 2].
   static constexpr int kQBuffers = 2;
-  static constexpr int kBarrierBytes = 8 * (2 * kStages + 2 * kQBuffers);
+  // full and empty per stage; q_full, q_empty and slot_full per Q buffer.
+  static constexpr int kBarrierBytes = 8 * (2 * kStages + 3 * kQBuffers);
   // The consumers take turns at the exponentials (exp_turn.cuh): round robin at hd128 (+4-7%
   // over bare barriers, +6-8% over none; H200, run 56), none at hd64 (-10% at L16384 there).
   // -DSAGEATTN_EXP_TURN=0 or 1 overrides both (A/B builds).
@@ -111,7 +114,8 @@ struct WgmmaTile {
       kAlign * kAlign;
   static constexpr int kSmemBytes = kAlign + kOutOffset + kOutBytes;
   // Registers per thread after setmaxnreg, 128 * 24 + kConsumers * 128 * kConsumerRegs <= 65536:
-  // the producer only walks the ring; a consumer holds O and O_blk (64 each at hd128) and S or P.
+  // the producer's two threads only walk the items and the ring; a consumer holds O and O_blk (64
+  // each at hd128) and S or P.
   static constexpr int kProducerRegs = 24;
   static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : kConsumers == 3 ? 160 : 112;
   // setmaxnreg only moves registers inside the CTA's launch allocation (the compiled count, a
@@ -135,6 +139,15 @@ struct WgmmaTile {
   // 845-846 / 846 / 843-845; hd64 L8192 438 / 489 / 489-491 / 488-489 / 488-489, L16384 525 /
   // 572 / 574-576 / 576-577 / 575-577.
   static constexpr int kCausalHeadGroup = 8;
+  // The K/V thread sleeps this long between tries at a stage's empty barrier rather than polling:
+  // a polling warp takes issue slots from the consumers on its scheduler, and the block it waits
+  // to load is needed a block later (~1-2 us), so 128 ns of wake-up delay costs nothing. H200,
+  // against polling, three rounds (twelfth session): L4096 735 -> 737-741 TOPS, L32768 926 ->
+  // 928-932, Wan 81 frames 933-952 -> 942-958, hd64 L16384 627-631 -> 626-627.
+  static constexpr unsigned kKvWaitSleepNs = 128;
+  // The Q thread waits an item's time for its next buffer, asleep between tries for the same
+  // reason; a wake-up within ~2 us is early enough for a tile copied an item ahead.
+  static constexpr unsigned kQWaitSleepNs = 1000;
   // Key splits at both head dims. Before the persistent grid the split's code cost the hd64 loop
   // 5% at L4096 (H200, run 69) and hd64 ran unsplit; the persistent kernel's hd64 loop compiles
   // with it to within 1-5 instructions of its unsplit form (tenth session).
@@ -184,6 +197,8 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   auto empty_bar = [&](int stage) { return barriers + 8 * (T::kStages + stage); };
   auto q_full = [&](int buf) { return barriers + 8 * (2 * T::kStages + buf); };
   auto q_empty = [&](int buf) { return barriers + 8 * (2 * T::kStages + T::kQBuffers + buf); };
+  // The item's slot is written (by the Q thread, for the K/V thread).
+  auto slot_full = [&](int buf) { return barriers + 8 * (2 * T::kStages + 2 * T::kQBuffers + buf); };
   const std::uint32_t turn_words = barriers + T::kBarrierBytes;
 
   const int q_blocks = p.len_q_pad / T::kBlockQ;
@@ -267,6 +282,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     for (int buf = 0; buf < T::kQBuffers; ++buf) {
       wgmma::mbar_init(q_full(buf), 1);
       wgmma::mbar_init(q_empty(buf), 128 * T::kConsumers);
+      wgmma::mbar_init(slot_full(buf), 1);
     }
     wgmma::mbar_init_fence();
     for (int i = 0; i < T::kTurnBytes / 4; ++i) wgmma::shared_store(turn_words + 4 * i, 0);
@@ -285,74 +301,102 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
   if (warpgroup == 0) {
     // ---- producer ----
     wgmma::release_registers<T::kProducerRegs>();
+    constexpr int kQThread = 32;  // warp 1's first lane; warp 0's is the K/V thread
+    if (threadIdx.x == kQThread) {
+      // ---- the Q thread ----
+      wgmma::prefetch_tensor_map(&params.q_map);
+      if (params.tma_store) wgmma::prefetch_tensor_map(&params.out_map);
+      constexpr std::uint32_t kChannelRowBytes = T::kChannelRowBytes;
+      // The ring's block count over the CTA's items, as the slots give it to the consumers.
+      int ring = 0;
+      for (int k = 0;; ++k) {
+        const int buf = k % T::kQBuffers;
+        // Buffer buf last held item k - 2: wait until its consumers are done with it and its slot.
+        if (k >= T::kQBuffers) {
+          wgmma::mbar_wait_sleeping(q_empty(buf), ((k / T::kQBuffers) + 1) & 1, T::kQWaitSleepNs);
+        }
+        // The CTA's own item first, then claims, each when its buffer frees (item k - 2 done):
+        // an item ahead, as late as the tile's copies allow, so that the greedy order (causal:
+        // longest first) gives the grid's last items to the CTAs that finish first. Claimed
+        // before that (two items ahead), causal L8192 ran 3% slower (H200). The counter wraps to
+        // zero on its items-th claim, the last of the launch (each CTA's final claim finds no
+        // item), ready for the next launch on the stream.
+        const int item =
+            k == 0 ? static_cast<int>(blockIdx.x)
+            : params.ctas < params.items
+                ? params.ctas + static_cast<int>(atomicInc(params.item_counter,
+                                                           static_cast<unsigned>(params.items - 1)))
+                : params.items;
+        wgmma::shared_store(slot_item(buf), item);
+        if (item >= params.items) {
+          wgmma::mbar_arrive(slot_full(buf));
+          wgmma::mbar_arrive(q_full(buf));  // no copies: the consumers read the end and stop
+          break;
+        }
+        const TilePlace at = place_of(item);
+        const KeyRange keys = keys_of(at);
+        const std::int64_t bhkv = kv_head_of(at);
+        // Blocks before first_masked need no mask (all keys valid and, causal, below every row's
+        // diagonal): the consumers run them in a copy of the score code without the mask.
+        int first_masked = p.len_k / T::kBlockK;
+        if (p.causal) {
+          first_masked = min(first_masked, max(0, at.qb * T::kBlockQ - p.q_lead_rows) / T::kBlockK);
+        }
+        const int unmasked_blocks = max(0, min(first_masked, keys.end) - keys.begin);
+        wgmma::shared_store(slot_unmasked_end(buf), ring + unmasked_blocks);
+        wgmma::shared_store(slot_end(buf), ring + keys.end - keys.begin);
+        wgmma::shared_store(slot_kb_minus_ring(buf), keys.begin - ring);
+        ring += keys.end - keys.begin;
+        // The slot's stores are ordered before the readers' loads by these arrives (release) and
+        // their waits (acquire): the K/V thread's on slot_full, the consumers' on q_full.
+        wgmma::mbar_arrive(slot_full(buf));
+        wgmma::mbar_arrive_expect_tx(q_full(buf), T::kQBytes + T::kQScaleBytes +
+                                                      (p.v_factor ? kChannelRowBytes : 0) +
+                                                      (p.v_mean ? kChannelRowBytes : 0));
+        wgmma::bulk_load(base + channel_offset(buf) + T::kQScaleOffset,
+                         p.q_scale + (at.bh * q_blocks + at.qb) * (T::kQScaleBytes / 4),
+                         T::kQScaleBytes, q_full(buf));
+        wgmma::tma_load_2d(q_tile(buf), &params.q_map, q_full(buf), 0,
+                           static_cast<int>(at.bh * p.len_q_pad + at.qb * T::kBlockQ));
+        if (p.v_factor) {
+          wgmma::bulk_load(base + channel_offset(buf), p.v_factor + bhkv * kDp, kChannelRowBytes,
+                           q_full(buf));
+        }
+        if (p.v_mean) {
+          wgmma::bulk_load(base + channel_offset(buf) + kChannelRowBytes, p.v_mean + bhkv * kDp,
+                           kChannelRowBytes, q_full(buf));
+        }
+      }
+      return;
+    }
     if (threadIdx.x != 0) return;
-    wgmma::prefetch_tensor_map(&params.q_map);
+    // ---- the K/V thread ----
     wgmma::prefetch_tensor_map(&params.k_map);
     wgmma::prefetch_tensor_map(&params.v_map);
-    if (params.tma_store) wgmma::prefetch_tensor_map(&params.out_map);
-    constexpr std::uint32_t kChannelRowBytes = T::kChannelRowBytes;
     const std::uint32_t tx_bytes =
         T::kKBytes + T::kVBytes + T::kKScaleBytes + (kDelta ? T::kDeltaBytes : 0);
     const int k_blocks_total = p.len_k_pad / T::kBlockK;
     // The ring's block count over all of the CTA's items: block `ring` sits in stage
     // ring % kStages, its (ring / kStages)-th fill.
     int ring = 0;
-    int next = static_cast<int>(blockIdx.x);
     for (int k = 0;; ++k) {
-      const int item = next;
       const int buf = k % T::kQBuffers;
-      // Buffer buf last held item k - 2: wait until its consumers are done with it and its slot.
-      if (k >= T::kQBuffers) wgmma::mbar_wait(q_empty(buf), ((k / T::kQBuffers) + 1) & 1);
-      wgmma::shared_store(slot_item(buf), item);
-      if (item >= params.items) {
-        wgmma::mbar_arrive(q_full(buf));  // no copies: the consumers read the end and stop
-        break;
-      }
-      // Claim the next item now: the atomic's latency passes behind this item's copies. The
-      // counter wraps to zero on its items-th claim, the last of the launch (each CTA's final
-      // claim finds no item), ready for the next launch on the stream.
-      next = params.ctas < params.items
-                 ? params.ctas + static_cast<int>(atomicInc(params.item_counter,
-                                                            static_cast<unsigned>(params.items - 1)))
-                 : params.items;
+      wgmma::mbar_wait(slot_full(buf), (k / T::kQBuffers) & 1);
+      const int item = wgmma::shared_load(slot_item(buf));
+      if (item >= params.items) break;
       const TilePlace at = place_of(item);
       const KeyRange keys = keys_of(at);
       const std::int64_t bhkv = kv_head_of(at);
-      // Blocks before first_masked need no mask (all keys valid and, causal, below every row's
-      // diagonal): the consumers run them in a copy of the score code without the mask.
-      int first_masked = p.len_k / T::kBlockK;
-      if (p.causal) {
-        first_masked = min(first_masked, max(0, at.qb * T::kBlockQ - p.q_lead_rows) / T::kBlockK);
-      }
-      const int unmasked_blocks = max(0, min(first_masked, keys.end) - keys.begin);
-      wgmma::shared_store(slot_unmasked_end(buf), ring + unmasked_blocks);
-      wgmma::shared_store(slot_end(buf), ring + keys.end - keys.begin);
-      wgmma::shared_store(slot_kb_minus_ring(buf), keys.begin - ring);
-      // The slot's stores are ordered before the consumers' reads by this arrive (release) and
-      // their wait (acquire).
-      wgmma::mbar_arrive_expect_tx(q_full(buf), T::kQBytes + T::kQScaleBytes +
-                                                    (p.v_factor ? kChannelRowBytes : 0) +
-                                                    (p.v_mean ? kChannelRowBytes : 0));
-      wgmma::bulk_load(base + channel_offset(buf) + T::kQScaleOffset,
-                       p.q_scale + (at.bh * q_blocks + at.qb) * (T::kQScaleBytes / 4),
-                       T::kQScaleBytes, q_full(buf));
-      wgmma::tma_load_2d(q_tile(buf), &params.q_map, q_full(buf), 0,
-                         static_cast<int>(at.bh * p.len_q_pad + at.qb * T::kBlockQ));
-      if (p.v_factor) {
-        wgmma::bulk_load(base + channel_offset(buf), p.v_factor + bhkv * kDp, kChannelRowBytes,
-                         q_full(buf));
-      }
-      if (p.v_mean) {
-        wgmma::bulk_load(base + channel_offset(buf) + kChannelRowBytes, p.v_mean + bhkv * kDp,
-                         kChannelRowBytes, q_full(buf));
-      }
       // The launcher picks kDelta from p.delta_s != nullptr.
       const float* delta_row =
           kDelta ? p.delta_s + (at.bh * q_blocks + at.qb) * p.len_k_pad : nullptr;
       for (int kb = keys.begin; kb < keys.end; ++kb, ++ring) {
         const int stage = ring % T::kStages;
         // The slot was last used by block ring - kStages: wait for its consumers to release it.
-        if (ring >= T::kStages) wgmma::mbar_wait(empty_bar(stage), ((ring / T::kStages) + 1) & 1);
+        if (ring >= T::kStages) {
+          wgmma::mbar_wait_sleeping(empty_bar(stage), ((ring / T::kStages) + 1) & 1,
+                                    T::kKvWaitSleepNs);
+        }
         const std::uint32_t full = full_bar(stage);
         wgmma::mbar_arrive_expect_tx(full, tx_bytes);
         wgmma::tma_load_2d(k_tile(stage), &params.k_map, full, 0,

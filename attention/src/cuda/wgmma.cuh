@@ -168,6 +168,14 @@ __device__ __forceinline__ void mbar_wait(std::uint32_t bar, std::uint32_t parit
   }
 }
 
+// The same wait with a sleep of about `ns` nanoseconds between tries, for a thread that waits
+// long and need not wake at once: its warp then takes (almost) no issue slots from the warps that
+// work meanwhile.
+__device__ __forceinline__ void mbar_wait_sleeping(std::uint32_t bar, std::uint32_t parity,
+                                                   unsigned ns) {
+  while (!mbar_try_wait(bar, parity)) __nanosleep(ns);
+}
+
 // ---- TMA ----
 // A 2D tile of the tensor map's box at (inner, outer) element coordinates into shared memory;
 // completes `bar`'s transaction count by the box's bytes.
