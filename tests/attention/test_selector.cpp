@@ -177,8 +177,8 @@ TEST(Selector, AutoFollowsTheMeasuredCrossoverOnSm90) {
                        Case{128, 5119, true, Variant::kFp16},
                        Case{128, 5120, true, Variant::kSage2Int8},
                        Case{96, 20000, false, Variant::kSage2Int8},
-                       Case{64, 4095, false, Variant::kFp16},
-                       Case{64, 4096, false, Variant::kSage2Int8},
+                       Case{64, 3583, false, Variant::kFp16},
+                       Case{64, 3584, false, Variant::kSage2Int8},
                        Case{64, 6143, true, Variant::kFp16},
                        Case{64, 6144, true, Variant::kSage2Int8}}) {
     const Selection s = select_route(cuda_problem(c.head_dim, c.len, c.causal),

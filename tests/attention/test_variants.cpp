@@ -61,8 +61,8 @@ TEST(VariantFacts, AutoPrefersSage2Int8FromTheMeasuredCrossoverOn) {
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 3584, true));
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 96, 5119, true));
   EXPECT_TRUE(auto_prefers_sage2_int8(90, 96, 5120, true)) << "hd96 runs the hd128 kernel";
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 4095, false));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 4096, false));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 3583, false));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 3584, false));
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 6143, true));
   EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 6144, true));
   EXPECT_TRUE(auto_prefers_sage2_int8(89, 64, 256, false)) << "no sm_89 measurement";

@@ -11,6 +11,7 @@
 #include "kernel_case.h"
 #include "kernel_checks.h"
 #include "sageattn/attention.h"
+#include "sageattn/variants.h"
 #include "sageattn/metrics.h"
 #include "sageattn/reference.h"
 
@@ -65,9 +66,9 @@ TEST(KernelApi, QuantizeOnlyRunsTheQuantizationKernelsOfEachVariant) {
 }
 
 // auto runs sage2-8b where its kernel runs and, on sm_90, only from the measured crossover length
-// on (sageattn/variants.h: 3584 tokens at hd128 without a mask, 4096 at hd64); below it, and
-// elsewhere without a kernel, torch SDPA. Checked by comparing with the explicit variant's bits,
-// at one length below the crossover and one above it.
+// on (sageattn/variants.h kAutoCrossovers: 3584 tokens at hd128 and hd64 without a mask); below
+// it, and elsewhere without a kernel, torch SDPA. Checked by comparing with the explicit
+// variant's bits, at one length below the crossover and one above it.
 TEST(KernelApi, AutoFollowsTheMeasuredCrossover) {
   SKIP_WITHOUT_CUDA();
   const bool hopper = sageattn::cuda_arch(0) == 90;
@@ -80,7 +81,9 @@ TEST(KernelApi, AutoFollowsTheMeasuredCrossover) {
     auto_options.variant = Variant::kAuto;
     auto_options.engine = Engine::kAuto;
     const bool int8_runs = sageattn::why_unsupported(in.q, in.k, in.v, c.options()).empty();
-    const bool long_enough = !hopper || len >= (c.head_dim <= 64 ? 4096 : 3584);
+    const bool long_enough =
+        !hopper || sageattn::auto_prefers_sage2_int8(90, c.head_dim, static_cast<double>(len),
+                                                     c.causal);
     KernelCase expected_case = c;
     expected_case.variant = int8_runs && long_enough ? Variant::kSage2Int8 : Variant::kFp16;
     const at::Tensor expected = sageattn::attention(in.q, in.k, in.v, expected_case.options()).out;
