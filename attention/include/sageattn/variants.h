@@ -87,7 +87,7 @@ constexpr int padded_head_dim(Variant v, std::int64_t head_dim) {
 // Where `auto` runs sage2-8b rather than torch SDPA (cuDNN) on an arch with measured costs: from
 // this sequence length on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls
 // (quantization included), bf16, B2 H24, sage2-8b and cuDNN in one process, two rounds
-// (docs/benchmarks.md, 2026-12-01 twelfth session, run 114 of docs/gpu-notes.md, NVIDIA H200,
+// (docs/benchmarks.md, 2026-12-01 twelfth session, run 115 of docs/gpu-notes.md, NVIDIA H200,
 // the persistent grid with the split producer; HND and NHD within 1% in run 70;
 // configs/costs/sm90.yaml holds the L16384 figures as relative costs). cuDNN / sage2-8b time:
 //   hd128 full:   L 3072 1.00 (666-667 vs 666 TOPS), L 3584 1.09-1.10 (706-708 vs 645-646)
