@@ -11,9 +11,9 @@
 #include "kernel_case.h"
 #include "kernel_checks.h"
 #include "sageattn/attention.h"
-#include "sageattn/variants.h"
 #include "sageattn/metrics.h"
 #include "sageattn/reference.h"
+#include "sageattn/variants.h"
 
 namespace sagegen::kernel_tests {
 namespace {

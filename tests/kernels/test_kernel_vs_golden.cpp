@@ -41,7 +41,7 @@ struct RowRange {
 // one, read past len_q).
 std::vector<RowRange> compared_rows(const KernelCase& c, int64_t block_q, int64_t lead) {
   if (c.len_q <= kWholeCompareRows) return {{0, c.len_q}};
-  const int64_t blocks = (lead + c.len_q + block_q - 1) / block_q;
+  const int64_t blocks = sageattn::q_block_count(c.len_q, static_cast<int>(block_q), lead);
   std::vector<RowRange> rows{{0, std::min(block_q - lead, c.len_q)}};
   if (blocks > 2) {
     const int64_t middle = blocks / 2 * block_q - lead;

@@ -125,6 +125,10 @@ constexpr int causal_q_lead_rows(long long len_q, int block_q, bool causal) {
   const int padding = static_cast<int>((block_q - len_q % block_q) % block_q);
   return padding / kWgmmaConsumerRows * kWgmmaConsumerRows;
 }
+// Q blocks of block_q rows over len_q rows whose first block starts lead_rows before row 0.
+constexpr long long q_block_count(long long len_q, int block_q, long long lead_rows) {
+  return (lead_rows + len_q + block_q - 1) / block_q;
+}
 
 inline constexpr KernelNumerics kMmaNumerics{kMmaTiles, PScale::kTimes448,
                                              PvAccumulation::kExactFp32, RowSum::kFp32P};

@@ -43,7 +43,7 @@ at::Tensor channel_mean(const at::Tensor& x) {
 // lead_rows before row 0 (KernelNumerics::q_lead_rows).
 at::Tensor q_block_means(const at::Tensor& q, int64_t block_q, int64_t lead_rows) {
   const int64_t len = q.size(2);
-  const int64_t blocks = (lead_rows + len + block_q - 1) / block_q;
+  const int64_t blocks = q_block_count(len, static_cast<int>(block_q), lead_rows);
   const at::Tensor padded =
       at::constant_pad_nd(q, {0, 0, lead_rows, blocks * block_q - len - lead_rows}, 0);
   const at::Tensor sums = padded.view({q.size(0), q.size(1), blocks, block_q, q.size(3)}).sum(3);
@@ -87,7 +87,7 @@ QuantizedQK quantize_qk_hnd(const at::Tensor& q, const at::Tensor& k, const Prob
   const at::Tensor k_hat = k - out.k_mean;
 
   // 2. Q smoothing per Q block; delta_s restores the removed q_mean . k_hat exactly in FP32.
-  const int64_t q_blocks = (q_lead_rows + p.len_q + tiles.block_q - 1) / tiles.block_q;
+  const int64_t q_blocks = q_block_count(p.len_q, tiles.block_q, q_lead_rows);
   out.q_mean = p.smooth_q ? q_block_means(q, tiles.block_q, q_lead_rows)
                           : at::zeros({p.batch, p.heads_q, q_blocks, p.head_dim});
   const at::Tensor q_hat =
@@ -136,7 +136,7 @@ struct SoftmaxState {
 // whose Q blocks start lead_rows before row 0.
 at::Tensor split_rows(const Problem& p, const KeySplit& split, int64_t block_q, int64_t row_offset,
                       int64_t full_len_q, int64_t lead_rows) {
-  const int64_t q_blocks = (lead_rows + full_len_q + block_q - 1) / block_q;
+  const int64_t q_blocks = q_block_count(full_len_q, static_cast<int>(block_q), lead_rows);
   const at::Tensor bh = at::arange(p.batch * p.heads_q, at::kLong).view({p.batch, p.heads_q, 1});
   const at::Tensor qb = at::floor_divide(at::arange(lead_rows + row_offset,
                                                     lead_rows + row_offset + p.len_q, at::kLong),
