@@ -68,6 +68,15 @@ WgmmaGrid wgmma_grid();
 int wgmma_grid_max_ctas();
 void set_wgmma_grid(WgmmaGrid grid, int max_ctas = 0);
 
+// Whether calls planned on the sm_90a wgmma kernel launch the quantization's second launch and
+// the attention kernel programmatically: each may then start during the last wave of the launch
+// before it and wait for its end only where it reads that launch's outputs (docs/kernels.md,
+// "Programmatic launches"). Both write the same bits. On by default; the process setting starts
+// from SAGEATTN_PROGRAMMATIC_LAUNCH ("on" or "off"; another value throws c10::Error naming the
+// variable) and set_programmatic_launch changes it (tests and A/B runs).
+bool programmatic_launch();
+void set_programmatic_launch(bool on);
+
 // Why the wgmma kernel's TMA store cannot write `out` (an attention output of `layout`), in
 // words; empty when it can.
 std::string output_tma_unfit(const at::Tensor& out, Layout layout);

@@ -54,6 +54,10 @@ int wgmma_grid_max_ctas() { return 0; }
 
 void set_wgmma_grid(WgmmaGrid /*grid*/, int /*max_ctas*/) {}
 
+bool programmatic_launch() { return true; }
+
+void set_programmatic_launch(bool /*on*/) {}
+
 std::string output_tma_unfit(const at::Tensor& /*out*/, Layout /*layout*/) { return kNoKernels; }
 
 }  // namespace sageattn::cuda_backend

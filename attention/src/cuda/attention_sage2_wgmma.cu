@@ -4,12 +4,14 @@
 #include "cuda/attention_launch.cuh"
 #include "cuda/attention_wgmma_kernel.cuh"
 #include "cuda/launch.h"
+#include "cuda/programmatic_launch.h"
 
 namespace sageattn::cuda {
 namespace {
 
 template <int kDp, int kConsumers>
-void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stream) {
+void launch_wgmma_instance(const WgmmaAttentionParams& params, bool programmatic,
+                           cudaStream_t stream) {
   using T = WgmmaTile<kDp, kConsumers>;
   const bool delta = params.attn.delta_s != nullptr;
   auto* kernel = delta ? attention_wgmma_kernel<kDp, kConsumers, true>
@@ -21,7 +23,8 @@ void launch_wgmma_instance(const WgmmaAttentionParams& params, cudaStream_t stre
     return;
   }
   // params.ctas CTAs walk the params.items work items (WgmmaAttentionParams).
-  kernel<<<static_cast<unsigned>(params.ctas), T::kThreads, T::kSmemBytes, stream>>>(params);
+  launch_kernel(kernel, dim3(static_cast<unsigned>(params.ctas)), dim3(T::kThreads), T::kSmemBytes,
+                stream, programmatic, params);
 }
 
 // Calls f(Dp, consumers), each a std::integral_constant, for the wgmma instance of the tiles the
@@ -43,10 +46,11 @@ auto with_wgmma_instance(int dp, TileShape tiles, F&& f) {
 }  // namespace
 
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
-                                  cudaStream_t stream) {
+                                  bool programmatic, cudaStream_t stream) {
   // The host sized every buffer for these tiles.
   with_wgmma_instance(dp, tiles, [&](auto head_dim, auto consumers) {
-    launch_wgmma_instance<decltype(head_dim)::value, decltype(consumers)::value>(params, stream);
+    launch_wgmma_instance<decltype(head_dim)::value, decltype(consumers)::value>(
+        params, programmatic, stream);
   });
 }
 

@@ -27,6 +27,7 @@
 
 #include "cuda/epilogue.cuh"
 #include "cuda/exp_turn.cuh"
+#include "cuda/grid_dependency.cuh"
 #include "cuda/mma.cuh"
 #include "cuda/wgmma.cuh"
 #include "cuda/wgmma_key_split.cuh"
@@ -306,6 +307,10 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
       // ---- the Q thread ----
       wgmma::prefetch_tensor_map(&params.q_map);
       if (params.tma_store) wgmma::prefetch_tensor_map(&params.out_map);
+      // Launched programmatically, the CTA may start before the quantization's last launch ends
+      // (grid_dependency.cuh): the two producer threads are the kernel's only readers of what
+      // it wrote (the consumers read their copies), so they alone wait, here and below.
+      wait_for_prerequisite_grids();
       constexpr std::uint32_t kChannelRowBytes = T::kChannelRowBytes;
       // The ring's block count over the CTA's items, as the slots give it to the consumers.
       int ring = 0;
@@ -373,6 +378,7 @@ __global__ void __launch_bounds__(WgmmaTile<kDp, kConsumers>::kThreads, 1)
     // ---- the K/V thread ----
     wgmma::prefetch_tensor_map(&params.k_map);
     wgmma::prefetch_tensor_map(&params.v_map);
+    wait_for_prerequisite_grids();
     const std::uint32_t tx_bytes =
         T::kKBytes + T::kVBytes + T::kKScaleBytes + (kDelta ? T::kDeltaBytes : 0);
     const int k_blocks_total = p.len_k_pad / T::kBlockK;

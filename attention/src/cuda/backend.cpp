@@ -130,6 +130,21 @@ WgmmaGridSetting& wgmma_grid_setting() {
   return setting;
 }
 
+bool programmatic_launch_from_env() {
+  static constexpr const char* kLaunchEnv = "SAGEATTN_PROGRAMMATIC_LAUNCH";
+  const char* text = std::getenv(kLaunchEnv);
+  const std::string value = text == nullptr ? "" : text;
+  if (value.empty() || value == "on") return true;
+  if (value == "off") return false;
+  TORCH_CHECK(false, "sageattn: environment variable ", kLaunchEnv, "='", value,
+              "' is not one of on, off");
+}
+
+std::atomic<bool>& programmatic_launch_setting() {
+  static std::atomic<bool> setting{programmatic_launch_from_env()};
+  return setting;
+}
+
 // What Q's and K's row quantization share: the input, the INT output and its scales.
 cuda::QuantRowsParams row_quant_params(const at::Tensor& hnd, at::Tensor& out, int64_t len_pad,
                                        cuda::QkBits bits, at::Tensor& scale, Granularity granularity) {
@@ -152,6 +167,9 @@ constexpr int64_t kMaxSplits = 32;
 struct Operands {
   int dp = 0;  // the kernel's (padded) head dim
   KernelFamily family = KernelFamily::kMma;
+  // Launch 2 and the attention kernel go out programmatically (programmatic_launch()): only for
+  // the wgmma kernel, whose sm_90a build has the waits the overlap needs (grid_dependency.cuh).
+  bool programmatic = false;
   TileShape tiles = kMmaTiles;
   QkBits bits = QkBits::kInt8;
   bool fp8_pv = true;
@@ -192,6 +210,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
                            const AttentionOptions& options, const c10::cuda::CUDAStream& stream) {
   Operands ops;
   ops.family = choice.family;
+  ops.programmatic = ops.family == KernelFamily::kWgmma && programmatic_launch();
   ops.tiles = choice.numerics.tiles;
   const int dp = ops.dp = choice.padded_dim;
   const QkBits bits = ops.bits = variant == Variant::kSage2Int4 ? QkBits::kInt4 : QkBits::kInt8;
@@ -299,7 +318,7 @@ Operands quantize_operands(const Problem& p, Variant variant, const KernelPlan& 
     ops.v_operand = at::empty({p.batch, p.heads_kv, len_k_pad, dp}, q.options().dtype(at::kHalf));
   }
   v_params.out = ops.v_operand.data_ptr();
-  cuda::launch_quantize_k_and_v(k_params, tiles.block_k, v_params, dp, stream);
+  cuda::launch_quantize_k_and_v(k_params, tiles.block_k, v_params, dp, ops.programmatic, stream);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 
   // ---- delta_s = (q_mean . k_hat) * sm_scale * log2(e), [B, Hq, q_blocks, len_k_pad] ----
@@ -338,6 +357,10 @@ bool compiled() { return true; }
 OutputStore output_store() { return output_store_setting().load(); }
 
 void set_output_store(OutputStore store) { output_store_setting().store(store); }
+
+bool programmatic_launch() { return programmatic_launch_setting().load(); }
+
+void set_programmatic_launch(bool on) { programmatic_launch_setting().store(on); }
 
 WgmmaGrid wgmma_grid() { return wgmma_grid_setting().grid.load(); }
 
@@ -496,7 +519,7 @@ AttentionResult run(const Problem& p, Variant variant, const KernelPlan& plan, c
       if (split_tiles > 0) wgmma.split_counters = first;
       if (claims) wgmma.item_counter = first + split_tiles;
     }
-    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, stream);
+    cuda::launch_attention_sage2_wgmma(wgmma, dp, ops.tiles, ops.programmatic, stream);
   } else if (ops.fp8_pv) {
     cuda::launch_attention_sage2(params, ops.dp, ops.bits, stream);
   } else {

@@ -18,8 +18,9 @@ void launch_quantize_q_and_stats(const QuantRowsParams& q, TileShape tiles,
                                  const ChannelStatsParams& stats, int dp, cudaStream_t stream);
 // 2. K rows in blocks of block_k keys (64: mma.sync kernels, 128: wgmma; per-warp is per-block
 //    for K), beside V to the PV operand, FP8 or FP16, from the statistics of launch 1.
+//    programmatic: may start during launch 1's last wave (grid_dependency.cuh; sm_90 only).
 void launch_quantize_k_and_v(const QuantRowsParams& k, int block_k, const QuantVParams& v, int dp,
-                             cudaStream_t stream);
+                             bool programmatic, cudaStream_t stream);
 
 // sage1: INT8 QK, FP16 PV (attention_sage1.cu).
 void launch_attention_sage1(const AttentionParams& params, int dp, cudaStream_t stream);
@@ -31,9 +32,9 @@ void launch_attention_sage2(const AttentionParams& params, int dp, QkBits bits,
 // or 128. Numerics kWgmmaNumerics: K blocks of 128 keys (quantize K with block_k 128), V
 // factors of PScale::kExp2Offset8.
 // tiles: kWgmmaTiles2, kWgmmaTiles3 or, at hd64, kWgmmaTiles4 (two, three or four consumer
-// warpgroups).
+// warpgroups). programmatic: may start during launch 2's last wave (grid_dependency.cuh).
 void launch_attention_sage2_wgmma(const WgmmaAttentionParams& params, int dp, TileShape tiles,
-                                  cudaStream_t stream);
+                                  bool programmatic, cudaStream_t stream);
 
 // Empty when the kernel has an image for the current device, otherwise the CUDA runtime's
 // reason (a build without this device's architecture).

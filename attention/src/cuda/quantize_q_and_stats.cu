@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "cuda/channel_stats.cuh"
+#include "cuda/grid_dependency.cuh"
 #include "cuda/launch.h"
 #include "cuda/quantize_rows.cuh"
 
@@ -31,6 +32,9 @@ __global__ void __launch_bounds__(kQuantThreads)
     ChannelStatsShared<kDp> stats;
     QuantRowsShared<kDp, kRows, kWarpRows, kMean> rows;
   } smem;
+  // Launch 2's CTAs may start as this grid's last wave runs; they wait for its end before
+  // reading the statistics.
+  allow_dependent_launch();
   const int stats_slices = stats.sources * stats.batch;
   if (static_cast<int>(blockIdx.z) < stats_slices) {
     // x past the splits only where Q's CTAs needed a wider grid (launch_instance).
