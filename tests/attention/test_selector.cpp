@@ -171,11 +171,11 @@ TEST(Selector, AutoFollowsTheMeasuredCrossoverOnSm90) {
     Variant expected;
   };
   for (const Case c : {Case{128, 1000, false, Variant::kFp16},
-                       Case{128, 3583, false, Variant::kFp16},
-                       Case{128, 3584, false, Variant::kSage2Int8},
+                       Case{128, 3071, false, Variant::kFp16},
+                       Case{128, 3072, false, Variant::kSage2Int8},
                        Case{128, 4608, false, Variant::kSage2Int8},
-                       Case{128, 5119, true, Variant::kFp16},
-                       Case{128, 5120, true, Variant::kSage2Int8},
+                       Case{128, 4607, true, Variant::kFp16},
+                       Case{128, 4608, true, Variant::kSage2Int8},
                        Case{96, 20000, false, Variant::kSage2Int8},
                        Case{64, 3583, false, Variant::kFp16},
                        Case{64, 3584, false, Variant::kSage2Int8},

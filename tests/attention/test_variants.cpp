@@ -56,11 +56,11 @@ TEST(VariantFacts, HeadDimsPadToTheNativeKernels) {
 }
 
 TEST(VariantFacts, AutoPrefersSage2Int8FromTheMeasuredCrossoverOn) {
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 3583, false));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 128, 3584, false));
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 3584, true));
-  EXPECT_FALSE(auto_prefers_sage2_int8(90, 96, 5119, true));
-  EXPECT_TRUE(auto_prefers_sage2_int8(90, 96, 5120, true)) << "hd96 runs the hd128 kernel";
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 3071, false));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 128, 3072, false));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 128, 3072, true));
+  EXPECT_FALSE(auto_prefers_sage2_int8(90, 96, 4607, true));
+  EXPECT_TRUE(auto_prefers_sage2_int8(90, 96, 4608, true)) << "hd96 runs the hd128 kernel";
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 3583, false));
   EXPECT_TRUE(auto_prefers_sage2_int8(90, 64, 3584, false));
   EXPECT_FALSE(auto_prefers_sage2_int8(90, 64, 6143, true));

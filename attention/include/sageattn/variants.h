@@ -87,16 +87,17 @@ constexpr int padded_head_dim(Variant v, std::int64_t head_dim) {
 // Where `auto` runs sage2-8b rather than torch SDPA (cuDNN) on an arch with measured costs: from
 // this sequence length on (sqrt(L_q * L_k)), per head-dim class and mask. Measured whole calls
 // (quantization included), bf16, B2 H24, sage2-8b and cuDNN in one process, two rounds
-// (docs/benchmarks.md, 2026-12-01 twelfth session, run 115 of docs/gpu-notes.md, NVIDIA H200,
-// the persistent grid with the split producer; HND and NHD within 1% in run 70;
-// configs/costs/sm90.yaml holds the L16384 figures as relative costs). cuDNN / sage2-8b time:
-//   hd128 full:   L 3072 1.00 (666-667 vs 666 TOPS), L 3584 1.09-1.10 (706-708 vs 645-646)
-//   hd128 causal: L 4096 0.95 (535-537 vs 563), L 5120 1.04-1.05 (609-610 vs 581-587)
-//   hd64 full:    L 3072 0.95 (445-446 vs 468-469), L 3584 1.06 (479-480 vs 451-452), L 4096 1.05
-//   hd64 causal:  L 5120 0.94, L 6144 1.00 (433-434 vs 432), L 7168 1.05 (465-466 vs 443-444)
-// (hd64 full moved from 4096 to 3584 with the split producer, twelfth session: 0.96-0.97 at 3584
-// before; hd128 causal from 6144 to 5120 with the persistent grid; hd64 causal stays at 6144, a
-// tie, 1.02 in run 70.)
+// (docs/benchmarks.md, 2026-12-01 thirteenth session, run 118 of docs/gpu-notes.md, NVIDIA H200,
+// the persistent grid, the split producer and the programmatic launches; HND and NHD within 1% in
+// run 70; configs/costs/sm90.yaml holds the L16384 figures as relative costs). cuDNN / sage2-8b
+// time:
+//   hd128 full:   L 2560 0.94 (582 vs 616 TOPS), L 3072 1.02 (676-677 vs 662-663), L 3584 1.12
+//   hd128 causal: L 4096 0.97 (542-544 vs 558-559), L 4608 1.02 (584 vs 571), L 5120 1.05-1.06
+//   hd64 full:    L 3072 0.97 (455-457 vs 467-472), L 3584 1.08 (486-488 vs 449-453)
+//   hd64 causal:  L 5120 0.96, L 5632 0.98, L 6144 1.01 (435-437 vs 431-433)
+// (hd128 moved from 3584 to 3072 and hd128 causal from 5120 to 4608 with the programmatic
+// launches, thirteenth session: 1.00 and 0.95 there before; hd64 full from 4096 to 3584 with the
+// split producer, twelfth session; hd64 causal stays at 6144.)
 // An arch without rows has no measurement: there auto runs sage2-8b wherever its kernel runs.
 struct AutoCrossover {
   int arch;
@@ -108,8 +109,8 @@ inline constexpr std::int64_t kAutoNever = INT64_MAX;
 inline constexpr AutoCrossover kAutoCrossovers[] = {
     {90, 64, false, 3584},
     {90, 64, true, 6144},
-    {90, 128, false, 3584},
-    {90, 128, true, 5120},
+    {90, 128, false, 3072},
+    {90, 128, true, 4608},
 };
 
 // The measured crossover for an arch, head dim (any; classed by the kernel it pads to) and mask,
