@@ -96,6 +96,8 @@ std::string usage_text() {
   --accuracy-cases           no timing: cos / rel L1 of the whole output vs exact FP64 on six
                              input kinds (Gaussian, K bias, Q channels x10, logits x3, Q tokens
                              x8, V tokens x50) at B1 H8 L4096 D128
+  --seeds 1,2,3              the accuracy cases' random draws, one table each (default: the
+                             documented draw), to see how much a figure moves between draws
   --csv PATH                 CSV output (default bench_attention.csv)
   --summary PATH             a short per-shape table, also printed last
 )";
@@ -147,6 +149,8 @@ BenchOptions parse_options(int argc, char** argv, bool* help_requested) {
       options.causal = {false};
     } else if (flag == "--accuracy-cases") {
       options.accuracy_cases = true;
+    } else if (flag == "--seeds") {
+      options.accuracy_seeds = parse_int_list(flag, value());
     } else if (flag == "--no-gemm") {
       options.gemm_ceiling = false;
     } else if (flag == "--energy") {

@@ -34,6 +34,9 @@ struct BenchOptions {
   std::string csv_path = "bench_attention.csv";
   std::string summary_path;  // a short per-shape table, empty: none
   bool accuracy_cases = false;  // the accuracy table of bench_accuracy_cases.h instead of timing
+  // The accuracy table's random draws (one table each); empty: the documented draw,
+  // kInputKindsSeed (bench_input_kinds.h).
+  std::vector<int64_t> accuracy_seeds;
 };
 
 // Throws std::invalid_argument naming the flag and the bad value; prints help and exits only
