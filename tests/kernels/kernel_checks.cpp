@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "sageattn/attention.h"
+
 namespace sagegen::kernel_tests {
 namespace {
 
@@ -88,6 +90,16 @@ void poison_cuda_allocator(int64_t bytes) {
       blocks.push_back(at::full({size}, 0xFF, byte_options));
   }
 }  // blocks freed here: back to the allocator's cache, full of NaN
+
+std::string why_not_wgmma(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const sageattn::AttentionOptions& options) {
+  const sageattn::Selection selection = sageattn::select_route(q, k, v, options);
+  if (selection.route == sageattn::Route::kCudaKernel &&
+      selection.plan.family == sageattn::KernelFamily::kWgmma) {
+    return "";
+  }
+  return "the wgmma kernel does not run this case here: " + selection.describe();
+}
 
 std::string bit_difference(const at::Tensor& actual, const at::Tensor& expected) {
   const at::ScalarType bits = actual.element_size() == 2 ? at::kShort : at::kInt;

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "sageattn/types.h"
+
 namespace sagegen::kernel_tests {
 
 struct UlpStats {
@@ -28,6 +30,11 @@ UlpStats ulp_distance(const at::Tensor& actual, const at::Tensor& expected, at::
 // fp32) so an output element the kernel never writes reads back as NaN: the API allocates its
 // outputs itself, so there is no out tensor to poison. `bytes`: at least what the call allocates.
 void poison_cuda_allocator(int64_t bytes);
+
+// Why the sm_90a wgmma kernel does not run this call here (another route or kernel family, in
+// the selector's words); empty when it does. For the tests of that kernel's launch settings.
+std::string why_not_wgmma(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const sageattn::AttentionOptions& options);
 
 // Where `actual` differs from `expected` bit for bit (same shape; 2- or 4-byte floats: -0 and +0
 // differ, as would any other rounding), in words; empty when every bit is the same.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "bench_energy.h"
 #include "bench_options.h"
 #include "bench_timing.h"
@@ -17,18 +18,9 @@
 namespace sagegen::bench {
 namespace {
 
-BenchOptions parse(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  static char program[] = "sagegen_bench_attention";
-  argv.push_back(program);
-  for (auto& a : args) argv.push_back(a.data());
-  bool help = false;
-  return parse_options(static_cast<int>(argv.size()), argv.data(), &help);
-}
-
 TEST(BenchEnergy, TheFlagTurnsTheMeasurementOn) {
-  EXPECT_FALSE(parse({"--iters", "5"}).energy);
-  EXPECT_TRUE(parse({"--energy", "--iters", "5"}).energy);
+  EXPECT_FALSE(parse_bench_args({"--iters", "5"}).energy);
+  EXPECT_TRUE(parse_bench_args({"--energy", "--iters", "5"}).energy);
   EXPECT_NE(usage_text().find("--energy"), std::string::npos);
 }
 

@@ -6,23 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "bench_options.h"
+#include "bench_args.h"
 
 namespace sagegen::bench {
 namespace {
 
-BenchOptions parse(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  static char program[] = "sagegen_bench_attention";
-  argv.push_back(program);
-  for (auto& a : args) argv.push_back(a.data());
-  bool help = false;
-  return parse_options(static_cast<int>(argv.size()), argv.data(), &help);
-}
-
 std::string refusal(std::vector<std::string> args) {
   try {
-    parse(std::move(args));
+    parse_bench_args(std::move(args));
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
@@ -30,8 +21,8 @@ std::string refusal(std::vector<std::string> args) {
 }
 
 TEST(BenchOptions, AccuracySeedsDefaultToTheDocumentedDrawAndTakeAList) {
-  EXPECT_TRUE(parse({"--accuracy-cases"}).accuracy_seeds.empty());
-  EXPECT_EQ(parse({"--accuracy-cases", "--seeds", "1,2,30"}).accuracy_seeds,
+  EXPECT_TRUE(parse_bench_args({"--accuracy-cases"}).accuracy_seeds.empty());
+  EXPECT_EQ(parse_bench_args({"--accuracy-cases", "--seeds", "1,2,30"}).accuracy_seeds,
             (std::vector<int64_t>{1, 2, 30}));
   EXPECT_NE(usage_text().find("--seeds"), std::string::npos);
 }

@@ -77,10 +77,8 @@ TEST_P(WgmmaOutputStore, TmaAndThreadStoresWriteTheSameBits) {
   const GuardedInputs in = make_guarded_inputs(c.kernel, /*seed=*/29);
   sageattn::AttentionOptions options = c.kernel.options();
   options.return_lse = true;
-  const sageattn::Selection selection = sageattn::select_route(in.q, in.k, in.v, options);
-  if (selection.route != sageattn::Route::kCudaKernel ||
-      selection.plan.family != KernelFamily::kWgmma) {
-    GTEST_SKIP() << "the wgmma kernel does not run this case here: " << selection.describe();
+  if (const std::string why = why_not_wgmma(in.q, in.k, in.v, options); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   const OutputStoreSetting restore;
 

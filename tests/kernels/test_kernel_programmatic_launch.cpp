@@ -21,7 +21,6 @@
 namespace sagegen::kernel_tests {
 namespace {
 
-using sageattn::KernelFamily;
 using sageattn::Layout;
 
 // Sets the process's programmatic-launch setting for one test and puts the previous one back.
@@ -40,18 +39,12 @@ class ScopedProgrammaticLaunch {
 };
 
 std::vector<KernelCase> launch_cases() {
-  std::vector<KernelCase> cases;
-  auto add = [&](int64_t b, int64_t hq, int64_t hkv, int64_t lq, int64_t lk, int64_t d, bool causal,
-                 at::ScalarType dtype, Layout layout) -> KernelCase& {
-    cases.push_back(shaped_case(b, hq, hkv, lq, lk, d, causal, dtype, layout));
-    return cases.back();
-  };
-  add(2, 8, 8, 4096, 4096, 128, false, at::kBFloat16, Layout::kHND);
-  add(2, 8, 8, 3000, 3000, 128, true, at::kBFloat16, Layout::kHND);
-  add(1, 8, 2, 2500, 4001, 64, false, at::kHalf, Layout::kNHD);
-  add(1, 4, 4, 2048, 2048, 128, true, at::kBFloat16, Layout::kHND).smooth_q = true;
-  add(2, 4, 4, 1, 4096, 128, false, at::kBFloat16, Layout::kNHD);
-  return cases;
+  KernelCase smoothed = shaped_case(1, 4, 4, 2048, 2048, 128, true, at::kBFloat16, Layout::kHND);
+  smoothed.smooth_q = true;
+  return {shaped_case(2, 8, 8, 4096, 4096, 128, false, at::kBFloat16, Layout::kHND),
+          shaped_case(2, 8, 8, 3000, 3000, 128, true, at::kBFloat16, Layout::kHND),
+          shaped_case(1, 8, 2, 2500, 4001, 64, false, at::kHalf, Layout::kNHD), smoothed,
+          shaped_case(2, 4, 4, 1, 4096, 128, false, at::kBFloat16, Layout::kNHD)};
 }
 
 class ProgrammaticLaunchBits : public ::testing::TestWithParam<KernelCase> {};
@@ -64,10 +57,8 @@ TEST_P(ProgrammaticLaunchBits, WritesTheBitsOfOrdinaryLaunches) {
     const GuardedInputs in = make_guarded_inputs(c, seed);
     sageattn::AttentionOptions options = c.options();
     options.return_lse = true;
-    const sageattn::Selection selection = sageattn::select_route(in.q, in.k, in.v, options);
-    if (selection.route != sageattn::Route::kCudaKernel ||
-        selection.plan.family != KernelFamily::kWgmma) {
-      GTEST_SKIP() << "the wgmma kernel does not run this case here: " << selection.describe();
+    if (const std::string why = why_not_wgmma(in.q, in.k, in.v, options); !why.empty()) {
+      GTEST_SKIP() << why;
     }
     auto run = [&](bool programmatic) {
       const ScopedProgrammaticLaunch setting(programmatic);
