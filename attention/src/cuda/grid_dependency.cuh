@@ -3,8 +3,8 @@
 // kernel before it on the stream has called allow_dependent_launch (or exited), instead of after
 // that kernel ends. Its prologue (barrier setup, descriptor prefetch, register reallocation) then
 // runs during the previous kernel's last wave and the launch latency is hidden; in exchange
-// every thread that reads what the previous kernel wrote must first call
-// wait_for_prerequisite_grids.
+// every read of what the previous kernel wrote must come after a wait_for_prerequisite_grids of
+// the reading thread (or of the thread whose copies it waits for).
 //
 // Both are no-ops below sm_90 and in a grid launched without the attribute; the host asks for
 // the attribute only for calls planned on the sm_90a wgmma kernel (backend.cpp), whose build
