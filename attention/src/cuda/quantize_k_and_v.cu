@@ -1,9 +1,9 @@
 // The second launch of a call's quantization: K's rows (quantize_rows.cuh, smoothed by the
 // finished channel mean) and V's PV operand (quantize_v.cuh, FP8 or FP16). Both need only the
 // statistics of the first launch, which is done before this one reads anything (stream order,
-// or the wait below when launched programmatically), so one grid does both and each CTA takes its role from its index: V's tiles of 128 tokens first,
-// then K's blocks of 64 or 128 keys, the longer CTAs first so that the shorter ones fill in
-// behind them.
+// or the wait below when launched programmatically), so one grid does both and each CTA takes
+// its role from its index: V's tiles of 128 tokens first, then K's blocks of 64 or 128 keys,
+// the longer CTAs first so that the shorter ones fill in behind them.
 #include "cuda/grid_dependency.cuh"
 #include "cuda/launch.h"
 #include "cuda/programmatic_launch.h"
