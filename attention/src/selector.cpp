@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "cuda_backend.h"
+#include "env_choice.h"
 #include "sageattn/variants.h"
 
 namespace sageattn {
@@ -30,15 +31,8 @@ struct PlanOrReason {
 // The split of the last wave's tiles over their keys (tiles.h KeySplit) is on unless
 // SAGEATTN_WGMMA_KEY_SPLIT=off (A/B runs in one binary, and bisecting).
 bool key_split_enabled() {
-  static constexpr const char* kSplitEnv = "SAGEATTN_WGMMA_KEY_SPLIT";
-  static const bool enabled = [] {
-    const char* text = std::getenv(kSplitEnv);
-    const std::string value = text == nullptr ? "" : text;
-    TORCH_CHECK(value.empty() || value == "auto" || value == "off",
-                "sageattn: environment variable ", kSplitEnv, "='", value,
-                "' is not one of auto, off");
-    return value != "off";
-  }();
+  static const bool enabled =
+      env_choice<bool>("SAGEATTN_WGMMA_KEY_SPLIT", {{"auto", true}, {"off", false}});
   return enabled;
 }
 

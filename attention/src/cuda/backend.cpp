@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "cuda/arrival_counters.h"
 #include "cuda/launch.h"
 #include "cuda/tensor_map.h"
+#include "env_choice.h"
 #include "sageattn/tiles.h"
 
 namespace sageattn::cuda_backend {
@@ -96,33 +96,16 @@ cuda::OutputTensorView output_view(const at::Tensor& out, Layout layout) {
   return view;
 }
 
-OutputStore output_store_from_env() {
-  static constexpr const char* kStoreEnv = "SAGEATTN_WGMMA_OUTPUT_STORE";
-  const char* text = std::getenv(kStoreEnv);
-  const std::string value = text == nullptr ? "" : text;
-  if (value.empty() || value == "auto") return OutputStore::kAuto;
-  if (value == "threads") return OutputStore::kThreads;
-  TORCH_CHECK(false, "sageattn: environment variable ", kStoreEnv, "='", value,
-              "' is not one of auto, threads");
-}
-
 std::atomic<OutputStore>& output_store_setting() {
-  static std::atomic<OutputStore> setting{output_store_from_env()};
+  static std::atomic<OutputStore> setting{
+      env_choice<OutputStore>("SAGEATTN_WGMMA_OUTPUT_STORE",
+                              {{"auto", OutputStore::kAuto}, {"threads", OutputStore::kThreads}})};
   return setting;
 }
 
-WgmmaGrid wgmma_grid_from_env() {
-  static constexpr const char* kGridEnv = "SAGEATTN_WGMMA_GRID";
-  const char* text = std::getenv(kGridEnv);
-  const std::string value = text == nullptr ? "" : text;
-  if (value.empty() || value == "persistent") return WgmmaGrid::kPersistent;
-  if (value == "full") return WgmmaGrid::kFull;
-  TORCH_CHECK(false, "sageattn: environment variable ", kGridEnv, "='", value,
-              "' is not one of persistent, full");
-}
-
 struct WgmmaGridSetting {
-  std::atomic<WgmmaGrid> grid{wgmma_grid_from_env()};
+  std::atomic<WgmmaGrid> grid{env_choice<WgmmaGrid>(
+      "SAGEATTN_WGMMA_GRID", {{"persistent", WgmmaGrid::kPersistent}, {"full", WgmmaGrid::kFull}})};
   std::atomic<int> max_ctas{0};
 };
 WgmmaGridSetting& wgmma_grid_setting() {
@@ -130,18 +113,9 @@ WgmmaGridSetting& wgmma_grid_setting() {
   return setting;
 }
 
-bool programmatic_launch_from_env() {
-  static constexpr const char* kLaunchEnv = "SAGEATTN_PROGRAMMATIC_LAUNCH";
-  const char* text = std::getenv(kLaunchEnv);
-  const std::string value = text == nullptr ? "" : text;
-  if (value.empty() || value == "on") return true;
-  if (value == "off") return false;
-  TORCH_CHECK(false, "sageattn: environment variable ", kLaunchEnv, "='", value,
-              "' is not one of on, off");
-}
-
 std::atomic<bool>& programmatic_launch_setting() {
-  static std::atomic<bool> setting{programmatic_launch_from_env()};
+  static std::atomic<bool> setting{
+      env_choice<bool>("SAGEATTN_PROGRAMMATIC_LAUNCH", {{"on", true}, {"off", false}})};
   return setting;
 }
 
