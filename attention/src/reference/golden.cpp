@@ -47,8 +47,10 @@ at::Tensor q_block_means(const at::Tensor& q, int64_t block_q, int64_t lead_rows
   const at::Tensor padded =
       at::constant_pad_nd(q, {0, 0, lead_rows, blocks * block_q - len - lead_rows}, 0);
   const at::Tensor sums = padded.view({q.size(0), q.size(1), blocks, block_q, q.size(3)}).sum(3);
-  const at::Tensor first = at::clamp_min(at::arange(blocks, at::kLong) * block_q, lead_rows);
-  const at::Tensor end = at::clamp_max((at::arange(blocks, at::kLong) + 1) * block_q, lead_rows + len);
+  // Each block's padded rows [start, start + block_q) hold the valid rows [lead, lead + len).
+  const at::Tensor start = at::arange(blocks, at::kLong) * block_q;
+  const at::Tensor first = at::clamp_min(start, lead_rows);
+  const at::Tensor end = at::clamp_max(start + block_q, lead_rows + len);
   const at::Tensor rows = (end - first).to(at::kFloat).view({1, 1, blocks, 1});
   return sums / rows;
 }
