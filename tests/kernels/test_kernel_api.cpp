@@ -67,8 +67,8 @@ TEST(KernelApi, QuantizeOnlyRunsTheQuantizationKernelsOfEachVariant) {
 
 // auto runs sage2-8b where its kernel runs and, on sm_90, only from the measured crossover length
 // on (sageattn/variants.h kAutoCrossovers: 3072 tokens at hd128 and 3584 at hd64 without a
-// mask); below it, and elsewhere without a kernel, torch SDPA. Checked by comparing with the explicit
-// variant's bits, at one length below the crossover and one above it.
+// mask); below it, and elsewhere without a kernel, torch SDPA. Checked by comparing with the
+// explicit variant's bits, at one length below the crossover and one above it.
 TEST(KernelApi, AutoFollowsTheMeasuredCrossover) {
   SKIP_WITHOUT_CUDA();
   const bool hopper = sageattn::cuda_arch(0) == 90;
